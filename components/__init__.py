@@ -1,0 +1,1 @@
+"""One ComponentResource per layer; pure document builders in `documents`."""

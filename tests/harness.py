@@ -1,0 +1,264 @@
+"""Runs the real program under Pulumi's mock runtime and records what it registers.
+
+Every registration is captured as the engine would see it: type, name, parent, provider,
+inputs (with which ones are secret), and the resource and property dependencies the SDK
+computed from outputs. `run_program` drives it with a stack config, by default the real
+`Pulumi.dev.yaml`, in update or preview mode.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import runpy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "gloo-vault-irsa"
+ACCOUNT_ID = "123456789012"
+ISSUER_URL = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+ENDPOINT = "https://EXAMPLE0123456789.gr7.us-east-1.eks.amazonaws.com"
+CA_PEM = b"-----BEGIN CERTIFICATE-----\nTUlJQ0V4YW1wbGU=\n-----END CERTIFICATE-----\n"
+CA_DATA = base64.b64encode(CA_PEM).decode()
+EKS_TOKEN = "k8s-aws-v1.mock-eks-token"
+TEST_VAULT_TOKEN = "hvs.test-root-token"
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def unwrap(value: Any) -> Any:
+    """Removes secret wrappers, recursively: assertions look at plain values."""
+    if is_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def contains_secret(value: Any) -> bool:
+    if is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secret(v) for v in value)
+    return False
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    provider: str
+    custom: bool
+    raw_inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        inputs: dict[str, Any] = unwrap(self.raw_inputs)
+        return inputs
+
+    def secret(self, key: str) -> bool:
+        return contains_secret(self.raw_inputs.get(key))
+
+
+@dataclass
+class ProgramRun:
+    resources: list[Registered]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+    invokes: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> Registered:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registered:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def ancestors(self, res: Registered) -> Iterator[Registered]:
+        while res.parent:
+            parent = [r for r in self.resources if r.urn == res.parent]
+            if not parent:
+                return
+            res = parent[0]
+            yield res
+
+    def depends_on(self, res: Registered, target: Registered) -> bool:
+        """Whether `res` waits for `target`, directly or through any property."""
+        urns = set(res.dependencies)
+        for deps in res.property_dependencies.values():
+            urns.update(deps)
+        return target.urn in urns
+
+    def provider_of(self, res: Registered) -> Registered:
+        urn = res.provider.split("::" + res.provider.rsplit("::", 1)[-1])[0] if res.provider else ""
+        return self.by_urn(urn)
+
+
+class GuideMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would for the guide's cluster; in preview, computed outputs stay unknown."""
+
+    def __init__(self, preview: bool) -> None:
+        self.preview = preview
+        self.invokes: list[tuple[str, dict[str, Any], str]] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        if self.preview:
+            return None, state
+        suffix = hashlib.sha256(args.name.encode()).hexdigest()[:7]
+        if args.typ == "aws:iam/role:Role":
+            name = state.get("name") or f"{args.name}-{suffix}"
+            state.update(name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", uniqueId=f"AROA{suffix.upper()}")
+        elif args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = state["url"].removeprefix("https://")
+            state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+        elif args.typ in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"):
+            state.setdefault("name", f"{args.name}-{suffix}")
+        elif args.typ == "kubernetes:helm.sh/v3:Release":
+            state["status"] = {
+                "name": state.get("name"),
+                "namespace": state.get("namespace"),
+                "version": state.get("version"),
+                "status": "deployed",
+            }
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        self.invokes.append((args.token, dict(args.args), args.provider))
+        if args.token == "aws:eks/getCluster:getCluster":
+            return {
+                "name": args.args["name"],
+                "arn": f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:cluster/{args.args['name']}",
+                "endpoint": ENDPOINT,
+                "certificateAuthorities": [{"data": CA_DATA}],
+                "identities": [{"oidcs": [{"issuer": ISSUER_URL}]}],
+            }, []
+        if args.token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+            host = args.args["url"].removeprefix("https://")
+            return {
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}",
+                "url": host,
+                "clientIdLists": ["sts.amazonaws.com"],
+            }, []
+        if args.token == "aws:eks/getClusterAuth:getClusterAuth":
+            return {"name": args.args["name"], "token": EKS_TOKEN}, []
+        raise AssertionError(f"unexpected invoke {args.token}")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: GuideMocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[Registered] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.registered.append(
+                Registered(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    provider=request.provider,
+                    custom=request.custom,
+                    raw_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                )
+            )
+        return response
+
+
+def dev_config() -> dict[str, str]:
+    """The real `Pulumi.dev.yaml`, keys without the project prefix."""
+    data = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    return {k.split(":", 1)[1]: (v if isinstance(v, str) else yaml.safe_dump(v).strip()) for k, v in data.items()}
+
+
+def run_program(
+    config: Mapping[str, Any] | None = None,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    preview: bool = False,
+    env: Mapping[str, str] | None = None,
+    stack: str = "dev",
+) -> ProgramRun:
+    """Runs `__main__.py` as `pulumi up` (or `preview`) would, and returns what it registered.
+
+    `config` defaults to `Pulumi.dev.yaml`; values that are lists are JSON-encoded as the CLI
+    stores them. The Vault token comes from `secrets` (default: a test token) unless `env`
+    supplies VAULT_TOKEN instead.
+    """
+    import json
+
+    values = dev_config() if config is None else dict(config)
+    secret_values = {"vaultToken": TEST_VAULT_TOKEN} if secrets is None else dict(secrets)
+    all_config = {
+        f"{PROJECT}:{k}": (json.dumps(v) if isinstance(v, (list, bool)) else str(v)) for k, v in values.items()
+    }
+    all_config.update({f"{PROJECT}:{k}": v for k, v in secret_values.items()})
+
+    mocks = GuideMocks(preview)
+    monitor = RecordingMonitor(mocks)
+    pulumi_settings.reset_options()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(all_config, [f"{PROJECT}:{k}" for k in secret_values])
+
+    saved_env = {k: os.environ.get(k) for k in ("VAULT_TOKEN",)}
+    os.environ.pop("VAULT_TOKEN", None)
+    os.environ.update(env or {})
+    exported: dict[str, Any] = {}
+    try:
+        root = pulumi_settings.get_root_resource()
+
+        def program() -> pulumi.Output[Any]:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+            outputs = dict(getattr(root, "outputs", {}))
+            exported.update(outputs)
+            return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in outputs.values()])
+
+        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+        resolved: dict[str, Any] = {}
+        secret_outputs: set[str] = set()
+        for name, value in exported.items():
+            out = pulumi.Output.from_input(value)
+            resolved[name] = _sync_await(out.future(with_unknowns=True))
+            if _sync_await(out.is_secret()):
+                secret_outputs.add(name)
+            if type(resolved[name]).__name__ == "Unknown":
+                resolved[name] = None
+    finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        for k in env or {}:
+            if k not in saved_env:
+                os.environ.pop(k, None)
+    return ProgramRun(monitor.registered, resolved, secret_outputs, mocks.invokes)
