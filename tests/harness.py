@@ -12,7 +12,7 @@ import base64
 import hashlib
 import os
 import runpy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,21 @@ class ProgramRun:
         return self.by_urn(urn)
 
 
+def mock_physical_name(name: str) -> str:
+    """The auto-name the mocks give a resource that sets no `name`, as AWS's auto-naming would."""
+    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
+
+
+def mock_role_arn(resource_name: str) -> str:
+    """The ARN the mocks give an auto-named `aws.iam.Role` registered as `resource_name`."""
+    return f"arn:aws:iam::{ACCOUNT_ID}:role/{mock_physical_name(resource_name)}"
+
+
+def oidc_provider_arn(issuer_url: str = ISSUER_URL, account_id: str = ACCOUNT_ID) -> str:
+    """An IAM OIDC provider's ARN, as IAM forms it from the issuer."""
+    return f"arn:aws:iam::{account_id}:oidc-provider/{issuer_url.removeprefix('https://')}"
+
+
 class GuideMocks(pulumi.runtime.Mocks):
     """Answers like AWS would for the guide's cluster; in preview, computed outputs stay unknown."""
 
@@ -132,13 +147,12 @@ class GuideMocks(pulumi.runtime.Mocks):
             return None, state
         suffix = hashlib.sha256(args.name.encode()).hexdigest()[:7]
         if args.typ == "aws:iam/role:Role":
-            name = state.get("name") or f"{args.name}-{suffix}"
+            name = state.get("name") or mock_physical_name(args.name)
             state.update(name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", uniqueId=f"AROA{suffix.upper()}")
         elif args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-            host = state["url"].removeprefix("https://")
-            state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+            state["arn"] = oidc_provider_arn(state["url"])
         elif args.typ in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"):
-            state.setdefault("name", f"{args.name}-{suffix}")
+            state.setdefault("name", mock_physical_name(args.name))
         elif args.typ == "kubernetes:helm.sh/v3:Release":
             state["status"] = {
                 "name": state.get("name"),
@@ -200,6 +214,14 @@ def dev_config() -> dict[str, str]:
     return {k.split(":", 1)[1]: (v if isinstance(v, str) else yaml.safe_dump(v).strip()) for k, v in data.items()}
 
 
+@dataclass
+class FailedRun:
+    """A program run that raised: the error, and whatever was registered before it did."""
+
+    error: BaseException
+    resources: list[Registered]
+
+
 def run_program(
     config: Mapping[str, Any] | None = None,
     *,
@@ -207,13 +229,45 @@ def run_program(
     preview: bool = False,
     env: Mapping[str, str] | None = None,
     stack: str = "dev",
+    mocks: Callable[[bool], GuideMocks] = GuideMocks,
 ) -> ProgramRun:
     """Runs `__main__.py` as `pulumi up` (or `preview`) would, and returns what it registered.
 
     `config` defaults to `Pulumi.dev.yaml`; values that are lists are JSON-encoded as the CLI
     stores them. The Vault token comes from `secrets` (default: a test token) unless `env`
-    supplies VAULT_TOKEN instead.
+    supplies VAULT_TOKEN instead. `mocks` builds the mocks (given `preview`), for tests that
+    need AWS to answer differently.
     """
+    run, error = _execute(config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks)
+    if error is not None:
+        raise error
+    return run
+
+
+def run_program_failure(
+    config: Mapping[str, Any] | None = None,
+    *,
+    secrets: Mapping[str, str] | None = None,
+    preview: bool = False,
+    env: Mapping[str, str] | None = None,
+    stack: str = "dev",
+) -> FailedRun:
+    """Runs the program expecting it to fail; returns the error and every registration made."""
+    run, error = _execute(config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=GuideMocks)
+    if error is None:
+        raise AssertionError(f"the program succeeded, registering {len(run.resources)} resources")
+    return FailedRun(error, run.resources)
+
+
+def _execute(
+    config: Mapping[str, Any] | None,
+    *,
+    secrets: Mapping[str, str] | None,
+    preview: bool,
+    env: Mapping[str, str] | None,
+    stack: str,
+    mocks: Callable[[bool], GuideMocks],
+) -> tuple[ProgramRun, BaseException | None]:
     import json
 
     values = dev_config() if config is None else dict(config)
@@ -223,16 +277,19 @@ def run_program(
     }
     all_config.update({f"{PROJECT}:{k}": v for k, v in secret_values.items()})
 
-    mocks = GuideMocks(preview)
-    monitor = RecordingMonitor(mocks)
+    guide_mocks = mocks(preview)
+    monitor = RecordingMonitor(guide_mocks)
     pulumi_settings.reset_options()
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(guide_mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(all_config, [f"{PROJECT}:{k}" for k in secret_values])
 
     saved_env = {k: os.environ.get(k) for k in ("VAULT_TOKEN",)}
     os.environ.pop("VAULT_TOKEN", None)
     os.environ.update(env or {})
     exported: dict[str, Any] = {}
+    resolved: dict[str, Any] = {}
+    secret_outputs: set[str] = set()
+    error: BaseException | None = None
     try:
         root = pulumi_settings.get_root_resource()
 
@@ -243,8 +300,6 @@ def run_program(
             return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in outputs.values()])
 
         pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
-        resolved: dict[str, Any] = {}
-        secret_outputs: set[str] = set()
         for name, value in exported.items():
             out = pulumi.Output.from_input(value)
             resolved[name] = _sync_await(out.future(with_unknowns=True))
@@ -252,6 +307,8 @@ def run_program(
                 secret_outputs.add(name)
             if type(resolved[name]).__name__ == "Unknown":
                 resolved[name] = None
+    except Exception as exc:  # handed to the caller: run_program re-raises it
+        error = exc
     finally:
         for k, v in saved_env.items():
             if v is None:
@@ -261,4 +318,4 @@ def run_program(
         for k in env or {}:
             if k not in saved_env:
                 os.environ.pop(k, None)
-    return ProgramRun(monitor.registered, resolved, secret_outputs, mocks.invokes)
+    return ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes), error
