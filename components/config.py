@@ -278,7 +278,10 @@ def _chart_version(key: str, value: str, minimum: tuple[int, int, int] | None = 
         parsed = parse_semver(value)
     except ValueError:
         raise ConfigError(key, f"an exact semver chart version such as {_DEFAULTS[key]} (got {value!r})") from None
-    if minimum and parsed < minimum:
+    # A pre-release of the minimum (1.15.3-beta1) precedes it in semver order, so it is too old too.
+    match = _SEMVER.match(value)
+    prerelease = match.group(4) if match else None
+    if minimum and (parsed < minimum or (parsed == minimum and prerelease)):
         floor = ".".join(map(str, minimum))
         raise ConfigError(key, f"{floor} or later: earlier Gloo cannot log in to Vault with IRSA (got {value!r})")
     return value.lstrip("v")
