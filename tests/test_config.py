@@ -1,0 +1,342 @@
+"""Config keys: the guide's defaults, every refusal, and the three places the keys are declared."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+import yaml
+
+import components.config as config_module
+from components.config import KEYS, ConfigError, Settings, parse_settings
+from tests.harness import ROOT, dev_config, run_program, run_program_failure
+
+CLUSTER = "gloo-ee-vault-integration"
+ROLE_PRINCIPAL = "arn:aws:iam::123456789012:role/vault-server"
+CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault-server"
+EXTERNAL = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
+TOKEN = {"vaultToken": "hvs.test"}
+
+
+def parse(
+    config: Mapping[str, str],
+    secrets: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """`parse_settings` over plain dicts, as the CLI stores values (strings, lists as JSON)."""
+    secret_values = dict(TOKEN if secrets is None else secrets)
+
+    def secret(key: str) -> pulumi.Output[str] | None:
+        return pulumi.Output.secret(secret_values[key]) if key in secret_values else None
+
+    return parse_settings(dict(config).get, secret, dict(env or {}))
+
+
+# ---------------------------------------------------------------------------- defaults
+
+
+def test_defaults_are_the_guides_values() -> None:
+    s = parse({"clusterName": CLUSTER})
+    assert s.cluster_name == CLUSTER
+    assert s.region == "us-east-1"  # AWS_REGION
+    assert s.gloo_namespace == "gloo-system"  # NAMESPACE
+    assert s.gloo_service_accounts == ("gloo", "discovery")  # the trust policy's two subjects
+    assert [sa.subject for sa in s.gloo_subjects] == [
+        "system:serviceaccount:gloo-system:gloo",
+        "system:serviceaccount:gloo-system:discovery",
+    ]
+    assert s.iam_server_id_header == "vault.gloo.example.com"  # IAM_SERVER_ID_HEADER_VALUE
+    assert s.vault_topology == "in-cluster-dev"  # helm install vault ... server.dev.enabled=true
+    assert s.vault_namespace == "vault"  # --namespace vault
+    assert s.vault_address == "http://vault-internal.vault:8200"  # VAULT_ADDRESS
+    assert s.vault_provider_address is None
+    assert s.auth_mount_path == "aws"  # vault auth enable aws
+    assert s.kv_path == "dev"  # vault secrets enable -path="dev" -version=2 kv
+    assert s.vault_policy_name == "dev"  # vault policy write dev
+    assert s.gloo_root_key == "gloo"  # "The value of root_key is gloo by default"
+    assert s.token_max_ttl_seconds == 24 * 3600  # max_ttl=24h
+    assert s.sts_endpoint == "https://sts.us-east-1.amazonaws.com"  # sts_endpoint=https://sts.${AWS_REGION}...
+    assert s.gloo_edition == "oss"  # helm install gloo gloo/gloo
+    assert s.gloo_chart == ("gloo", "https://storage.googleapis.com/solo-public-helm")
+    assert s.gloo_release_name == "gloo"
+    assert s.gloo_chart_version == "1.15.19"  # the guide's v1.15.3 line, with token renewal
+    assert s.vault_service_account == "vault"
+    assert s.vault_policy_mode == "least-privilege"
+    assert s.adopt_oidc_provider is False
+    assert s.kubeconfig is None and s.kube_context is None
+    assert s.vault_aws_principal_arn is None and s.vault_cross_account_principal_arn is None
+    assert s.gloo_license_key is None
+
+
+def test_empty_values_mean_the_default() -> None:
+    # Pulumi.yaml declares `default: ""` for optional keys; "" must read as unset.
+    s = parse({"clusterName": CLUSTER, "vaultAddress": "", "kubeconfig": "", "region": "", "tokenMaxTtl": ""})
+    assert s.vault_address == "http://vault-internal.vault:8200"
+    assert s.kubeconfig is None
+    assert s.region == "us-east-1"
+    assert s.token_max_ttl_seconds == 86400
+
+
+def test_values_are_read() -> None:
+    s = parse(
+        {
+            "clusterName": "edge",
+            "region": "eu-west-1",
+            "adoptOidcProvider": "true",
+            "glooServiceAccounts": '["gloo"]',
+            "vaultNamespace": "secrets",
+            "kvPath": "/teams/edge/",
+            "tokenMaxTtl": "1h30m",
+            "glooChartVersion": "v1.17.0",
+        }
+    )
+    assert s.region == "eu-west-1"
+    assert s.sts_endpoint == "https://sts.eu-west-1.amazonaws.com"
+    assert s.adopt_oidc_provider is True
+    assert s.gloo_service_accounts == ("gloo",)
+    assert s.vault_address == "http://vault-internal.secrets:8200"
+    assert s.kv_path == "teams/edge"
+    assert s.token_max_ttl_seconds == 5400
+    assert s.gloo_chart_version == "1.17.0"
+
+
+def test_china_regions_use_the_china_sts_domain() -> None:
+    assert parse({"clusterName": CLUSTER, "region": "cn-north-1"}).sts_endpoint == (
+        "https://sts.cn-north-1.amazonaws.com.cn"
+    )
+
+
+@pytest.mark.parametrize("version", ["1.15.3", "1.15.19", "1.16.0", "v1.15.3", "1.15.4-beta1", "2.0.0"])
+def test_gloo_versions_from_1_15_3_are_accepted(version: str) -> None:
+    assert parse({"clusterName": CLUSTER, "glooChartVersion": version}).gloo_chart_version == version.lstrip("v")
+
+
+def test_vault_token_falls_back_to_the_environment() -> None:
+    s = parse({"clusterName": CLUSTER}, secrets={}, env={"VAULT_TOKEN": "hvs.env"})
+    assert s.vault_token is not None
+
+
+def test_external_topology_settings() -> None:
+    s = parse({"clusterName": CLUSTER, **EXTERNAL, "vaultAwsPrincipalArn": ROLE_PRINCIPAL})
+    assert s.vault_address == "https://vault.example.com:8200"
+    assert s.vault_aws_principal_arn == ROLE_PRINCIPAL
+    s = parse({"clusterName": CLUSTER, **EXTERNAL, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL})
+    assert s.vault_cross_account_principal_arn == CROSS_PRINCIPAL
+
+
+def test_enterprise_settings() -> None:
+    s = parse({"clusterName": CLUSTER, "glooEdition": "enterprise"}, secrets={**TOKEN, "glooLicenseKey": "LIC"})
+    assert s.gloo_chart == ("gloo-ee", "https://storage.googleapis.com/gloo-ee-helm")
+    assert s.gloo_license_key is not None
+
+
+# ---------------------------------------------------------------------------- refusals
+
+# (id, key named in the error, config on top of Pulumi.dev.yaml, secrets)
+BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
+    ("no-cluster", "clusterName", {"clusterName": ""}, TOKEN),
+    ("bad-cluster-name", "clusterName", {"clusterName": "my cluster"}, TOKEN),
+    ("unknown-region", "region", {"region": "us-east-7"}, TOKEN),
+    ("region-typo", "region", {"region": "useast1"}, TOKEN),
+    ("adopt-not-bool", "adoptOidcProvider", {"adoptOidcProvider": "yes"}, TOKEN),
+    ("gloo-ns-uppercase", "glooNamespace", {"glooNamespace": "Gloo-System"}, TOKEN),
+    ("gloo-ns-underscore", "glooNamespace", {"glooNamespace": "gloo_system"}, TOKEN),
+    ("gloo-ns-too-long", "glooNamespace", {"glooNamespace": "g" * 64}, TOKEN),
+    ("vault-ns-dot", "vaultNamespace", {"vaultNamespace": "vault.ns"}, TOKEN),
+    ("vault-sa-dash", "vaultServiceAccount", {"vaultServiceAccount": "-vault"}, TOKEN),
+    ("sa-not-label", "glooServiceAccounts", {"glooServiceAccounts": '["gloo", "Discovery"]'}, TOKEN),
+    ("sa-empty-list", "glooServiceAccounts", {"glooServiceAccounts": "[]"}, TOKEN),
+    ("sa-not-a-list", "glooServiceAccounts", {"glooServiceAccounts": "gloo"}, TOKEN),
+    ("sa-duplicate", "glooServiceAccounts", {"glooServiceAccounts": '["gloo", "gloo"]'}, TOKEN),
+    ("header-space", "iamServerIdHeader", {"iamServerIdHeader": "vault gloo.example.com"}, TOKEN),
+    ("header-tab", "iamServerIdHeader", {"iamServerIdHeader": "vault.gloo.example.com\t"}, TOKEN),
+    ("header-newline", "iamServerIdHeader", {"iamServerIdHeader": "vault.gloo\nexample.com"}, TOKEN),
+    ("unknown-topology", "vaultTopology", {"vaultTopology": "in-cluster"}, TOKEN),
+    ("address-no-scheme", "vaultAddress", {"vaultAddress": "vault-internal.vault:8200"}, TOKEN),
+    ("address-space", "vaultAddress", {"vaultAddress": "http://vault internal:8200"}, TOKEN),
+    ("provider-address-ftp", "vaultProviderAddress", {"vaultProviderAddress": "ftp://vault:8200"}, TOKEN),
+    ("missing-token", "vaultToken", {}, {}),
+    ("vault-chart-not-semver", "vaultChartVersion", {"vaultChartVersion": "latest"}, TOKEN),
+    ("vault-chart-two-parts", "vaultChartVersion", {"vaultChartVersion": "0.29"}, TOKEN),
+    ("gloo-chart-not-semver", "glooChartVersion", {"glooChartVersion": "1.15"}, TOKEN),
+    ("gloo-1.15.2", "glooChartVersion", {"glooChartVersion": "1.15.2"}, TOKEN),
+    ("gloo-v1.15.2", "glooChartVersion", {"glooChartVersion": "v1.15.2"}, TOKEN),
+    ("gloo-1.14.99", "glooChartVersion", {"glooChartVersion": "1.14.99"}, TOKEN),
+    ("gloo-0.99.0", "glooChartVersion", {"glooChartVersion": "0.99.0"}, TOKEN),
+    ("gloo-1.15.3-prerelease", "glooChartVersion", {"glooChartVersion": "1.15.3-beta1"}, TOKEN),
+    ("unknown-edition", "glooEdition", {"glooEdition": "ee"}, TOKEN),
+    ("enterprise-no-license", "glooLicenseKey", {"glooEdition": "enterprise"}, TOKEN),
+    ("unknown-policy-mode", "vaultPolicyMode", {"vaultPolicyMode": "admin"}, TOKEN),
+    ("ttl-days", "tokenMaxTtl", {"tokenMaxTtl": "1d"}, TOKEN),
+    ("ttl-too-short", "tokenMaxTtl", {"tokenMaxTtl": "30s"}, TOKEN),
+    ("ttl-too-long", "tokenMaxTtl", {"tokenMaxTtl": "721h"}, TOKEN),
+    ("kv-path-empty-part", "kvPath", {"kvPath": "dev//gloo"}, TOKEN),
+    ("mount-path-space", "authMountPath", {"authMountPath": "aws eks"}, TOKEN),
+    ("root-key-star", "glooRootKey", {"glooRootKey": "*"}, TOKEN),
+    ("policy-name-upper", "vaultPolicyName", {"vaultPolicyName": "Dev"}, TOKEN),
+    ("release-name-upper", "glooReleaseName", {"glooReleaseName": "Gloo"}, TOKEN),
+    ("context-without-kubeconfig", "kubeContext", {"kubeContext": "admin@edge"}, TOKEN),
+    (
+        "external-no-address",
+        "vaultAddress",
+        {"vaultTopology": "external", "vaultAwsPrincipalArn": ROLE_PRINCIPAL},
+        TOKEN,
+    ),
+    ("external-no-principal", "vaultAwsPrincipalArn", EXTERNAL, TOKEN),
+    (
+        "external-both-principals",
+        "vaultAwsPrincipalArn",
+        {**EXTERNAL, "vaultAwsPrincipalArn": ROLE_PRINCIPAL, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL},
+        TOKEN,
+    ),
+    ("in-cluster-with-principal", "vaultAwsPrincipalArn", {"vaultAwsPrincipalArn": ROLE_PRINCIPAL}, TOKEN),
+    (
+        "arn-short-account",
+        "vaultAwsPrincipalArn",
+        {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::12345:role/v"},
+        TOKEN,
+    ),
+    (
+        "arn-assumed-role",
+        "vaultAwsPrincipalArn",
+        {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:sts::123456789012:assumed-role/vault/i-0abc"},
+        TOKEN,
+    ),
+    ("arn-not-arn", "vaultAwsPrincipalArn", {**EXTERNAL, "vaultAwsPrincipalArn": "vault-server"}, TOKEN),
+    (
+        "cross-arn-group",
+        "vaultCrossAccountPrincipalArn",
+        {**EXTERNAL, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:group/vault"},
+        TOKEN,
+    ),
+]
+BAD_IDS = [case[0] for case in BAD]
+
+
+def assert_names_key(error: BaseException, key: str) -> None:
+    assert isinstance(error, ConfigError), repr(error)
+    assert isinstance(error, pulumi.RunError)  # printed by Pulumi as one line, no stack trace
+    assert error.key == key
+    message = str(error)
+    assert message.startswith(f"gloo-vault-irsa:{key}: expected "), message
+    assert "\n" not in message and "\r" not in message
+
+
+def test_the_base_of_every_bad_case_is_valid() -> None:
+    """Each refusal below is caused by its own override, not by the base config."""
+    parse(dev_config())
+
+
+@pytest.mark.parametrize(("case", "key", "overrides", "secrets"), BAD, ids=BAD_IDS)
+def test_bad_config_is_refused_naming_the_key(
+    case: str, key: str, overrides: dict[str, str], secrets: dict[str, str]
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse({**dev_config(), **overrides}, secrets=secrets)
+    assert_names_key(raised.value, key)
+
+
+@pytest.mark.parametrize(("case", "key", "overrides", "secrets"), BAD, ids=BAD_IDS)
+def test_bad_config_stops_the_program_before_any_resource(
+    case: str, key: str, overrides: dict[str, str], secrets: dict[str, str]
+) -> None:
+    failed = run_program_failure({**dev_config(), **overrides}, secrets=secrets)
+    assert_names_key(failed.error, key)
+    assert failed.resources == [], [(r.type, r.name) for r in failed.resources]
+
+
+@pytest.mark.parametrize("case", ["unknown-region", "missing-token", "external-no-principal"])
+def test_bad_config_stops_a_preview_too(case: str) -> None:
+    _, key, overrides, secrets = BAD[BAD_IDS.index(case)]
+    failed = run_program_failure({**dev_config(), **overrides}, secrets=secrets, preview=True)
+    assert_names_key(failed.error, key)
+    assert failed.resources == []
+
+
+def test_a_registration_before_validation_would_be_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above can fail: a resource registered before the config error is recorded."""
+    real = config_module.load_settings
+
+    def registers_first() -> Settings:
+        aws.Provider("early", region="us-east-1")
+        return real()
+
+    monkeypatch.setattr(config_module, "load_settings", registers_first)
+    failed = run_program_failure({**dev_config(), "region": "us-east-7"})
+    assert_names_key(failed.error, "region")
+    assert [(r.type, r.name) for r in failed.resources] == [("pulumi:providers:aws", "early")]
+
+
+def test_vault_token_from_the_environment_runs_the_program() -> None:
+    run = run_program(secrets={}, env={"VAULT_TOKEN": "hvs.from-env"})
+    provider = run.one("pulumi:providers:vault")
+    assert provider.inputs["token"] == "hvs.from-env"
+    assert provider.secret("token")
+
+
+def test_only_the_cluster_name_deploys_the_guide() -> None:
+    run = run_program({"clusterName": CLUSTER})
+    assert run.outputs["region"] == "us-east-1"
+    assert run.outputs["vaultAddress"] == "http://vault-internal.vault:8200"
+    assert run.outputs["glooNamespace"] == "gloo-system"
+    assert run.outputs["vaultAuthMountPath"] == "aws"
+    assert run.outputs["vaultKvPath"] == "dev"
+    assert run.outputs["vaultPolicyName"] == "dev"
+    assert run.outputs["iamServerIdHeader"] == "vault.gloo.example.com"
+    assert run.outputs["glooChart"] == "gloo"
+
+
+# ---------------------------------------------------------------------------- declarations
+
+PULUMI_TYPES = {bool: "boolean", list: "array", str: "string"}
+
+
+def pulumi_yaml_config() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    return config
+
+
+@pytest.mark.parametrize("key", [k for k in KEYS if not k.secret], ids=lambda k: k.name)
+def test_pulumi_yaml_declares_every_key_with_its_default(key: config_module.Key) -> None:
+    declared = pulumi_yaml_config()
+    assert key.name in declared, f"Pulumi.yaml's config block lacks {key.name}"
+    entry = declared[key.name]
+    if key.default is None:
+        # An optional key: no default, or "" which parse_settings reads as unset.
+        assert entry.get("default", "") == "", entry
+        assert entry["type"] == "string"
+    else:
+        assert "default" in entry, f"Pulumi.yaml gives {key.name} no default"
+        assert entry["default"] == key.default
+        assert type(entry["default"]) is type(key.default)
+        assert entry["type"] == PULUMI_TYPES[type(key.default)]
+
+
+def test_pulumi_yaml_declares_no_unknown_key_and_no_secret_default() -> None:
+    names = {k.name for k in KEYS}
+    declared = pulumi_yaml_config()
+    assert set(declared) <= names, set(declared) - names
+    for key in KEYS:
+        if key.secret and key.name in declared:
+            assert "default" not in declared[key.name], f"{key.name} is a secret: no default in Pulumi.yaml"
+
+
+def test_pulumi_dev_yaml_sets_only_known_keys_and_no_secret() -> None:
+    names = {k.name for k in KEYS}
+    secret_names = {k.name for k in KEYS if k.secret}
+    stack = dev_config()
+    assert set(stack) <= names, set(stack) - names
+    assert not set(stack) & secret_names, "secrets belong in `pulumi config set --secret`, not in plain text"
+
+
+# README.md is written by the docs engineer; this test keeps its config table in step with KEYS.
+@pytest.mark.parametrize("key", KEYS, ids=lambda k: k.name)
+def test_readme_config_table_lists_every_key(key: config_module.Key) -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(rf"^\| `{re.escape(key.name)}` ", readme, flags=re.MULTILINE), (
+        f"README.md's config table has no row starting with | `{key.name}`"
+    )
