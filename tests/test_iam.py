@@ -1,0 +1,219 @@
+"""IAM layer: Gloo's IRSA role, and the identity Vault resolves it with, per topology."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.harness import (
+    ACCOUNT_ID,
+    ISSUER_URL,
+    ProgramRun,
+    Registered,
+    dev_config,
+    mock_physical_name,
+    mock_role_arn,
+    oidc_provider_arn,
+    run_program,
+)
+
+HOST = ISSUER_URL.removeprefix("https://")
+PROVIDER_ARN = oidc_provider_arn(ISSUER_URL)
+GLOO_ROLE_ARN = mock_role_arn("gloo")
+VAULT_ROLE_ARN = mock_role_arn("vault-identity")
+ROLE_PRINCIPAL = "arn:aws:iam::123456789012:role/platform/vault-server"
+USER_PRINCIPAL = "arn:aws:iam::123456789012:user/vault"
+CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault-server"
+EXTERNAL = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+STS_ROLE = "vault:aws/authBackendStsRole:AuthBackendStsRole"
+
+TOPOLOGIES: dict[str, dict[str, Any]] = {
+    "in-cluster": {},
+    "external-role": {**EXTERNAL, "vaultAwsPrincipalArn": ROLE_PRINCIPAL},
+    "external-user": {**EXTERNAL, "vaultAwsPrincipalArn": USER_PRINCIPAL},
+    "cross-account": {**EXTERNAL, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL},
+}
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, ProgramRun]:
+    return {name: run_program({**dev_config(), **overrides}) for name, overrides in TOPOLOGIES.items()}
+
+
+def document(res: Registered, key: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(res.inputs[key])
+    return doc
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def without_sid(doc: dict[str, Any]) -> dict[str, Any]:
+    return {**doc, "Statement": [{k: v for k, v in s.items() if k != "Sid"} for s in doc["Statement"]]}
+
+
+def irsa_trust(subjects: list[str]) -> dict[str, Any]:
+    """The trust policy an IRSA role must have, written out (not built by the code under test)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": PROVIDER_ARN},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {f"{HOST}:aud": "sts.amazonaws.com", f"{HOST}:sub": sorted(subjects)}},
+            }
+        ],
+    }
+
+
+def normalized_trust(res: Registered) -> dict[str, Any]:
+    doc = without_sid(document(res, "assumeRolePolicy"))
+    for statement in doc["Statement"]:
+        for values in statement.get("Condition", {}).values():
+            for key, value in values.items():
+                if key.endswith(":sub"):
+                    values[key] = sorted(as_list(value))
+    return doc
+
+
+def get_role_grant(arns: list[str]) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": arns}],
+    }
+
+
+def normalized_grant(res: Registered) -> dict[str, Any]:
+    doc = without_sid(document(res, "policy"))
+    for statement in doc["Statement"]:
+        actions = as_list(statement["Action"])
+        statement["Action"] = actions[0] if len(actions) == 1 else actions
+        statement["Resource"] = sorted(as_list(statement["Resource"]))
+    return doc
+
+
+def component_types(run: ProgramRun, res: Registered) -> list[str]:
+    return [a.type for a in run.ancestors(res)]
+
+
+# ---------------------------------------------------------------------------- Gloo's role
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_gloo_role_trusts_exactly_gloo_and_discovery(runs: dict[str, ProgramRun], topology: str) -> None:
+    run = runs[topology]
+    role = run.one(ROLE, "gloo")
+    assert normalized_trust(role) == irsa_trust(
+        ["system:serviceaccount:gloo-system:gloo", "system:serviceaccount:gloo-system:discovery"]
+    )
+    assert component_types(run, role)[0] == "gloo-vault-irsa:iam:IrsaRole"
+    assert run.outputs["glooRoleArn"] == GLOO_ROLE_ARN
+    assert run.outputs["glooRoleName"] == mock_physical_name("gloo")
+
+
+def test_gloo_role_follows_namespace_and_service_accounts() -> None:
+    run = run_program({**dev_config(), "glooNamespace": "edge", "glooServiceAccounts": ["gateway-proxy"]})
+    assert normalized_trust(run.one(ROLE, "gloo")) == irsa_trust(["system:serviceaccount:edge:gateway-proxy"])
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_gloo_role_gets_no_permissions(runs: dict[str, ProgramRun], topology: str) -> None:
+    """Gloo signs sts:GetCallerIdentity, which needs no IAM permission: nothing is attached to its role."""
+    run = runs[topology]
+    assert [p for p in run.of_type(ROLE_POLICY) if p.inputs["role"] == mock_physical_name("gloo")] == []
+    assert run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+
+
+# ---------------------------------------------------------------------------- Vault's identity
+
+
+def test_in_cluster_vault_gets_its_own_irsa_role_allowed_get_role_on_gloos_role(runs: dict[str, ProgramRun]) -> None:
+    run = runs["in-cluster"]
+    role = run.one(ROLE, "vault-identity")
+    assert normalized_trust(role) == irsa_trust(["system:serviceaccount:vault:vault"])
+    assert component_types(run, role)[:2] == ["gloo-vault-irsa:iam:IrsaRole", "gloo-vault-irsa:iam:VaultAwsIdentity"]
+    grant = run.one(ROLE_POLICY)
+    assert grant.inputs["role"] == mock_physical_name("vault-identity")
+    assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
+    assert run.of_type(USER_POLICY) == []
+    assert run.of_type(STS_ROLE) == []
+    assert run.outputs["vaultAwsIdentityArn"] == VAULT_ROLE_ARN
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_the_grant_is_built_from_the_gloo_role_output(runs: dict[str, ProgramRun], topology: str) -> None:
+    run = runs[topology]
+    [grant] = run.of_type(ROLE_POLICY) + run.of_type(USER_POLICY)
+    assert run.one(ROLE, "gloo").urn in grant.property_dependencies["policy"]
+
+
+def test_external_vault_role_gets_the_grant_on_its_own_role(runs: dict[str, ProgramRun]) -> None:
+    run = runs["external-role"]
+    grant = run.one(ROLE_POLICY)
+    assert grant.inputs["role"] == "vault-server"  # bare name: the ARN's path is not part of it
+    assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
+    assert [r.name for r in run.of_type(ROLE)] == ["gloo"]  # no role for Vault: it has one
+    assert run.of_type(USER_POLICY) == []
+    assert run.of_type(STS_ROLE) == []
+    assert run.outputs["vaultAwsIdentityArn"] == ROLE_PRINCIPAL
+
+
+def test_external_vault_user_gets_a_user_policy(runs: dict[str, ProgramRun]) -> None:
+    run = runs["external-user"]
+    grant = run.one(USER_POLICY)
+    assert grant.inputs["user"] == "vault"
+    assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
+    assert run.of_type(ROLE_POLICY) == []
+    assert [r.name for r in run.of_type(ROLE)] == ["gloo"]
+    assert run.outputs["vaultAwsIdentityArn"] == USER_PRINCIPAL
+
+
+def test_cross_account_vault_assumes_a_role_here_registered_as_its_sts_role(runs: dict[str, ProgramRun]) -> None:
+    run = runs["cross-account"]
+    role = run.one(ROLE, "vault-identity")
+    assert without_sid(document(role, "assumeRolePolicy")) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": CROSS_PRINCIPAL}, "Action": "sts:AssumeRole"}],
+    }
+    grant = run.one(ROLE_POLICY)
+    assert grant.inputs["role"] == mock_physical_name("vault-identity")
+    assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
+    sts = run.one(STS_ROLE)
+    assert sts.inputs["accountId"] == ACCOUNT_ID  # the Gloo role's account, where GetRole runs
+    assert sts.inputs["stsRole"] == VAULT_ROLE_ARN
+    assert sts.inputs["backend"] == "aws"
+    assert run.outputs["vaultAwsIdentityArn"] == VAULT_ROLE_ARN
+
+
+def test_cross_account_sts_role_account_is_the_gloo_roles(runs: dict[str, ProgramRun]) -> None:
+    """account_id is read from the Gloo role's ARN, not from the Vault principal's."""
+    sts = runs["cross-account"].one(STS_ROLE)
+    assert sts.inputs["accountId"] != CROSS_PRINCIPAL.split(":")[4]
+    assert runs["cross-account"].one(ROLE, "gloo").urn in sts.property_dependencies["accountId"]
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_no_statement_anywhere_allows_everything(runs: dict[str, ProgramRun], topology: str) -> None:
+    run = runs[topology]
+    documents = [
+        json.loads(value)
+        for res in run.resources
+        if res.type.startswith("aws:")
+        for key, value in res.inputs.items()
+        if key in ("policy", "assumeRolePolicy")
+    ]
+    assert documents, "no IAM documents found"
+    for doc in documents:
+        for statement in doc["Statement"]:
+            assert "NotAction" not in statement and "NotResource" not in statement and "NotPrincipal" not in statement
+            assert "*" not in as_list(statement.get("Resource", []))
+            assert not any(a == "*" or a.endswith(":*") for a in as_list(statement["Action"]))
+            assert statement.get("Principal") != "*" and statement.get("Principal") != {"AWS": "*"}
