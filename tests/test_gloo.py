@@ -1,0 +1,135 @@
+"""Gloo layer: the guide's `helm install gloo` with its Vault/IRSA overrides, and what it waits for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.harness import ProgramRun, dev_config, mock_physical_name, mock_role_arn, run_program
+
+GLOO_ROLE_ARN = mock_role_arn("gloo")
+GLOO_ROLE_NAME = mock_physical_name("gloo")
+LICENSE = "LICENSE-KEY-0123456789"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+VAULT_ROLE = "vault:aws/authBackendRole:AuthBackendRole"
+
+
+def guide_values(*, address: str = "http://vault-internal.vault:8200") -> dict[str, Any]:
+    """The guide's Gloo Edge step 1 overrides, filled in with the mocked role and the guide's values."""
+    annotation = {"serviceAccount": {"extraAnnotations": {"eks.amazonaws.com/role-arn": GLOO_ROLE_ARN}}}
+    return {
+        "settings": {
+            "secretOptions": {
+                "sources": [
+                    {
+                        "vault": {
+                            "address": address,
+                            "aws": {
+                                "iamServerIdHeader": "vault.gloo.example.com",
+                                "mountPath": "aws",
+                                "region": "us-east-1",
+                                "vaultRole": GLOO_ROLE_NAME,
+                            },
+                            "pathPrefix": "dev",
+                            "rootKey": "gloo",
+                        }
+                    },
+                    {"kubernetes": {}},
+                ]
+            }
+        },
+        "gloo": annotation,
+        "discovery": annotation,
+    }
+
+
+@pytest.fixture(scope="module")
+def run() -> ProgramRun:
+    return run_program()
+
+
+@pytest.fixture(scope="module")
+def enterprise() -> ProgramRun:
+    return run_program(
+        {**dev_config(), "glooEdition": "enterprise"},
+        secrets={"vaultToken": "hvs.test", "glooLicenseKey": LICENSE},
+    )
+
+
+def test_release_is_the_guides_helm_install(run: ProgramRun) -> None:
+    release = run.one(RELEASE, "gloo")
+    assert release.inputs["name"] == "gloo"
+    assert release.inputs["chart"] == "gloo"
+    assert release.inputs["repositoryOpts"] == {"repo": "https://storage.googleapis.com/solo-public-helm"}
+    assert release.inputs["version"] == "1.15.19"
+    assert release.inputs["namespace"] == "gloo-system"
+    assert release.inputs["createNamespace"] is True
+    assert run.by_urn(release.parent).type == "gloo-vault-irsa:gloo:GlooRelease"
+    assert release.provider.rsplit("::", 1)[0] == run.one("pulumi:providers:kubernetes").urn
+
+
+def test_values_are_the_guides_overrides(run: ProgramRun) -> None:
+    assert run.one(RELEASE, "gloo").inputs["values"] == guide_values()
+
+
+def test_vault_role_is_the_vault_roles_name_and_annotations_the_gloo_role(run: ProgramRun) -> None:
+    values = run.one(RELEASE, "gloo").inputs["values"]
+    vault_role = run.one(VAULT_ROLE).inputs["role"]
+    assert values["settings"]["secretOptions"]["sources"][0]["vault"]["aws"]["vaultRole"] == vault_role
+    role_arn = run.outputs["glooRoleArn"]
+    for sa in ("gloo", "discovery"):
+        assert values[sa]["serviceAccount"]["extraAnnotations"]["eks.amazonaws.com/role-arn"] == role_arn
+
+
+def test_release_waits_for_the_vault_role(run: ProgramRun) -> None:
+    release = run.one(RELEASE, "gloo")
+    assert run.one(VAULT_ROLE).urn in release.property_dependencies["values"]
+    assert run.one("aws:iam/role:Role", "gloo").urn in release.property_dependencies["values"]
+
+
+def test_release_does_not_wait_needlessly(run: ProgramRun) -> None:
+    """The Vault role already waits for Vault and its grant; direct edges would only add waits."""
+    release = run.one(RELEASE, "gloo")
+    for needless in (
+        run.one(RELEASE, "vault"),
+        run.one("aws:iam/rolePolicy:RolePolicy"),
+        run.one("aws:iam/role:Role", "vault-identity"),
+        run.one("pulumi:providers:vault"),
+    ):
+        assert not run.depends_on(release, needless), needless.type
+
+
+def test_config_flows_into_the_release() -> None:
+    run = run_program(
+        {
+            **dev_config(),
+            "glooNamespace": "edge-system",
+            "glooReleaseName": "edge",
+            "glooChartVersion": "1.17.3",
+            "vaultTopology": "external",
+            "vaultAddress": "https://vault.example.com:8200",
+            "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server",
+        }
+    )
+    release = run.one(RELEASE, "gloo")
+    assert release.inputs["name"] == "edge"
+    assert release.inputs["namespace"] == "edge-system"
+    assert release.inputs["version"] == "1.17.3"
+    assert release.inputs["values"] == guide_values(address="https://vault.example.com:8200")
+    assert run.outputs["glooReleaseName"] == "edge"
+    assert run.outputs["glooNamespace"] == "edge-system"
+    assert run.outputs["glooChartVersion"] == "1.17.3"
+
+
+def test_enterprise_release_is_gloo_ee_with_the_settings_nested_under_gloo(enterprise: ProgramRun) -> None:
+    release = enterprise.one(RELEASE, "gloo")
+    assert release.inputs["chart"] == "gloo-ee"
+    assert release.inputs["repositoryOpts"] == {"repo": "https://storage.googleapis.com/gloo-ee-helm"}
+    assert release.inputs["values"] == {"gloo": guide_values(), "license_key": LICENSE}
+    assert release.secret("values")  # the license key is in them
+    assert enterprise.outputs["glooChart"] == "gloo-ee"
+
+
+def test_oss_release_has_no_license(run: ProgramRun) -> None:
+    assert "license_key" not in repr(run.one(RELEASE, "gloo").inputs["values"])
