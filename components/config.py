@@ -343,7 +343,8 @@ def parse_settings(
         )
     if topology == "in-cluster-dev" and (principal or cross):
         raise ConfigError(
-            "vaultAwsPrincipalArn", "no value when vaultTopology is in-cluster-dev (Vault gets its own IRSA role)"
+            "vaultAwsPrincipalArn" if principal else "vaultCrossAccountPrincipalArn",
+            "no value when vaultTopology is in-cluster-dev (Vault gets its own IRSA role)",
         )
 
     ttl_text = r.required("tokenMaxTtl", "a duration")
