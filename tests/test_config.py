@@ -195,6 +195,12 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
     ),
     ("in-cluster-with-principal", "vaultAwsPrincipalArn", {"vaultAwsPrincipalArn": ROLE_PRINCIPAL}, TOKEN),
     (
+        "in-cluster-with-cross-principal",
+        "vaultCrossAccountPrincipalArn",
+        {"vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL},
+        TOKEN,
+    ),
+    (
         "arn-short-account",
         "vaultAwsPrincipalArn",
         {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::12345:role/v"},
