@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go tools the tests use into .cache/tools (kept between runs):
-#   actionlint                  lints .github/workflows (tests/test_workflows.py)
-#   openbao-plugin-auth-aws     OpenBao's AWS auth method, for the auth-chain tests (tests/engines)
+#   actionlint        lints .github/workflows (tests/test_workflows.py)
+#   aws-auth-plugin   the AWS auth method as an external plugin that OpenBao registers, for the
+#                     auth-chain tests (tests/engines)
 # A tool that cannot be built leaves a one-line reason in .cache/tools/<tool>.unavailable; the
 # tests that need it skip with that line. Nothing here fails the run: the tests decide.
 set -uo pipefail
@@ -10,36 +11,64 @@ tools="$PWD/.cache/tools"
 mkdir -p "$tools"
 
 ACTIONLINT="github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
-# openbao-plugins has no Go-module semver tags (its tags are auth-aws-vX.Y.Z), so it is pinned
-# by pseudo-version: commit 2ff5b9ee413b of main, 2025-05-04.
+# OpenBao's own AWS auth plugin comes first. openbao-plugins has no Go-module semver tags (its tags
+# are auth-aws-vX.Y.Z), so it is pinned by pseudo-version: commit 2ff5b9ee413b of main, 2025-05-04.
+# The Go proxy refuses every version of it with 403 (2026-11), so the fallback is the code that
+# plugin forks: HashiCorp Vault's builtin AWS auth method, which speaks the same plugin protocol and
+# which OpenBao registers unchanged. Vault 1.21 is BUSL-1.1: fine for tests, never shipped.
 OPENBAO_AWS_PLUGIN="github.com/openbao/openbao-plugins/auth/aws/cmd@v0.0.0-20250504210342-2ff5b9ee413b"
+VAULT_AWS_PLUGIN="github.com/hashicorp/vault/builtin/credential/aws/cmd/aws@v1.21.4"
 
-build() {  # build <binary name> <go package@version>
-  local name=$1 pkg=$2 out
-  if [ -x "$tools/$name" ] && [ "$(cat "$tools/$name.pkg" 2>/dev/null)" = "$pkg" ]; then
+go_build() {  # go_build <package@version> <output file>
+  local pkg=$1 out=$2
+  mkdir -p "$(dirname "$out")"
+  if GOBIN="$(dirname "$out")" GOFLAGS=-mod=mod go install "$pkg"; then
+    mv "$(dirname "$out")/$(basename "${pkg%@*}")" "$out"
     return 0
   fi
-  rm -f "$tools/$name" "$tools/$name.unavailable"
+  # `go install pkg@version` refuses a module whose go.mod has replace lines (Vault's has), so
+  # build it instead as a dependency of a throwaway module: the pinned version's own go.mod
+  # still decides every dependency version.
+  go mod init example.invalid/build-tools >/dev/null 2>&1 &&
+    GOFLAGS=-mod=mod go get "$pkg" && GOFLAGS=-mod=mod go build -o "$out" "${pkg%@*}"
+}
+
+build() {  # build <binary name> <package@version>...: the first that builds wins
+  local name=$1 pkg reasons="" work out
+  shift
+  for pkg in "$@"; do
+    if [ -x "$tools/$name" ] && [ "$(cat "$tools/$name.pkg" 2>/dev/null)" = "$pkg" ]; then
+      return 0
+    fi
+  done
+  rm -f "$tools/$name" "$tools/$name.pkg" "$tools/$name.unavailable"
   if ! command -v go >/dev/null 2>&1; then
     echo "go is not installed, so $name cannot be built" > "$tools/$name.unavailable"
   else
-    local work
-    work=$(mktemp -d)
-    if out=$(cd "$work" && GOBIN="$work/bin" GOFLAGS=-mod=mod go install "$pkg" 2>&1); then
-      mv "$work/bin/"* "$tools/$name"
-      echo "$pkg" > "$tools/$name.pkg"
-    else
-      printf 'go install %s failed: %s\n' "$pkg" "$(echo "$out" | tr '\n' ' ' | sed 's/  */ /g')" > "$tools/$name.unavailable"
+    for pkg in "$@"; do
+      work=$(mktemp -d)
+      if out=$(cd "$work" && go_build "$pkg" "$work/bin/$name" 2>&1); then
+        mv "$work/bin/$name" "$tools/$name"
+        echo "$pkg" > "$tools/$name.pkg"
+        rm -rf "$work"
+        break
+      fi
+      reasons+="go build of $pkg failed: $(echo "$out" | grep -v '^go: downloading' | tr '\n' ' ' | sed 's/  */ /g'); "
+      rm -rf "$work"
+    done
+    if [ ! -x "$tools/$name" ]; then
+      echo "$reasons" > "$tools/$name.unavailable"
+    elif [ -n "$reasons" ]; then
+      echo "build-tools: $name: $reasons"
     fi
-    rm -rf "$work"
   fi
   if [ -f "$tools/$name.unavailable" ]; then
     echo "build-tools: $(cat "$tools/$name.unavailable")"
   else
-    echo "build-tools: $name ready ($pkg)"
+    echo "build-tools: $name ready ($(cat "$tools/$name.pkg"))"
   fi
 }
 
 build actionlint "$ACTIONLINT"
-build openbao-plugin-auth-aws "$OPENBAO_AWS_PLUGIN"
+build aws-auth-plugin "$OPENBAO_AWS_PLUGIN" "$VAULT_AWS_PLUGIN"
 exit 0
