@@ -34,6 +34,7 @@ VAULT_CHART = ("vault", "https://helm.releases.hashicorp.com")
 TOPOLOGIES = ("in-cluster-dev", "external")
 EDITIONS = ("oss", "enterprise")
 POLICY_MODES = ("least-privilege", "guide")
+ENVIRONMENTS = ("development", "production")
 
 # Every AWS region (commercial, China, GovCloud) as of 2026; an unknown name is a typo, and a
 # typo here would silently point STS verification at a region that does not exist.
@@ -56,12 +57,19 @@ _SEMVER = re.compile(
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
+# re.ASCII: IAM names are ASCII; without it \w would accept any Unicode letter.
 _IAM_PRINCIPAL_ARN = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):(role|user)/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$"
+    r"^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):(role|user)/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$", re.ASCII
 )
 _VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
 _EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
-_HTTP_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[^\s]*)?$")
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HTTP_URL = re.compile(rf"^https?://{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::\d{{1,5}})?(?:/\S*)?$", re.ASCII)
+_VAULT_POLICY_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?$")
+# Vault's built-in policies: `root` cannot be written, and writing `default` would hand Gloo's
+# rights to every token Vault issues.
+_RESERVED_VAULT_POLICIES = ("root", "default")
+_HELM_RELEASE_NAME_MAX = 53
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -90,6 +98,7 @@ class Settings:
 
     cluster_name: str
     region: str
+    environment: str
     adopt_oidc_provider: bool
     kubeconfig: str | None
     kube_context: str | None
@@ -148,6 +157,7 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key("clusterName", None, "Name of the existing EKS cluster (required)."),
     Key("region", "us-east-1", "AWS region of the cluster, IAM/STS calls and Vault's STS verification."),
+    Key("environment", "development", "`development` or `production`; `production` (as does a stack named `prod`/`production`) makes the policy pack refuse a dev-mode Vault and plain-http Vault access."),
     Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it."),
     Key("kubeconfig", None, "Kubeconfig path or contents to use instead of the cluster's endpoint and `aws eks get-token`."),
     Key("kubeContext", None, "Context inside `kubeconfig` to use."),
@@ -250,6 +260,20 @@ def _one_of(key: str, value: str, choices: Sequence[str]) -> str:
 def _dns_label(key: str, value: str) -> str:
     if len(value) > 63 or not _DNS1123_LABEL.match(value):
         raise ConfigError(key, f"a DNS-1123 label (lowercase alphanumerics and '-', at most 63) (got {value!r})")
+    return value
+
+
+def _vault_policy_name(key: str, value: str) -> str:
+    if not _VAULT_POLICY_NAME.match(value) or value in _RESERVED_VAULT_POLICIES:
+        raise ConfigError(
+            key, f"a Vault policy name (lowercase alphanumerics and '_.-'), not root or default (got {value!r})"
+        )
+    return value
+
+
+def _helm_release_name(key: str, value: str) -> str:
+    if len(value) > _HELM_RELEASE_NAME_MAX or not _DNS1123_LABEL.match(value):
+        raise ConfigError(key, f"a Helm release name (lowercase alphanumerics and '-', at most 53) (got {value!r})")
     return value
 
 
@@ -368,6 +392,7 @@ def parse_settings(
     return Settings(
         cluster_name=cluster_name,
         region=region,
+        environment=_one_of("environment", r.required("environment", "an environment"), ENVIRONMENTS),
         adopt_oidc_provider=r.flag("adoptOidcProvider"),
         kubeconfig=kubeconfig,
         kube_context=kube_context,
@@ -385,7 +410,7 @@ def parse_settings(
         vault_cross_account_principal_arn=cross,
         auth_mount_path=_vault_path("authMountPath", r.required("authMountPath", "a path")),
         kv_path=_vault_path("kvPath", r.required("kvPath", "a path")),
-        vault_policy_name=_dns_label("vaultPolicyName", r.required("vaultPolicyName", "a name")),
+        vault_policy_name=_vault_policy_name("vaultPolicyName", r.required("vaultPolicyName", "a name")),
         vault_policy_mode=_one_of("vaultPolicyMode", r.required("vaultPolicyMode", "a mode"), POLICY_MODES),
         gloo_root_key=_vault_path("glooRootKey", r.required("glooRootKey", "a key")),
         token_max_ttl_seconds=ttl,
@@ -394,7 +419,7 @@ def parse_settings(
             "glooChartVersion", r.required("glooChartVersion", "a version"), MIN_GLOO_VERSION_FOR_IRSA
         ),
         gloo_license_key=license_key,
-        gloo_release_name=_dns_label("glooReleaseName", r.required("glooReleaseName", "a name")),
+        gloo_release_name=_helm_release_name("glooReleaseName", r.required("glooReleaseName", "a name")),
     )
 
 

@@ -43,6 +43,7 @@ def test_defaults_are_the_guides_values() -> None:
     s = parse({"clusterName": CLUSTER})
     assert s.cluster_name == CLUSTER
     assert s.region == "us-east-1"  # AWS_REGION
+    assert s.environment == "development"  # production only when asked (or by stack name, policy-pack/)
     assert s.gloo_namespace == "gloo-system"  # NAMESPACE
     assert s.gloo_service_accounts == ("gloo", "discovery")  # the trust policy's two subjects
     assert [sa.subject for sa in s.gloo_subjects] == [
@@ -102,6 +103,21 @@ def test_values_are_read() -> None:
     assert s.kv_path == "teams/edge"
     assert s.token_max_ttl_seconds == 5400
     assert s.gloo_chart_version == "1.17.0"
+    assert parse({"clusterName": "edge", "environment": "production"}).environment == "production"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("vaultPolicyName", "gloo_edge.dev-1"),
+        ("glooReleaseName", "g" * 53),
+        ("vaultAddress", "https://10.0.12.7:8200"),
+        ("vaultAddress", "https://vault.example.com/"),
+        ("vaultProviderAddress", "http://127.0.0.1:8200"),
+    ],
+)
+def test_edge_values_within_the_rules_are_accepted(key: str, value: str) -> None:
+    parse({"clusterName": CLUSTER, key: value})
 
 
 def test_china_regions_use_the_china_sts_domain() -> None:
@@ -143,6 +159,7 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
     ("unknown-region", "region", {"region": "us-east-7"}, TOKEN),
     ("region-typo", "region", {"region": "useast1"}, TOKEN),
     ("adopt-not-bool", "adoptOidcProvider", {"adoptOidcProvider": "yes"}, TOKEN),
+    ("unknown-environment", "environment", {"environment": "prod"}, TOKEN),
     ("gloo-ns-uppercase", "glooNamespace", {"glooNamespace": "Gloo-System"}, TOKEN),
     ("gloo-ns-underscore", "glooNamespace", {"glooNamespace": "gloo_system"}, TOKEN),
     ("gloo-ns-too-long", "glooNamespace", {"glooNamespace": "g" * 64}, TOKEN),
@@ -178,7 +195,14 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
     ("mount-path-space", "authMountPath", {"authMountPath": "aws eks"}, TOKEN),
     ("root-key-star", "glooRootKey", {"glooRootKey": "*"}, TOKEN),
     ("policy-name-upper", "vaultPolicyName", {"vaultPolicyName": "Dev"}, TOKEN),
+    ("policy-name-root", "vaultPolicyName", {"vaultPolicyName": "root"}, TOKEN),
+    ("policy-name-default", "vaultPolicyName", {"vaultPolicyName": "default"}, TOKEN),
+    ("policy-name-slash", "vaultPolicyName", {"vaultPolicyName": "gloo/dev"}, TOKEN),
     ("release-name-upper", "glooReleaseName", {"glooReleaseName": "Gloo"}, TOKEN),
+    ("release-name-54", "glooReleaseName", {"glooReleaseName": "g" * 54}, TOKEN),
+    ("address-dash-host", "vaultAddress", {"vaultAddress": "http://-:8200"}, TOKEN),
+    ("address-empty-label", "vaultAddress", {"vaultAddress": "http://vault..vault:8200"}, TOKEN),
+    ("address-unicode-host", "vaultAddress", {"vaultAddress": "http://vaült.vault:8200"}, TOKEN),
     ("context-without-kubeconfig", "kubeContext", {"kubeContext": "admin@edge"}, TOKEN),
     (
         "external-no-address",
@@ -213,6 +237,12 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
         TOKEN,
     ),
     ("arn-not-arn", "vaultAwsPrincipalArn", {**EXTERNAL, "vaultAwsPrincipalArn": "vault-server"}, TOKEN),
+    (
+        "arn-unicode-name",
+        "vaultAwsPrincipalArn",
+        {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vaült"},
+        TOKEN,
+    ),
     (
         "cross-arn-group",
         "vaultCrossAccountPrincipalArn",
