@@ -1,0 +1,74 @@
+"""The checks of `guardrails.py` wrapped as Pulumi policies; `__main__.py` serves them as the pack.
+
+The wrappers turn the engine's properties into plain values (`plain`) and read the stack's name
+and `environment` key; every rule itself lives in `guardrails.py`.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+from pulumi_policy import (
+    Policy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+import guardrails
+
+
+def plain(value: Any) -> Any:
+    """The engine's properties as plain dicts and lists, with `guardrails.UNKNOWN` where a value is
+    not known yet (reading one through pulumi_policy's proxy raises UnknownValueError)."""
+    if isinstance(value, Mapping):
+        result: dict[str, Any] = {}
+        for key in value:
+            try:
+                result[key] = plain(value[key])
+            except UnknownValueError:
+                result[key] = guardrails.UNKNOWN
+        return result
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                items.append(plain(value[index]))
+            except UnknownValueError:
+                items.append(guardrails.UNKNOWN)
+        return items
+    return guardrails.UNKNOWN if guardrails.is_unknown(value) else value
+
+
+def stack_context() -> guardrails.StackContext:
+    """The stack's name and `environment` key, which the CLI hands the policy process."""
+    return guardrails.StackContext(
+        stack=pulumi.get_stack(), environment=pulumi.Config(guardrails.PROJECT).get("environment")
+    )
+
+
+def resource_policy(policy: guardrails.ResourcePolicy) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        for message in policy.check(args.resource_type, plain(args.props), stack_context()):
+            report_violation(message, None)
+
+    return ResourceValidationPolicy(name=policy.name, description=policy.description, validate=validate)
+
+
+def stack_policy(policy: guardrails.StackPolicy) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [guardrails.StackResource(r.resource_type, r.name, plain(r.props)) for r in args.resources]
+        for message in policy.check(resources, stack_context()):
+            report_violation(message, None)
+
+    return StackValidationPolicy(name=policy.name, description=policy.description, validate=validate)
+
+
+def policies() -> list[Policy]:
+    """Every check of `guardrails`, as the policy the CLI runs."""
+    resource: list[Policy] = [resource_policy(p) for p in guardrails.RESOURCE_POLICIES]
+    stack: list[Policy] = [stack_policy(p) for p in guardrails.STACK_POLICIES]
+    return resource + stack
