@@ -1,0 +1,238 @@
+"""The CI workflows (.github/workflows): what they run, with which credentials, and actionlint."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+PR = WORKFLOWS / "pull-request.yml"
+DEPLOY = WORKFLOWS / "deploy.yml"
+TOOLS = ROOT / ".cache" / "tools"
+Job = dict[str, Any]
+Step = dict[str, Any]
+
+
+def load(path: Path) -> dict[str, Any]:
+    raw: dict[Any, Any] = yaml.safe_load(path.read_text())
+    # YAML 1.1 reads the key `on` as True.
+    return {("on" if key is True else key): value for key, value in raw.items()}
+
+
+def steps_using(job: Job, action: str) -> list[Step]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def one_step(job: Job, action: str) -> Step:
+    [step] = steps_using(job, action)
+    return step
+
+
+def run_lines(job: Job) -> list[str]:
+    return [line.strip() for s in job["steps"] if "run" in s for line in s["run"].splitlines() if line.strip()]
+
+
+def readme_test_command() -> str:
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(r"^\| set up and pass the tests[^|]*\| `([^`]+)` \|$", readme, flags=re.MULTILINE)
+    assert m, "README's two-commands table has no test command row"
+    return m.group(1)
+
+
+def pinned(package: str) -> str:
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.startswith(f"{package}=="):
+            return line.split("==", 1)[1].strip()
+    raise AssertionError(f"requirements.txt does not pin {package}")
+
+
+@pytest.fixture(scope="module")
+def pr() -> dict[str, Any]:
+    return load(PR)
+
+
+@pytest.fixture(scope="module")
+def deploy() -> dict[str, Any]:
+    return load(DEPLOY)
+
+
+# ---------------------------------------------------------------------------- triggers and checks
+
+
+def test_pull_requests_trigger_the_checks_and_the_preview(pr: dict[str, Any]) -> None:
+    assert set(pr["on"]) == {"pull_request"}
+    assert pr["on"]["pull_request"]["branches"] == ["main"]
+    assert set(pr["jobs"]) == {"checks", "preview"}
+    assert pr["jobs"]["preview"]["needs"] == "checks"
+
+
+def test_pushes_to_main_deploy_after_the_checks(deploy: dict[str, Any]) -> None:
+    assert set(deploy["on"]) == {"push"}
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    assert set(deploy["jobs"]) == {"checks", "up"}
+    assert deploy["jobs"]["up"]["needs"] == "checks"
+
+
+@pytest.mark.parametrize("path", [PR, DEPLOY], ids=lambda p: p.name)
+def test_the_checks_job_runs_the_readme_test_command(path: Path) -> None:
+    command = readme_test_command()
+    assert command == "./scripts/test.sh"
+    checks = load(path)["jobs"]["checks"]
+    assert run_lines(checks) == [command]  # exactly the README's command, as .ci/run does
+    assert "exec ./scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+    assert one_step(checks, "actions/setup-python")["with"]["python-version"] == "3.11"
+    assert steps_using(checks, "actions/setup-go"), "scripts/build-tools.sh builds with Go"
+
+
+# ---------------------------------------------------------------------------- credentials
+
+
+@pytest.mark.parametrize("path", [PR, DEPLOY], ids=lambda p: p.name)
+def test_no_long_lived_aws_keys(path: Path) -> None:
+    text = path.read_text().lower()
+    for forbidden in ("aws-access-key-id", "aws-secret-access-key", "aws_access_key_id", "aws_secret_access_key"):
+        assert forbidden not in text, forbidden
+
+
+@pytest.mark.parametrize(
+    ("path", "job", "variable"), [(PR, "preview", "AWS_PREVIEW_ROLE_ARN"), (DEPLOY, "up", "AWS_DEPLOY_ROLE_ARN")]
+)
+def test_aws_credentials_come_from_github_oidc(path: Path, job: str, variable: str) -> None:
+    workflow = load(path)
+    assert workflow["permissions"] == {"contents": "read"}  # nothing more by default
+    cloud_job = workflow["jobs"][job]
+    assert cloud_job["permissions"]["id-token"] == "write"
+    step = one_step(cloud_job, "aws-actions/configure-aws-credentials")
+    assert step["uses"] == "aws-actions/configure-aws-credentials@v4"
+    assert step["with"]["role-to-assume"] == f"${{{{ vars.{variable} }}}}"
+    assert "id-token" not in workflow["jobs"]["checks"].get("permissions", {})
+
+
+def test_every_secret_and_variable_is_documented() -> None:
+    readme = (WORKFLOWS / "README.md").read_text()
+    used: set[str] = set()
+    for path in (PR, DEPLOY):
+        used |= set(re.findall(r"\b(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)", path.read_text()))
+    assert {"AWS_PREVIEW_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "PULUMI_ACCESS_TOKEN", "VAULT_TOKEN"} <= used
+    for name in sorted(used):
+        assert re.search(rf"^\| `{name}` \|", readme, flags=re.MULTILINE), f"{name} is not in the README's table"
+
+
+# ---------------------------------------------------------------------------- preview and up
+
+
+def stacks(job: Job) -> list[str]:
+    matrix: list[str] = job["strategy"]["matrix"]["stack"]
+    return matrix
+
+
+def pulumi_step(job: Job) -> Step:
+    step = one_step(job, "pulumi/actions")
+    assert step["uses"] == "pulumi/actions@v6"
+    return step
+
+
+@pytest.mark.parametrize(("path", "job", "command"), [(PR, "preview", "preview"), (DEPLOY, "up", "up")])
+def test_pulumi_runs_every_stack_with_the_policy_pack(path: Path, job: str, command: str) -> None:
+    cloud_job = load(path)["jobs"][job]
+    assert "dev" in stacks(cloud_job)
+    for stack in stacks(cloud_job):
+        assert (ROOT / f"Pulumi.{stack}.yaml").is_file(), stack
+    step = pulumi_step(cloud_job)
+    inputs = step["with"]
+    assert inputs["command"] == command
+    assert "matrix.stack" in inputs["stack-name"]
+    assert inputs["policyPacks"] == "policy-pack"
+    assert (ROOT / inputs["policyPacks"] / "PulumiPolicy.yaml").is_file()
+    assert inputs["pulumi-version"] == pinned("pulumi")  # the CLI matches the SDK
+    assert inputs["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+    assert step["env"]["VAULT_TOKEN"] == "${{ secrets.VAULT_TOKEN }}"
+    # The Vault token reaches the Pulumi step only.
+    assert [s.get("name", s.get("uses")) for s in cloud_job["steps"] if "VAULT_TOKEN" in str(s)] == [step["uses"]]
+
+
+def test_the_preview_comments_on_the_pull_request(pr: dict[str, Any]) -> None:
+    preview = pr["jobs"]["preview"]
+    inputs = pulumi_step(preview)["with"]
+    assert inputs["comment-on-pr"] is True
+    assert inputs["github-token"] == "${{ secrets.GITHUB_TOKEN }}"
+    assert preview["permissions"]["pull-requests"] == "write"
+    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def test_each_stack_deploys_alone_behind_its_environment(deploy: dict[str, Any]) -> None:
+    up = deploy["jobs"]["up"]
+    assert up["environment"] == "${{ matrix.stack }}"
+    assert "${{ matrix.stack }}" in up["concurrency"]["group"]
+    assert up["concurrency"]["cancel-in-progress"] is False
+    assert up["strategy"]["max-parallel"] == 1
+
+
+@pytest.mark.parametrize(("path", "job"), [(PR, "preview"), (DEPLOY, "up")])
+def test_the_virtualenvs_are_where_pulumi_looks(path: Path, job: str) -> None:
+    cloud_job = load(path)["jobs"][job]
+    program_venv = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]["options"]["virtualenv"]
+    pack_venv = yaml.safe_load((ROOT / "policy-pack" / "PulumiPolicy.yaml").read_text())["runtime"]["options"][
+        "virtualenv"
+    ]
+    lines = run_lines(cloud_job)
+    assert f"python -m venv {program_venv}" in lines
+    assert f"{program_venv}/bin/pip install --disable-pip-version-check -r requirements.txt" in lines
+    assert f"python -m venv policy-pack/{pack_venv}" in lines
+    assert (
+        f"policy-pack/{pack_venv}/bin/pip install --disable-pip-version-check -r policy-pack/requirements.txt" in lines
+    )
+    assert one_step(cloud_job, "actions/setup-python")["with"]["python-version"] == "3.11"
+    names = [str(s.get("uses", s.get("name"))) for s in cloud_job["steps"]]
+    assert names.index("Virtualenvs of the program and the policy pack") < names.index("pulumi/actions@v6")
+
+
+# ---------------------------------------------------------------------------- actionlint
+
+
+def actionlint() -> str:
+    unavailable = TOOLS / "actionlint.unavailable"
+    if unavailable.exists():
+        pytest.skip(unavailable.read_text().splitlines()[0])
+    binary = TOOLS / "actionlint"
+    if not binary.exists():
+        pytest.fail("actionlint is not built: run ./scripts/build-tools.sh (./scripts/test.sh does)")
+    return str(binary)
+
+
+def test_actionlint_finds_nothing() -> None:
+    result = subprocess.run(
+        [actionlint(), "-no-color", str(PR.relative_to(ROOT)), str(DEPLOY.relative_to(ROOT))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_actionlint_checks_the_actions_inputs(tmp_path: Path) -> None:
+    """Guards the test above: actionlint knows pulumi/actions@v6's inputs, so a typo fails."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    shutil.copy(PR, workflows / PR.name)
+    broken = workflows / PR.name
+    broken.write_text(broken.read_text().replace("policyPacks: policy-pack", "policyPack: policy-pack"))
+    result = subprocess.run(
+        [actionlint(), "-no-color", f".github/workflows/{PR.name}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert 'input "policyPack" is not defined in action "pulumi/actions@v6"' in result.stdout
