@@ -46,7 +46,7 @@ def plain(value: Any) -> Any:
 def stack_context() -> guardrails.StackContext:
     """The stack's name and `environment` key, which the CLI hands the policy process."""
     return guardrails.StackContext(
-        stack=pulumi.get_stack(), environment=pulumi.Config(guardrails.PROJECT).get("environment")
+        stack=pulumi.get_stack() or "", environment=pulumi.Config(guardrails.PROJECT).get("environment")
     )
 
 
