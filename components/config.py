@@ -70,6 +70,9 @@ _VAULT_POLICY_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?$")
 # rights to every token Vault issues.
 _RESERVED_VAULT_POLICIES = ("root", "default")
 _HELM_RELEASE_NAME_MAX = 53
+MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600
+"""Gloo renews its token (1.15.19+), so a long max TTL buys nothing but a longer-lived leak; the
+policy pack holds every stack to the same bound."""
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
@@ -178,7 +181,7 @@ KEYS: tuple[Key, ...] = (
     Key("vaultPolicyName", "dev", "Name of the Vault policy given to Gloo's token."),
     Key("vaultPolicyMode", "least-privilege", "`least-privilege` (read/list under the root key) or `guide` (the guide's wider policy)."),
     Key("glooRootKey", "gloo", "Gloo's `rootKey` under the kv mount."),
-    Key("tokenMaxTtl", "24h", "Max TTL of Gloo's Vault token (`1h`, `30m`, `24h`...)."),
+    Key("tokenMaxTtl", "24h", "Max TTL of Gloo's Vault token (`1h`, `30m`, `24h`...), at most `168h`."),
     Key("glooEdition", "oss", "`oss` (chart `gloo`) or `enterprise` (chart `gloo-ee`, needs `glooLicenseKey`)."),
     Key("glooChartVersion", DEFAULT_GLOO_VERSION, "Exact Gloo chart version; 1.15.3 or later (IRSA), 1.15.19 or later recommended (token renewal)."),
     Key("glooLicenseKey", None, "Gloo Edge Enterprise license key (secret; `enterprise` only).", secret=True),
@@ -376,8 +379,8 @@ def parse_settings(
         ttl = parse_duration(ttl_text)
     except ValueError:
         raise ConfigError("tokenMaxTtl", f"a duration such as 24h, 90m or 3600s (got {ttl_text!r})") from None
-    if not 60 <= ttl <= 30 * 24 * 3600:
-        raise ConfigError("tokenMaxTtl", f"between 1m and 720h (got {ttl_text!r})")
+    if not 60 <= ttl <= MAX_TOKEN_TTL_SECONDS:
+        raise ConfigError("tokenMaxTtl", f"between 1m and 168h (got {ttl_text!r})")
 
     edition = _one_of("glooEdition", r.required("glooEdition", "an edition"), EDITIONS)
     license_key = secret("glooLicenseKey")

@@ -191,6 +191,7 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
     ("ttl-days", "tokenMaxTtl", {"tokenMaxTtl": "1d"}, TOKEN),
     ("ttl-too-short", "tokenMaxTtl", {"tokenMaxTtl": "30s"}, TOKEN),
     ("ttl-too-long", "tokenMaxTtl", {"tokenMaxTtl": "721h"}, TOKEN),
+    ("ttl-over-7-days", "tokenMaxTtl", {"tokenMaxTtl": "169h"}, TOKEN),
     ("kv-path-empty-part", "kvPath", {"kvPath": "dev//gloo"}, TOKEN),
     ("mount-path-space", "authMountPath", {"authMountPath": "aws eks"}, TOKEN),
     ("root-key-star", "glooRootKey", {"glooRootKey": "*"}, TOKEN),

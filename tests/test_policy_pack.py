@@ -33,6 +33,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 import guardrails
 import pack
+from components import config as config_module
 from guardrails import StackContext, StackResource
 from tests.harness import (
     ROOT,
@@ -42,6 +43,7 @@ from tests.harness import (
     dev_config,
     mock_role_arn,
     run_program,
+    run_program_failure,
 )
 
 PACK_DIR = ROOT / "policy-pack"
@@ -568,20 +570,15 @@ def test_a_max_ttl_up_to_7_days_passes(run: ProgramRun, ttl: int) -> None:
     assert guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV) == []
 
 
-def test_the_config_maximum_ttl_meets_the_policy() -> None:
-    """tokenMaxTtl accepts up to 720h (components/config.py), beyond the policy's 7 days: the
-    program builds it, the pack refuses it before it is applied."""
-    run = run_program({**dev_config(), "tokenMaxTtl": "169h"})
-    role = props(run.one(guardrails.VAULT_AWS_ROLE))
-    only(guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV), "token_max_ttl is 608400s")
-    assert (
-        guardrails.check_vault_aws_role(
-            guardrails.VAULT_AWS_ROLE,
-            props(run_program({**dev_config(), "tokenMaxTtl": "168h"}).one(guardrails.VAULT_AWS_ROLE)),
-            DEV,
-        )
-        == []
-    )
+def test_the_config_maximum_ttl_is_the_policy_maximum() -> None:
+    """The program refuses what the pack would refuse, so no stack builds a role the pack stops."""
+    assert config_module.MAX_TOKEN_TTL_SECONDS == guardrails.MAX_TOKEN_TTL_SECONDS
+    role = props(run_program({**dev_config(), "tokenMaxTtl": "168h"}).one(guardrails.VAULT_AWS_ROLE))
+    assert role["tokenMaxTtl"] == guardrails.MAX_TOKEN_TTL_SECONDS
+    assert guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV) == []
+    failed = run_program_failure({**dev_config(), "tokenMaxTtl": "169h"})
+    assert isinstance(failed.error, config_module.ConfigError)
+    assert failed.error.key == "tokenMaxTtl"
 
 
 def test_the_preview_role_with_unknown_arns_passes(preview: ProgramRun) -> None:
