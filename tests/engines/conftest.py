@@ -1,0 +1,66 @@
+"""Session fixtures: the engines (started once, always stopped) and the program applied to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.engines.apply import Deployment, apply
+from tests.engines.servers import ROOT_TOKEN, Engines, EngineUnavailable, missing_engine, start_engines
+from tests.harness import ProgramRun, dev_config, run_program
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
+    """OpenBao (AWS auth plugin registered) and moto_server, or a skip naming what is missing."""
+    reason = missing_engine()
+    if reason:
+        pytest.skip(reason)
+    try:
+        with start_engines(tmp_path_factory.mktemp("engines")) as running:
+            yield running
+    except EngineUnavailable as unavailable:
+        pytest.skip(str(unavailable))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A stack config (Pulumi.dev.yaml plus overrides) and what must exist before it is applied."""
+
+    name: str
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    given: Callable[[Engines], None] | None = None
+
+    def run(self) -> ProgramRun:
+        return run_program({**dev_config(), **self.overrides}, secrets={"vaultToken": ROOT_TOKEN})
+
+
+class Deployer:
+    """Applies one scenario at a time to the shared engines; re-applies only on a change."""
+
+    def __init__(self, engines: Engines) -> None:
+        self.engines = engines
+        self.current: tuple[str, Deployment] | None = None
+        self.runs: dict[str, ProgramRun] = {}
+
+    def __call__(self, scenario: Scenario) -> Deployment:
+        if self.current is not None and self.current[0] == scenario.name:
+            return self.current[1]
+        self.current = None
+        if scenario.name not in self.runs:
+            self.runs[scenario.name] = scenario.run()
+        deployment = apply(self.runs[scenario.name], self.engines, given=scenario.given)
+        self.current = (scenario.name, deployment)
+        return deployment
+
+    def forget(self) -> None:
+        """For a test that changed the engines: the next scenario is applied afresh."""
+        self.current = None
+
+
+@pytest.fixture(scope="session")
+def deployer(engines: Engines) -> Deployer:
+    return Deployer(engines)
