@@ -1,0 +1,394 @@
+"""The guide's auth chain on real engines: the program applied to moto (IAM/STS) and OpenBao
+(with the AWS auth plugin), then Gloo's login and secret reads, done as Gloo 1.15 does them.
+
+What is checked by whom: OpenBao's AWS auth checks the IAM server ID header (value, and that it
+is signed), the bound role (by unique ID) and the role name; moto checks, while Vault is
+configured and while Gloo logs in, every SigV4 signature, access key and session token and the
+caller's IAM policies (Vault's iam:GetRole scope); the regional STS stand-in checks that a
+request is signed for its region. moto does not verify web identity tokens nor evaluate trust
+policies (tests/test_iam.py and tests/test_iam_lint.py cover those documents).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from tests.engines.apply import ROLE_POLICY, ApplyError, Deployment, apply
+from tests.engines.conftest import Deployer, Scenario
+from tests.engines.gloo_client import (
+    AwsCredentials,
+    GlooSecretClient,
+    GlooVaultSettings,
+    assume_role_with_web_identity,
+    login,
+    login_data,
+    web_identity_token,
+)
+from tests.engines.servers import Engines, Response
+from tests.harness import ACCOUNT_ID, oidc_provider_arn
+
+pytestmark = pytest.mark.engines
+
+POLICY = "vault:index/policy:Policy"
+MOUNT = "vault:index/mount:Mount"
+CLIENT = "vault:aws/authBackendClient:AuthBackendClient"
+VAULT_ROLE = "vault:aws/authBackendRole:AuthBackendRole"
+EXTERNAL = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
+VAULT_SERVER_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/vault-server"
+OTHER_ACCOUNT = "210987654321"
+CROSS_ACCOUNT_USER = f"arn:aws:iam::{OTHER_ACCOUNT}:user/vault"
+
+# A secret as Gloo's Secret kind is stored (solo-kit protoutils.MarshalMap of the resource).
+UPSTREAM_SECRET = {
+    "metadata": {"name": "upstream-aws", "namespace": "gloo-system"},
+    "aws": {"accessKey": "AKIAUPSTREAM0000EXMP", "secretKey": "upstream-secret-key"},
+}
+
+
+def _given_vault_server_role(engines: Engines) -> None:
+    """An external Vault's own role in the account (it exists before the program runs)."""
+    statement = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
+    engines.moto.client("iam").create_role(RoleName="vault-server", AssumeRolePolicyDocument=json.dumps(trust))
+
+
+def _given_cross_account_vault_user(engines: Engines) -> None:
+    """An external Vault's IAM user in another account, allowed (there) to assume roles here."""
+    creds = engines.moto.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/admin", RoleSessionName="operator"
+    )["Credentials"]
+    iam = engines.moto.client(
+        "iam",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    iam.create_user(UserName="vault")
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCOUNT_ID}:role/*"}
+    allow = {"Version": "2012-10-17", "Statement": [statement]}
+    iam.put_user_policy(UserName="vault", PolicyName="assume-resolver-roles", PolicyDocument=json.dumps(allow))
+
+
+IN_CLUSTER = Scenario("in-cluster-dev")
+GUIDE_POLICY = Scenario("in-cluster-dev, vaultPolicyMode guide", {"vaultPolicyMode": "guide"})
+EXTERNAL_ROLE = Scenario(
+    "external, Vault's role in the account",
+    {**EXTERNAL, "vaultAwsPrincipalArn": VAULT_SERVER_ROLE},
+    given=_given_vault_server_role,
+)
+CROSS_ACCOUNT = Scenario(
+    "external, Vault's user in another account",
+    {**EXTERNAL, "vaultCrossAccountPrincipalArn": CROSS_ACCOUNT_USER},
+    given=_given_cross_account_vault_user,
+)
+
+
+@pytest.fixture
+def deployed(deployer: Deployer) -> Deployment:
+    return deployer(IN_CLUSTER)
+
+
+def gloo_login(
+    dep: Deployment, settings: GlooVaultSettings | None = None, *, sign_header: bool = True, tamper: bool = False
+) -> Response:
+    """Gloo's login: IRSA credentials for its annotated role, then the signed STS request to Vault.
+
+    moto checks signatures and credentials during the login (the assume before it is unsigned).
+    `tamper` corrupts the request's signature, for the test that shows STS checks it.
+    """
+    s = settings or dep.gloo_settings()
+    token = web_identity_token(dep.run.outputs["oidcIssuerUrl"], s.subject)
+    creds = assume_role_with_web_identity(dep.rewrites.pod_sts_endpoint(), s.region, s.role_arn, token, "gloo")
+    data = login_data(creds, s, sign_server_id_header=sign_header)
+    if tamper:
+        headers = json.loads(base64.b64decode(data["iam_request_headers"]))
+        authorization = headers["Authorization"][0]
+        headers["Authorization"] = [authorization[:-4] + ("0000" if authorization[-4:] != "0000" else "1111")]
+        data["iam_request_headers"] = base64.b64encode(json.dumps(headers).encode()).decode()
+    with dep.engines.moto.enforcing_iam():
+        return login(s, data)
+
+
+def gloo_token(dep: Deployment, settings: GlooVaultSettings | None = None) -> str:
+    answer = gloo_login(dep, settings).expect(200)
+    token: str = answer.body["auth"]["client_token"]
+    return token
+
+
+def seed_secret(dep: Deployment, name: str = "upstream-aws", resource: dict[str, Any] | None = None) -> None:
+    """The operator writes a Gloo secret where Gloo's settings say, with the root token."""
+    settings = dep.gloo_settings()
+    operator = GlooSecretClient(settings, dep.engines.bao.root_token)
+    operator.write(settings.namespace, name, resource or UPSTREAM_SECRET).expect(200)
+
+
+def declared(dep: Deployment, type_: str) -> dict[str, Any]:
+    inputs: dict[str, Any] = dep.run.one(type_).inputs
+    return inputs
+
+
+def error_text(answer: Response) -> str:
+    return "; ".join(answer.errors)
+
+
+# ---------------------------------------------------------------------------- the happy chain
+
+
+def test_gloo_logs_in_with_its_irsa_role_and_gets_the_declared_policy(deployed: Deployment) -> None:
+    answer = gloo_login(deployed).expect(200)
+    auth = answer.body["auth"]
+    policy = declared(deployed, POLICY)["name"]
+    assert auth["token_policies"] == sorted(["default", policy])
+    assert auth["metadata"]["auth_type"] == "iam"
+    assert auth["metadata"]["account_id"] == ACCOUNT_ID
+    assert auth["lease_duration"] == declared(deployed, VAULT_ROLE)["tokenMaxTtl"]  # 24h, the guide's max_ttl
+    assert auth["renewable"] is True  # Gloo 1.15.19+ renews it
+
+
+def test_gloo_lists_and_reads_the_secret_an_operator_wrote(deployed: Deployment) -> None:
+    seed_secret(deployed)
+    settings = deployed.gloo_settings()
+    gloo = GlooSecretClient(settings, gloo_token(deployed))
+
+    assert gloo.list(settings.namespace).expect(200).data["keys"] == ["upstream-aws"]
+    assert f"{settings.namespace}/" in gloo.list("").expect(200).data["keys"]  # watching all namespaces
+    read = gloo.read(settings.namespace, "upstream-aws").expect(200).data
+    assert read["data"] == UPSTREAM_SECRET
+    assert read["metadata"]["version"] == 1  # kv-v2: solo-kit takes the resource version from here
+
+
+def test_without_a_vault_role_vault_picks_the_role_named_like_the_iam_role(deployed: Deployment) -> None:
+    """Gloo sends no `role` when vaultRole is empty: the Vault role is named after the IAM role."""
+    settings = replace(deployed.gloo_settings(), vault_role=None)
+    answer = gloo_login(deployed, settings).expect(200)
+    assert answer.body["auth"]["token_policies"] == sorted(["default", declared(deployed, POLICY)["name"]])
+
+
+def test_vault_holds_what_the_program_declared(deployed: Deployment) -> None:
+    """Read back from OpenBao: declared values as declared, only the named rewrites differ."""
+    client = declared(deployed, CLIENT)
+    config = deployed.operator("GET", f"auth/{client['backend']}/config/client").expect(200).data
+    assert config["iam_server_id_header_value"] == client["iamServerIdHeaderValue"]
+    assert config["sts_region"] == client["stsRegion"]
+    assert config["sts_endpoint"] == deployed.rewrites.sts_endpoint(client["stsEndpoint"])
+    assert config["iam_endpoint"] == deployed.rewrites.iam_endpoint()
+
+    role = declared(deployed, VAULT_ROLE)
+    stored = deployed.operator("GET", f"auth/{role['backend']}/role/{role['role']}").expect(200).data
+    assert stored["auth_type"] == role["authType"]
+    assert stored["bound_iam_principal_arn"] == role["boundIamPrincipalArns"]
+    assert stored["token_policies"] == role["tokenPolicies"]
+    assert stored["token_max_ttl"] == role["tokenMaxTtl"]
+    # Vault resolved the bound ARN, with its own identity, to the unique ID moto gave the role.
+    gloo_role = deployed.engines.moto.client("iam").get_role(RoleName=role["role"])["Role"]
+    assert stored["bound_iam_principal_id"] == [gloo_role["RoleId"]]
+
+    mount = declared(deployed, MOUNT)
+    assert deployed.operator("GET", f"sys/mounts/{mount['path']}").expect(200).data["options"] == mount["options"]
+    policy = declared(deployed, POLICY)
+    stored_policy = deployed.operator("GET", f"sys/policies/acl/{policy['name']}").expect(200).data["policy"]
+    assert stored_policy == policy["policy"]
+
+
+def test_vault_resolved_the_bound_role_with_exactly_the_programs_grant(deployed: Deployment) -> None:
+    """The apply wrote the Vault role while moto enforced IAM: Vault's identity is the IRSA role
+    the Vault chart's service account is annotated with, allowed iam:GetRole by the program."""
+    assert deployed.vault_identity_arn == deployed.run.outputs["vaultAwsIdentityArn"]
+    grants = [r for r in deployed.applied if r.type == ROLE_POLICY]
+    assert [g.inputs["role"] for g in grants] == [deployed.vault_identity_arn.rsplit("/", 1)[1]]
+
+
+# ---------------------------------------------------------------------------- refused logins
+
+
+def test_a_wrong_iam_server_id_header_is_refused(deployed: Deployment) -> None:
+    settings = replace(deployed.gloo_settings(), iam_server_id_header="vault.attacker.example.com")
+    answer = gloo_login(deployed, settings)
+    assert answer.status == 400
+    assert "error validating X-Vault-AWS-IAM-Server-ID header" in error_text(answer)
+
+
+def test_a_server_id_header_outside_the_signature_is_refused(deployed: Deployment) -> None:
+    answer = gloo_login(deployed, sign_header=False)
+    assert answer.status == 400
+    assert "vault header wasn't signed" in error_text(answer)
+
+
+def test_a_request_whose_signature_does_not_match_is_refused_by_sts(deployed: Deployment) -> None:
+    """moto (enforcing IAM during logins) checks the signature Vault forwards. Its error answer is
+    `application/xml` where STS says `text/xml`, so Vault reports it as an invalid STS answer."""
+    answer = gloo_login(deployed, tamper=True)
+    assert answer.status == 400
+    assert error_text(answer) == "error making upstream request: body of GetCallerIdentity is invalid"
+
+
+def test_a_login_signed_for_another_region_is_refused(deployed: Deployment) -> None:
+    """Gloo's region must be Vault's STS region: STS refuses a request scoped to another region."""
+    settings = replace(deployed.gloo_settings(), region="eu-west-1")
+    answer = gloo_login(deployed, settings)
+    assert answer.status == 400
+    assert "Credential should be scoped to a valid region" in error_text(answer)
+
+
+def _other_service_account_role(dep: Deployment) -> str:
+    """An IRSA role of the same cluster for another service account (gateway-proxy)."""
+    issuer = dep.run.outputs["oidcIssuer"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn(dep.run.outputs["oidcIssuerUrl"])},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:aud": "sts.amazonaws.com",
+                        f"{issuer}:sub": "system:serviceaccount:gloo-system:gateway-proxy",
+                    }
+                },
+            }
+        ],
+    }
+    iam = dep.engines.moto.client("iam")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName="gateway-proxy")
+    arn: str = iam.create_role(RoleName="gateway-proxy", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    return arn
+
+
+def test_another_service_accounts_role_is_refused(deployer: Deployer) -> None:
+    dep = deployer(IN_CLUSTER)
+    deployer.forget()  # this test adds a role to moto
+    other = _other_service_account_role(dep)
+    settings = replace(dep.gloo_settings(), role_arn=other, service_account="gateway-proxy")
+
+    with_role = gloo_login(dep, settings)
+    assert with_role.status == 400
+    assert f'does not belong to the role "{settings.vault_role}"' in error_text(with_role)
+
+    without_role = gloo_login(dep, replace(settings, vault_role=None))
+    assert without_role.status == 400
+    assert "entry for role gateway-proxy not found" in error_text(without_role)
+
+
+# ---------------------------------------------------------------------------- what Gloo's token may do
+
+
+def test_least_privilege_token_reaches_nothing_but_its_secrets(deployed: Deployment) -> None:
+    settings = deployed.gloo_settings()
+    root = deployed.engines.bao.root_token
+    prefix = settings.path_prefix
+    # Things that exist, so that a refusal is the policy and not a missing path.
+    deployed.operator("PUT", f"{prefix}/data/other/app", {"data": {"password": "p"}}).expect(200)
+    deployed.operator("PUT", f"secret/data/{settings.root_key}/copy", {"data": {"password": "p"}}).expect(200)
+    seed_secret(deployed)
+    gloo = GlooSecretClient(settings, gloo_token(deployed))
+    assert gloo.read(settings.namespace, "upstream-aws").status == 200
+
+    def as_gloo(method: str, path: str, body: Any = None) -> int:
+        return gloo.call(method, path, body).status
+
+    assert as_gloo("GET", f"{prefix}/data/other/app") == 403  # outside the root key
+    assert as_gloo("LIST", f"{prefix}/metadata/other") == 403
+    assert as_gloo("GET", f"secret/data/{settings.root_key}/copy") == 403  # another mount
+    assert as_gloo("LIST", "sys/policies/acl") == 403
+    assert as_gloo("GET", "sys/mounts") == 403
+    assert gloo.write(settings.namespace, "new", UPSTREAM_SECRET).status == 403  # read-only
+    assert gloo.delete(settings.namespace, "upstream-aws").status == 403
+    assert GlooSecretClient(settings, root).read(settings.namespace, "upstream-aws").status == 200
+
+
+def test_guide_policy_token_can_also_write_and_delete(deployer: Deployer) -> None:
+    dep = deployer(GUIDE_POLICY)
+    settings = dep.gloo_settings()
+    gloo = GlooSecretClient(settings, gloo_token(dep))
+    written = {**UPSTREAM_SECRET, "metadata": {"name": "written-by-gloo", "namespace": settings.namespace}}
+
+    gloo.write(settings.namespace, "written-by-gloo", written).expect(200)
+    assert gloo.read(settings.namespace, "written-by-gloo").expect(200).data["data"] == written
+    assert "written-by-gloo" in gloo.list(settings.namespace).expect(200).data["keys"]
+    gloo.delete(settings.namespace, "written-by-gloo").expect(204)
+    assert gloo.read(settings.namespace, "written-by-gloo").status == 404
+    assert gloo.call("GET", "sys/mounts").status == 200  # the guide's UI access
+    assert gloo.call("LIST", "sys/policies/acl").status == 403
+
+
+# ---------------------------------------------------------------------------- the guide's Troubleshooting
+
+
+def test_without_the_get_role_grant_the_role_write_fails_as_in_the_troubleshooting(deployer: Deployer) -> None:
+    """The guide's Troubleshooting error, reproduced by leaving out the program's grant."""
+    deployer.forget()
+    run = deployer(IN_CLUSTER).run
+    deployer.forget()
+    with pytest.raises(ApplyError) as refused:
+        apply(run, deployer.engines, omit=lambda res: res.type == ROLE_POLICY)
+    bound = run.one(VAULT_ROLE).inputs["boundIamPrincipalArns"][0]
+    assert f'unable to resolve ARN "{bound}" to internal ID' in str(refused.value)
+    assert "status code: 403" in str(refused.value)
+    # Vault's SDK cannot parse moto's IAM error body; the same call with Vault's identity shows it.
+    partial = refused.value.deployment
+    assert partial is not None
+    denied = get_role_as(partial.engines, partial.vault_identity, bound)
+    vault_role = run.outputs["vaultAwsIdentityArn"].rsplit("/", 1)[1]
+    assert denied.startswith(f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/{vault_role}/")
+    assert denied.endswith("is not authorized to perform: iam:GetRole")
+
+
+def get_role_as(engines: Engines, creds: AwsCredentials, role_arn: str) -> str:
+    """iam:GetRole with `creds` while moto enforces IAM: "allowed", or moto's AccessDenied message."""
+    iam = engines.moto.client(
+        "iam",
+        aws_access_key_id=creds.access_key_id,
+        aws_secret_access_key=creds.secret_access_key,
+        aws_session_token=creds.session_token or "",
+    )
+    with engines.moto.enforcing_iam():
+        try:
+            iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])
+        except iam.exceptions.ClientError as denied:
+            assert denied.response["Error"]["Code"] == "AccessDenied", denied.response
+            message: str = denied.response["Error"]["Message"]
+            return message
+    return "allowed"
+
+
+def test_binding_a_role_outside_the_grant_fails_the_role_write(deployer: Deployer) -> None:
+    """The grant covers exactly the bound role: Vault cannot resolve any other."""
+    dep = deployer(IN_CLUSTER)
+    deployer.forget()
+    role = declared(dep, VAULT_ROLE)
+    other = dep.engines.moto.client("iam").create_role(
+        RoleName="not-granted", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    with dep.engines.moto.enforcing_iam():
+        answer = dep.operator(
+            "POST", f"auth/{role['backend']}/role/not-granted", {"auth_type": "iam", "bound_iam_principal_arn": [other]}
+        )
+    assert answer.status == 400
+    assert f'unable to resolve ARN "{other}" to internal ID' in error_text(answer)
+    assert "status code: 403" in error_text(answer)
+    assert get_role_as(dep.engines, dep.vault_identity, other).endswith("is not authorized to perform: iam:GetRole")
+    assert get_role_as(dep.engines, dep.vault_identity, role["boundIamPrincipalArns"][0]) == "allowed"
+
+
+# ---------------------------------------------------------------------------- other topologies
+
+
+@pytest.mark.parametrize("scenario", [EXTERNAL_ROLE, CROSS_ACCOUNT], ids=lambda s: s.name)
+def test_external_vault_chain(deployer: Deployer, scenario: Scenario) -> None:
+    dep = deployer(scenario)
+    seed_secret(dep)
+    settings = dep.gloo_settings()
+    assert dep.run.outputs["vaultAddress"] == "https://vault.example.com:8200"
+    gloo = GlooSecretClient(settings, gloo_token(dep))
+    assert gloo.read(settings.namespace, "upstream-aws").expect(200).data["data"] == UPSTREAM_SECRET
+    role = declared(dep, VAULT_ROLE)
+    stored = dep.operator("GET", f"auth/{role['backend']}/role/{role['role']}").expect(200).data
+    gloo_role = dep.engines.moto.client("iam").get_role(RoleName=role["role"])["Role"]
+    assert stored["bound_iam_principal_id"] == [gloo_role["RoleId"]]
