@@ -301,7 +301,7 @@ def _vault_identity(engines: Engines, run: ProgramRun, rewrites: Rewrites) -> tu
         token = web_identity_token(issuer, subject)
         session = f"botocore-session-{int(time.time())}"
         return role_arn, assume_role_with_web_identity(
-            rewrites.pod_sts_endpoint(), "us-east-1", role_arn, token, session
+            rewrites.pod_sts_endpoint(), run.outputs["region"], role_arn, token, session
         )
     principal: str = run.outputs["vaultAwsIdentityArn"]
     sts_roles = run.of_type("vault:aws/authBackendStsRole:AuthBackendStsRole")

@@ -195,12 +195,15 @@ def test_vault_holds_what_the_program_declared(deployed: Deployment) -> None:
     assert stored_policy == policy["policy"]
 
 
-def test_vault_resolved_the_bound_role_with_exactly_the_programs_grant(deployed: Deployment) -> None:
-    """The apply wrote the Vault role while moto enforced IAM: Vault's identity is the IRSA role
-    the Vault chart's service account is annotated with, allowed iam:GetRole by the program."""
+def test_vaults_identity_may_resolve_the_bound_role_and_nothing_else(deployed: Deployment) -> None:
+    """Vault's identity is the IRSA role the Vault chart's service account is annotated with; the
+    apply wrote the Vault role while moto enforced IAM, and that identity can GetRole exactly the
+    bound role (the Troubleshooting tests below show the write failing without it)."""
     assert deployed.vault_identity_arn == deployed.run.outputs["vaultAwsIdentityArn"]
-    grants = [r for r in deployed.applied if r.type == ROLE_POLICY]
-    assert [g.inputs["role"] for g in grants] == [deployed.vault_identity_arn.rsplit("/", 1)[1]]
+    bound = declared(deployed, VAULT_ROLE)["boundIamPrincipalArns"][0]
+    assert get_role_as(deployed.engines, deployed.vault_identity, bound) == "allowed"
+    denied = get_role_as(deployed.engines, deployed.vault_identity, deployed.vault_identity_arn)
+    assert denied.endswith("is not authorized to perform: iam:GetRole")
 
 
 # ---------------------------------------------------------------------------- refused logins
