@@ -124,12 +124,28 @@ def seed_secret(dep: Deployment, name: str = "upstream-aws", resource: dict[str,
     """The operator writes a Gloo secret where Gloo's settings say, with the root token."""
     settings = dep.gloo_settings()
     operator = GlooSecretClient(settings, dep.engines.bao.root_token)
-    operator.write(settings.namespace, name, resource or UPSTREAM_SECRET).expect(200)
+    operator.write(settings.namespace, name, resource or UPSTREAM_SECRET).expect(200, 204)
 
 
 def declared(dep: Deployment, type_: str) -> dict[str, Any]:
     inputs: dict[str, Any] = dep.run.one(type_).inputs
     return inputs
+
+
+def gloo_reads(gloo: GlooSecretClient, namespace: str, name: str) -> Any:
+    """What solo-kit's Read gets: a kv-v2 answer (data and metadata.version, not deleted)."""
+    read = gloo.read(namespace, name).expect(200).data
+    assert set(read) == {"data", "metadata"}, read
+    assert isinstance(read["metadata"]["version"], int) and read["metadata"]["version"] >= 1
+    assert read["metadata"]["deletion_time"] == "" and read["metadata"]["destroyed"] is False
+    return read["data"]
+
+
+def bound_iam_role(dep: Deployment, vault_role: dict[str, Any]) -> dict[str, Any]:
+    """The IAM role (as moto holds it) that a Vault role's inputs bind."""
+    [arn] = vault_role["boundIamPrincipalArns"]
+    role: dict[str, Any] = dep.engines.moto.client("iam").get_role(RoleName=arn.rsplit("/", 1)[1])["Role"]
+    return role
 
 
 def error_text(answer: Response) -> str:
@@ -157,9 +173,7 @@ def test_gloo_lists_and_reads_the_secret_an_operator_wrote(deployed: Deployment)
 
     assert gloo.list(settings.namespace).expect(200).data["keys"] == ["upstream-aws"]
     assert f"{settings.namespace}/" in gloo.list("").expect(200).data["keys"]  # watching all namespaces
-    read = gloo.read(settings.namespace, "upstream-aws").expect(200).data
-    assert read["data"] == UPSTREAM_SECRET
-    assert read["metadata"]["version"] == 1  # kv-v2: solo-kit takes the resource version from here
+    assert gloo_reads(gloo, settings.namespace, "upstream-aws") == UPSTREAM_SECRET
 
 
 def test_without_a_vault_role_vault_picks_the_role_named_like_the_iam_role(deployed: Deployment) -> None:
@@ -185,7 +199,7 @@ def test_vault_holds_what_the_program_declared(deployed: Deployment) -> None:
     assert stored["token_policies"] == role["tokenPolicies"]
     assert stored["token_max_ttl"] == role["tokenMaxTtl"]
     # Vault resolved the bound ARN, with its own identity, to the unique ID moto gave the role.
-    gloo_role = deployed.engines.moto.client("iam").get_role(RoleName=role["role"])["Role"]
+    gloo_role = bound_iam_role(deployed, role)
     assert stored["bound_iam_principal_id"] == [gloo_role["RoleId"]]
 
     mount = declared(deployed, MOUNT)
@@ -291,7 +305,7 @@ def test_least_privilege_token_reaches_nothing_but_its_secrets(deployed: Deploym
     deployed.operator("PUT", f"secret/data/{settings.root_key}/copy", {"data": {"password": "p"}}).expect(200)
     seed_secret(deployed)
     gloo = GlooSecretClient(settings, gloo_token(deployed))
-    assert gloo.read(settings.namespace, "upstream-aws").status == 200
+    assert gloo_reads(gloo, settings.namespace, "upstream-aws") == UPSTREAM_SECRET
 
     def as_gloo(method: str, path: str, body: Any = None) -> int:
         return gloo.call(method, path, body).status
@@ -313,7 +327,7 @@ def test_guide_policy_token_can_also_write_and_delete(deployer: Deployer) -> Non
     written = {**UPSTREAM_SECRET, "metadata": {"name": "written-by-gloo", "namespace": settings.namespace}}
 
     gloo.write(settings.namespace, "written-by-gloo", written).expect(200)
-    assert gloo.read(settings.namespace, "written-by-gloo").expect(200).data["data"] == written
+    assert gloo_reads(gloo, settings.namespace, "written-by-gloo") == written
     assert "written-by-gloo" in gloo.list(settings.namespace).expect(200).data["keys"]
     gloo.delete(settings.namespace, "written-by-gloo").expect(204)
     assert gloo.read(settings.namespace, "written-by-gloo").status == 404
@@ -390,8 +404,8 @@ def test_external_vault_chain(deployer: Deployer, scenario: Scenario) -> None:
     settings = dep.gloo_settings()
     assert dep.run.outputs["vaultAddress"] == "https://vault.example.com:8200"
     gloo = GlooSecretClient(settings, gloo_token(dep))
-    assert gloo.read(settings.namespace, "upstream-aws").expect(200).data["data"] == UPSTREAM_SECRET
+    assert gloo_reads(gloo, settings.namespace, "upstream-aws") == UPSTREAM_SECRET
     role = declared(dep, VAULT_ROLE)
     stored = dep.operator("GET", f"auth/{role['backend']}/role/{role['role']}").expect(200).data
-    gloo_role = dep.engines.moto.client("iam").get_role(RoleName=role["role"])["Role"]
+    gloo_role = bound_iam_role(dep, role)
     assert stored["bound_iam_principal_id"] == [gloo_role["RoleId"]]
