@@ -33,9 +33,11 @@ class Scenario:
     name: str
     overrides: Mapping[str, Any] = field(default_factory=dict)
     given: Callable[[Engines], None] | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
     def run(self) -> ProgramRun:
-        return run_program({**dev_config(), **self.overrides}, secrets={"vaultToken": ROOT_TOKEN})
+        """The program's registrations; its `vaultToken` is the dev server's root token."""
+        return run_program({**dev_config(), **self.overrides}, secrets={"vaultToken": ROOT_TOKEN, **self.secrets})
 
 
 class Deployer:

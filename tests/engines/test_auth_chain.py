@@ -74,12 +74,25 @@ def _given_cross_account_vault_user(engines: Engines) -> None:
     iam.put_user_policy(UserName="vault", PolicyName="assume-resolver-roles", PolicyDocument=json.dumps(allow))
 
 
+def _given_vault_user(engines: Engines) -> None:
+    """An external Vault's IAM user in the account."""
+    engines.moto.client("iam").create_user(UserName="vault")
+
+
 IN_CLUSTER = Scenario("in-cluster-dev")
+ENTERPRISE = Scenario(
+    "in-cluster-dev, Gloo Enterprise", {"glooEdition": "enterprise"}, secrets={"glooLicenseKey": "LICENSE-KEY"}
+)
 GUIDE_POLICY = Scenario("in-cluster-dev, vaultPolicyMode guide", {"vaultPolicyMode": "guide"})
 EXTERNAL_ROLE = Scenario(
     "external, Vault's role in the account",
     {**EXTERNAL, "vaultAwsPrincipalArn": VAULT_SERVER_ROLE},
     given=_given_vault_server_role,
+)
+EXTERNAL_USER = Scenario(
+    "external, Vault's user in the account",
+    {**EXTERNAL, "vaultAwsPrincipalArn": f"arn:aws:iam::{ACCOUNT_ID}:user/vault"},
+    given=_given_vault_user,
 )
 CROSS_ACCOUNT = Scenario(
     "external, Vault's user in another account",
@@ -397,12 +410,13 @@ def test_binding_a_role_outside_the_grant_fails_the_role_write(deployer: Deploye
 # ---------------------------------------------------------------------------- other topologies
 
 
-@pytest.mark.parametrize("scenario", [EXTERNAL_ROLE, CROSS_ACCOUNT], ids=lambda s: s.name)
-def test_external_vault_chain(deployer: Deployer, scenario: Scenario) -> None:
+@pytest.mark.parametrize("scenario", [EXTERNAL_ROLE, EXTERNAL_USER, CROSS_ACCOUNT, ENTERPRISE], ids=lambda s: s.name)
+def test_the_chain_in_other_topologies(deployer: Deployer, scenario: Scenario) -> None:
+    """External Vault (its role, its user, a user in another account) and Gloo Enterprise, whose
+    values nest Gloo's settings under `gloo`."""
     dep = deployer(scenario)
     seed_secret(dep)
     settings = dep.gloo_settings()
-    assert dep.run.outputs["vaultAddress"] == "https://vault.example.com:8200"
     gloo = GlooSecretClient(settings, gloo_token(dep))
     assert gloo_reads(gloo, settings.namespace, "upstream-aws") == UPSTREAM_SECRET
     role = declared(dep, VAULT_ROLE)

