@@ -410,7 +410,7 @@ class Engines:
 def probe_plugin(bao: OpenBao) -> None:
     """Raises EngineUnavailable when the plugin cannot even store a client config on this OpenBao.
 
-    HashiCorp Vault's AWS auth from 1.19 on calls the rotation-job API of Vault's plugin
+    HashiCorp Vault's AWS auth after 1.18 (v1.21.4 here) calls the rotation-job API of Vault's plugin
     system view on every `config/client` write; OpenBao does not have that API, so such a
     build mounts fine and then refuses the guide's step 5.
     """
@@ -425,8 +425,9 @@ def probe_plugin(bao: OpenBao) -> None:
         built = PLUGIN.with_name(PLUGIN.name + ".pkg")
         pkg = built.read_text().strip() if built.is_file() else "unknown package"
         raise EngineUnavailable(
-            f"the AWS auth plugin ({pkg}) cannot write auth/<mount>/config/client on OpenBao: "
+            f"the AWS auth plugin ({pkg}) cannot write auth/<mount>/config/client on OpenBao ("
             + "; ".join(written.errors)
+            + "): Vault's AWS auth after 1.18 needs a rotation-job API OpenBao lacks; v1.18.5 works"
         )
 
 
