@@ -432,12 +432,29 @@ def probe_plugin(bao: OpenBao) -> None:
 
 
 @contextlib.contextmanager
+def _no_proxy_for_loopback() -> Iterator[None]:
+    """urllib and botocore honour HTTP(S)_PROXY for 127.0.0.1 unless NO_PROXY says otherwise."""
+    saved = {key: os.environ.get(key) for key in ("NO_PROXY", "no_proxy")}
+    for key, value in saved.items():
+        os.environ[key] = ",".join(filter(None, [value, "127.0.0.1", "localhost"]))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
 def start_engines(workdir: Path) -> Iterator[Engines]:
     """Starts moto and OpenBao (plugin registered and probed); always stops everything after."""
     reason = missing_engine()
     if reason:
         raise EngineUnavailable(reason)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_no_proxy_for_loopback())
         moto = Moto(workdir)
         stack.callback(moto.stop)
         bao = OpenBao(workdir, PLUGIN)
