@@ -15,9 +15,12 @@ ACTIONLINT="github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 # are auth-aws-vX.Y.Z), so it is pinned by pseudo-version: commit 2ff5b9ee413b of main, 2025-05-04.
 # The Go proxy refuses every version of it with 403 (2026-11), so the fallback is the code that
 # plugin forks: HashiCorp Vault's builtin AWS auth method, which speaks the same plugin protocol and
-# which OpenBao registers unchanged. Vault 1.21 is BUSL-1.1: fine for tests, never shipped.
+# which OpenBao registers unchanged. Vault 1.18 is BUSL-1.1: fine for tests, never shipped.
+# Pinned to 1.18: later Vault AWS auth calls the plugin system view's rotation-job API
+# (Register/DeregisterRotationJob) on every config/client write, which OpenBao does not have, so
+# it mounts but refuses the guide's step 5 ("unknown method DeregisterRotationJob").
 OPENBAO_AWS_PLUGIN="github.com/openbao/openbao-plugins/auth/aws/cmd@v0.0.0-20250504210342-2ff5b9ee413b"
-VAULT_AWS_PLUGIN="github.com/hashicorp/vault/builtin/credential/aws/cmd/aws@v1.21.4"
+VAULT_AWS_PLUGIN="github.com/hashicorp/vault/builtin/credential/aws/cmd/aws@v1.18.5"
 
 go_build() {  # go_build <package@version> <output file>
   local pkg=$1 out=$2
