@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import harness
 from tests.engines import servers
+from tests.engines.conftest import REQUIRE_ENGINES, engine_missing
 
 
 def test_a_missing_plugin_is_named_with_the_reason_build_tools_left(
@@ -40,3 +42,20 @@ def test_free_port_is_free_on_loopback() -> None:
     port = servers.free_port()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", port))
+
+
+def test_a_missing_engine_skips_where_engines_are_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(REQUIRE_ENGINES, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="bao` is missing"):
+        engine_missing("OpenBao's `bao` is missing")
+
+
+def test_a_missing_engine_fails_where_engines_are_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(REQUIRE_ENGINES, "1")
+    with pytest.raises(pytest.fail.Exception, match="bao` is missing"):
+        engine_missing("OpenBao's `bao` is missing")
+
+
+def test_ci_requires_the_engines() -> None:
+    ci = (harness.ROOT / ".ci" / "run").read_text()
+    assert f"export {REQUIRE_ENGINES}=1" in ci
