@@ -529,6 +529,45 @@ class StackResource(NamedTuple):
     props: Mapping[str, Any]
 
 
+_STS_HOST = re.compile(r"^sts(?:-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$")
+_GLOBAL_STS_HOST = "sts.amazonaws.com"
+
+
+def check_vault_aws_client(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
+    """The aws auth client requires the IAM server ID header and verifies logins in one region.
+
+    Without `iam_server_id_header_value` Vault accepts a GetCallerIdentity signed for any server,
+    so a login captured by another Vault (or anything the Gloo role talks to) can be replayed
+    here. And the STS endpoint must be in `sts_region`: Vault signs its STS calls for that region,
+    and a regional endpoint refuses a signature scoped to another.
+    """
+    if resource_type != VAULT_AWS_CLIENT:
+        return []
+    where = "Vault aws auth client"
+    violations: list[str] = []
+    header = props.get("iamServerIdHeaderValue")
+    if not is_unknown(header) and not header:
+        violations.append(
+            f"{where}: iam_server_id_header_value is empty, so a login signed for any other server is accepted; "
+            "set iamServerIdHeader (Gloo sends it as X-Vault-AWS-IAM-Server-ID)"
+        )
+    endpoint, region = props.get("stsEndpoint"), props.get("stsRegion")
+    if _known(endpoint) and endpoint:
+        host = urlsplit(str(endpoint)).hostname or ""
+        match = _STS_HOST.match(host)
+        endpoint_region = match["region"] if match else ("us-east-1" if host == _GLOBAL_STS_HOST else None)
+        if not _known(region) and not is_unknown(region):
+            violations.append(
+                f"{where}: sts_endpoint {endpoint!r} is set without sts_region; set both from the stack's region"
+            )
+        elif _known(region) and endpoint_region is not None and endpoint_region != region:
+            violations.append(
+                f"{where}: sts_endpoint {endpoint!r} is in {endpoint_region}, but sts_region is {region!r}; "
+                "Vault's signatures would be refused: derive both from the stack's region"
+            )
+    return violations
+
+
 def _known(value: Any) -> bool:
     return value is not None and not is_unknown(value)
 
@@ -719,6 +758,11 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
         "vault-provider-tls-in-production",
         "Production stacks reach Vault over https (plain http only to loopback/cluster-internal addresses).",
         check_vault_provider_tls,
+    ),
+    ResourcePolicy(
+        "vault-aws-auth-client",
+        "Gloo's Vault aws auth client requires the IAM server ID header and verifies in its STS endpoint's region.",
+        check_vault_aws_client,
     ),
     ResourcePolicy(
         "vault-aws-auth-role-bounded",

@@ -535,6 +535,48 @@ def test_skipping_tls_verification_is_refused_in_production(run: ProgramRun) -> 
     only(guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD), "skips TLS verification")
 
 
+# ---------------------------------------------------------------------------- vault-aws-auth-client
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"iamServerIdHeaderValue": ""}, "iam_server_id_header_value is empty"),
+        ({"iamServerIdHeaderValue": None}, "iam_server_id_header_value is empty"),
+        ({"stsRegion": "eu-west-1"}, "is in us-east-1, but sts_region is 'eu-west-1'"),
+        ({"stsEndpoint": "https://sts.eu-west-1.amazonaws.com"}, "is in eu-west-1, but sts_region is 'us-east-1'"),
+        (
+            {"stsEndpoint": "https://sts.amazonaws.com", "stsRegion": "eu-west-1"},
+            "is in us-east-1, but sts_region is 'eu-west-1'",
+        ),
+        ({"stsRegion": None}, "is set without sts_region"),
+    ],
+)
+def test_a_client_without_the_header_or_out_of_region_fails(
+    run: ProgramRun, change: dict[str, Any], fragment: str
+) -> None:
+    client = real(run, guardrails.VAULT_AWS_CLIENT, "gloo")
+    assert guardrails.check_vault_aws_client(guardrails.VAULT_AWS_CLIENT, client, DEV) == []
+    client.update(change)
+    only(guardrails.check_vault_aws_client(guardrails.VAULT_AWS_CLIENT, client, DEV), fragment)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "region"),
+    [
+        ("https://sts.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+        ("https://sts-fips.us-gov-west-1.amazonaws.com", "us-gov-west-1"),
+        ("https://sts.amazonaws.com", "us-east-1"),
+        ("https://vpce-0abc-sts.us-east-1.vpce.amazonaws.com", "eu-west-1"),  # a VPC endpoint: not judged
+        (ENGINE_UNKNOWN, ENGINE_UNKNOWN),
+    ],
+)
+def test_a_client_in_its_region_passes(run: ProgramRun, endpoint: str, region: str) -> None:
+    client = real(run, guardrails.VAULT_AWS_CLIENT, "gloo")
+    client.update(stsEndpoint=endpoint, stsRegion=region)
+    assert guardrails.check_vault_aws_client(guardrails.VAULT_AWS_CLIENT, client, DEV) == []
+
+
 # ---------------------------------------------------------------------------- vault-aws-auth-role-bounded
 
 ROLE_BREAKS: list[tuple[str, dict[str, Any], str]] = [
@@ -761,6 +803,7 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("ResourceValidationPolicy", "helm-chart-version-pinned"),
         ("ResourceValidationPolicy", "no-vault-dev-mode-in-production"),
         ("ResourceValidationPolicy", "vault-provider-tls-in-production"),
+        ("ResourceValidationPolicy", "vault-aws-auth-client"),
         ("ResourceValidationPolicy", "vault-aws-auth-role-bounded"),
         ("StackValidationPolicy", "gloo-vault-agreement"),
     ]
@@ -857,6 +900,7 @@ def test_the_pack_reports_each_broken_layer(
     assert sorted(name for name, _ in analyze(pack_call, run)) == [
         "gloo-vault-agreement",
         "helm-chart-version-pinned",
+        "vault-aws-auth-client",
         "vault-aws-auth-role-bounded",
     ]
 
