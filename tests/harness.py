@@ -214,6 +214,27 @@ def dev_config() -> dict[str, str]:
     return {k.split(":", 1)[1]: (v if isinstance(v, str) else yaml.safe_dump(v).strip()) for k, v in data.items()}
 
 
+LICENSE = "LICENSE-KEY-0123456789"
+EXTERNAL_VAULT = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
+VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+    "dev": (dev_config(), {"vaultToken": TEST_VAULT_TOKEN}),
+    "adopted-oidc": ({**dev_config(), "adoptOidcProvider": True}, {"vaultToken": TEST_VAULT_TOKEN}),
+    "enterprise": (
+        {**dev_config(), "glooEdition": "enterprise"},
+        {"vaultToken": TEST_VAULT_TOKEN, "glooLicenseKey": LICENSE},
+    ),
+    "external-role": (
+        {**dev_config(), **EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server"},
+        {"vaultToken": TEST_VAULT_TOKEN},
+    ),
+    "cross-account": (
+        {**dev_config(), **EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
+        {"vaultToken": TEST_VAULT_TOKEN},
+    ),
+}
+"""Whole-program variants (config, secrets): the dev stack and each topology/edition it can switch to."""
+
+
 @dataclass
 class FailedRun:
     """A program run that raised: the error, and whatever was registered before it did."""

@@ -37,7 +37,7 @@ from components import config as config_module
 from guardrails import StackContext, StackResource
 from tests.harness import (
     ROOT,
-    TEST_VAULT_TOKEN,
+    VARIANTS,
     ProgramRun,
     Registered,
     dev_config,
@@ -50,25 +50,6 @@ PACK_DIR = ROOT / "policy-pack"
 DEV = StackContext("dev")
 PROD = StackContext("prod")
 ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # what the engine sends for an unknown value
-
-LICENSE = "LICENSE-KEY-0123456789"
-EXTERNAL = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
-VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
-    "dev": (dev_config(), {"vaultToken": TEST_VAULT_TOKEN}),
-    "enterprise": (
-        {**dev_config(), "glooEdition": "enterprise"},
-        {"vaultToken": TEST_VAULT_TOKEN, "glooLicenseKey": LICENSE},
-    ),
-    "external-role": (
-        {**dev_config(), **EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server"},
-        {"vaultToken": TEST_VAULT_TOKEN},
-    ),
-    "cross-account": (
-        {**dev_config(), **EXTERNAL, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
-        {"vaultToken": TEST_VAULT_TOKEN},
-    ),
-}
-
 
 # ---------------------------------------------------------------------------- the engine's view
 
@@ -103,21 +84,6 @@ def all_violations(run: ProgramRun, context: StackContext) -> dict[str, list[str
     for stack_policy in guardrails.STACK_POLICIES:
         found[stack_policy.name] = stack_policy.check(stack_resources(run), context)
     return found
-
-
-@pytest.fixture(scope="module")
-def runs() -> dict[str, ProgramRun]:
-    return {name: run_program(config, secrets=secrets) for name, (config, secrets) in VARIANTS.items()}
-
-
-@pytest.fixture(scope="module")
-def run(runs: dict[str, ProgramRun]) -> ProgramRun:
-    return runs["dev"]
-
-
-@pytest.fixture(scope="module")
-def preview() -> ProgramRun:
-    return run_program(preview=True)
 
 
 def real(run: ProgramRun, type_: str, name: str) -> dict[str, Any]:

@@ -10,10 +10,11 @@ import pytest
 
 from tests.harness import (
     ISSUER_URL,
+    LICENSE,
     TEST_VAULT_TOKEN,
+    VARIANTS,
     ProgramRun,
     Registered,
-    dev_config,
     is_secret,
     mock_physical_name,
     mock_role_arn,
@@ -21,50 +22,7 @@ from tests.harness import (
     run_program,
 )
 
-LICENSE = "LICENSE-KEY-0123456789"
 COMPONENT_TYPE = re.compile(r"^gloo-vault-irsa:(cluster|iam|vault|gloo):[A-Z][A-Za-z0-9]*$")
-
-VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
-    "dev": (dev_config(), {"vaultToken": TEST_VAULT_TOKEN}),
-    "adopted-oidc": ({**dev_config(), "adoptOidcProvider": True}, {"vaultToken": TEST_VAULT_TOKEN}),
-    "enterprise": (
-        {**dev_config(), "glooEdition": "enterprise"},
-        {"vaultToken": TEST_VAULT_TOKEN, "glooLicenseKey": LICENSE},
-    ),
-    "external-role": (
-        {
-            **dev_config(),
-            "vaultTopology": "external",
-            "vaultAddress": "https://vault.example.com:8200",
-            "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server",
-        },
-        {"vaultToken": TEST_VAULT_TOKEN},
-    ),
-    "cross-account": (
-        {
-            **dev_config(),
-            "vaultTopology": "external",
-            "vaultAddress": "https://vault.example.com:8200",
-            "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault",
-        },
-        {"vaultToken": TEST_VAULT_TOKEN},
-    ),
-}
-
-
-@pytest.fixture(scope="module")
-def runs() -> dict[str, ProgramRun]:
-    return {name: run_program(config, secrets=secrets) for name, (config, secrets) in VARIANTS.items()}
-
-
-@pytest.fixture(scope="module")
-def run(runs: dict[str, ProgramRun]) -> ProgramRun:
-    return runs["dev"]
-
-
-@pytest.fixture(scope="module")
-def preview() -> ProgramRun:
-    return run_program(preview=True)
 
 
 # ---------------------------------------------------------------------------- outputs contract

@@ -1,0 +1,29 @@
+"""Whole-program runs shared by every module that asks for them, made once per test session.
+
+A module that needs a narrower graph (one layer, other configs) defines its own `run`/`runs`,
+which pytest prefers over these.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness import VARIANTS, ProgramRun, run_program
+
+
+@pytest.fixture(scope="session")
+def runs() -> dict[str, ProgramRun]:
+    """Each of `VARIANTS` as an update."""
+    return {name: run_program(config, secrets=secrets) for name, (config, secrets) in VARIANTS.items()}
+
+
+@pytest.fixture(scope="session")
+def run(runs: dict[str, ProgramRun]) -> ProgramRun:
+    """The dev stack (Pulumi.dev.yaml), as an update."""
+    return runs["dev"]
+
+
+@pytest.fixture(scope="session")
+def preview() -> ProgramRun:
+    """The dev stack as `pulumi preview` sees a new stack: outputs unknown."""
+    return run_program(preview=True)
