@@ -9,6 +9,7 @@ computed from outputs. `run_program` drives it with a stack config, by default t
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import runpy
@@ -208,6 +209,25 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+@contextlib.contextmanager
+def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
+    """Sets (None: removes) environment variables for the block, then puts back what was there."""
+    saved = {key: os.environ.get(key) for key in changes}
+    for key, value in changes.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def dev_config() -> dict[str, str]:
     """The real `Pulumi.dev.yaml`, keys without the project prefix."""
     data = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
@@ -304,39 +324,29 @@ def _execute(
     pulumi.runtime.set_mocks(guide_mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(all_config, [f"{PROJECT}:{k}" for k in secret_values])
 
-    saved_env = {k: os.environ.get(k) for k in ("VAULT_TOKEN",)}
-    os.environ.pop("VAULT_TOKEN", None)
-    os.environ.update(env or {})
     exported: dict[str, Any] = {}
     resolved: dict[str, Any] = {}
     secret_outputs: set[str] = set()
     error: BaseException | None = None
-    try:
-        root = pulumi_settings.get_root_resource()
+    # A VAULT_TOKEN in the shell must not stand in for the config the test gives.
+    with patched_environ({"VAULT_TOKEN": None, **(env or {})}):
+        try:
+            root = pulumi_settings.get_root_resource()
 
-        def program() -> pulumi.Output[Any]:
-            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-            outputs = dict(getattr(root, "outputs", {}))
-            exported.update(outputs)
-            return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in outputs.values()])
+            def program() -> pulumi.Output[Any]:
+                runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+                outputs = dict(getattr(root, "outputs", {}))
+                exported.update(outputs)
+                return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in outputs.values()])
 
-        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
-        for name, value in exported.items():
-            out = pulumi.Output.from_input(value)
-            resolved[name] = _sync_await(out.future(with_unknowns=True))
-            if _sync_await(out.is_secret()):
-                secret_outputs.add(name)
-            if type(resolved[name]).__name__ == "Unknown":
-                resolved[name] = None
-    except Exception as exc:  # handed to the caller: run_program re-raises it
-        error = exc
-    finally:
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        for k in env or {}:
-            if k not in saved_env:
-                os.environ.pop(k, None)
+            pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+            for name, value in exported.items():
+                out = pulumi.Output.from_input(value)
+                resolved[name] = _sync_await(out.future(with_unknowns=True))
+                if _sync_await(out.is_secret()):
+                    secret_outputs.add(name)
+                if type(resolved[name]).__name__ == "Unknown":
+                    resolved[name] = None
+        except Exception as exc:  # handed to the caller: run_program re-raises it
+            error = exc
     return ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes), error

@@ -37,7 +37,7 @@ from typing import Any
 
 import boto3
 
-from tests.harness import ROOT
+from tests.harness import ROOT, patched_environ
 
 TOOLS = ROOT / ".cache" / "tools"
 PLUGIN = TOOLS / "aws-auth-plugin"
@@ -431,20 +431,14 @@ def probe_plugin(bao: OpenBao) -> None:
         )
 
 
-@contextlib.contextmanager
-def _no_proxy_for_loopback() -> Iterator[None]:
+def _no_proxy_for_loopback() -> contextlib.AbstractContextManager[None]:
     """urllib and botocore honour HTTP(S)_PROXY for 127.0.0.1 unless NO_PROXY says otherwise."""
-    saved = {key: os.environ.get(key) for key in ("NO_PROXY", "no_proxy")}
-    for key, value in saved.items():
-        os.environ[key] = ",".join(filter(None, [value, "127.0.0.1", "localhost"]))
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return patched_environ(
+        {
+            key: ",".join(filter(None, [os.environ.get(key), "127.0.0.1", "localhost"]))
+            for key in ("NO_PROXY", "no_proxy")
+        }
+    )
 
 
 @contextlib.contextmanager
