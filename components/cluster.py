@@ -14,12 +14,16 @@ from components.documents import STS_AUDIENCE, eks_kubeconfig, issuer_host
 
 @dataclass
 class EksOidcClusterArgs:
-    cluster_name: pulumi.Input[str]
+    cluster_name: str
+    """The existing EKS cluster (config `clusterName`)."""
     region: pulumi.Input[str]
+    """Its region (config `region`), for `aws eks get-token` in the kubeconfig."""
     adopt_oidc_provider: bool = False
     """True when eksctl or another stack already made the provider: look it up, never duplicate it."""
     kubeconfig: pulumi.Input[str] | None = None
+    """A kubeconfig to use instead of one built from the cluster (config `kubeconfig`)."""
     kube_context: pulumi.Input[str] | None = None
+    """The context inside `kubeconfig` (config `kubeContext`)."""
 
 
 class EksOidcCluster(pulumi.ComponentResource):
@@ -35,10 +39,12 @@ class EksOidcCluster(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     certificate_authority: pulumi.Output[str]
     k8s_provider: k8s.Provider
+    cluster_name: str
 
     def __init__(self, name: str, args: EksOidcClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:cluster:EksOidcCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.cluster_name = args.cluster_name
         cluster = aws.eks.get_cluster_output(name=args.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
         self.oidc_issuer_url = cluster.identities[0].oidcs[0].issuer
         self.oidc_issuer = self.oidc_issuer_url.apply(issuer_host)
@@ -65,8 +71,11 @@ class EksOidcCluster(pulumi.ComponentResource):
             kubeconfig: pulumi.Input[str] = args.kubeconfig
         else:
             kubeconfig = pulumi.Output.all(
-                args.cluster_name, self.endpoint, self.certificate_authority, args.region
-            ).apply(lambda a: json.dumps(eks_kubeconfig(cluster_name=a[0], endpoint=a[1], ca_data=a[2], region=a[3])))
+                cluster_name=args.cluster_name,
+                endpoint=self.endpoint,
+                ca_data=self.certificate_authority,
+                region=args.region,
+            ).apply(lambda a: json.dumps(eks_kubeconfig(**a)))
         self.k8s_provider = k8s.Provider(name, kubeconfig=kubeconfig, context=args.kube_context, opts=child)
 
         self.register_outputs(
@@ -77,3 +86,8 @@ class EksOidcCluster(pulumi.ComponentResource):
                 "endpoint": self.endpoint,
             }
         )
+
+    def api_token(self) -> pulumi.Output[str]:
+        """A short-lived EKS bearer token (`aws eks get-token`) for the cluster's API server."""
+        auth = aws.eks.get_cluster_auth_output(name=self.cluster_name, opts=pulumi.InvokeOutputOptions(parent=self))
+        return auth.token

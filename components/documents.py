@@ -15,9 +15,6 @@ IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 VAULT_PORT = 8200
 VAULT_RELEASE = "vault"  # fixes the Vault chart's service names: `vault` and `vault-internal`
 
-# The four paths Gloo's Vault secret client touches live below <kv>/{data,metadata}/<rootKey>/.
-GLOO_SECRET_KIND = "gloo.solo.io/v1/Secret"
-
 
 def issuer_host(issuer_url: str) -> str:
     """`https://oidc.eks.../id/X` → `oidc.eks.../id/X`: the form IAM condition keys use."""

@@ -13,21 +13,35 @@ from components.documents import gloo_helm_values
 @dataclass
 class GlooReleaseArgs:
     release_name: str
+    """Helm release name (config `glooReleaseName`)."""
     namespace: str
+    """Namespace of the release and of Gloo's service accounts (config `glooNamespace`)."""
     chart: str
+    """`gloo` or `gloo-ee` (config `glooEdition`)."""
     repository: str
+    """The chart's Helm repository (config `glooEdition`)."""
     chart_version: str
+    """Exact chart version (config `glooChartVersion`)."""
     enterprise: bool
+    """Enterprise nests Gloo's values under `gloo` and adds the license."""
     vault_address: str
+    """The address Gloo reaches Vault at (config `vaultAddress`)."""
     iam_server_id_header: str
+    """The header value Gloo signs (config; Vault's client config requires the same)."""
     auth_mount_path: pulumi.Input[str]
+    """The aws auth mount (Vault layer output)."""
     region: str
+    """The region Gloo signs its login for (config; Vault verifies in the same)."""
     kv_path: pulumi.Input[str]
+    """The kv-v2 mount (Vault layer output): Gloo's `pathPrefix`."""
     root_key: str
+    """Gloo's `rootKey` under the mount (config `glooRootKey`)."""
     vault_role: pulumi.Input[str]
     """The Vault role's name output: the release waits for the role Gloo logs in with, and only it."""
     role_arn: pulumi.Input[str]
+    """The Gloo IRSA role (IAM layer), annotated on Gloo's service accounts."""
     license_key: pulumi.Input[str] | None = None
+    """Enterprise license (secret config `glooLicenseKey`)."""
 
 
 class GlooRelease(pulumi.ComponentResource):
@@ -41,19 +55,19 @@ class GlooRelease(pulumi.ComponentResource):
     def __init__(self, name: str, args: GlooReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:gloo:GlooRelease", name, None, opts)
         values = pulumi.Output.all(
-            args.auth_mount_path, args.kv_path, args.vault_role, args.role_arn, args.license_key
+            auth_mount_path=args.auth_mount_path,
+            kv_path=args.kv_path,
+            vault_role=args.vault_role,
+            role_arn=args.role_arn,
+            license_key=args.license_key,
         ).apply(
             lambda a: gloo_helm_values(
                 enterprise=args.enterprise,
                 vault_address=args.vault_address,
                 iam_server_id_header=args.iam_server_id_header,
-                auth_mount_path=a[0],
                 region=args.region,
-                kv_path=a[1],
                 root_key=args.root_key,
-                vault_role=a[2],
-                role_arn=a[3],
-                license_key=a[4],
+                **a,
             )
         )
         self.release = k8s.helm.v3.Release(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components.checks import PrincipalArn
 from components.config import ServiceAccountRef
 from components.documents import assume_role_trust_policy, get_role_policy, irsa_trust_policy
 
@@ -17,9 +17,13 @@ from components.documents import assume_role_trust_policy, get_role_policy, irsa
 @dataclass
 class IrsaRoleArgs:
     oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider (cluster layer): the only federated principal trusted."""
     oidc_issuer: pulumi.Input[str]
+    """The issuer host (cluster layer), which prefixes the `aud` and `sub` condition keys."""
     service_accounts: Sequence[ServiceAccountRef]
+    """Exactly the service accounts allowed to assume the role (config)."""
     description: str
+    """Why the role exists, as IAM shows it."""
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -31,8 +35,8 @@ class IrsaRole(pulumi.ComponentResource):
     def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:iam:IrsaRole", name, None, opts)
         subjects = [sa.subject for sa in args.service_accounts]
-        trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-            lambda a: json.dumps(irsa_trust_policy(a[0], a[1], subjects))
+        trust = pulumi.Output.all(provider_arn=args.oidc_provider_arn, issuer=args.oidc_issuer).apply(
+            lambda a: json.dumps(irsa_trust_policy(a["provider_arn"], a["issuer"], subjects))
         )
         role = aws.iam.Role(
             name,
@@ -46,21 +50,42 @@ class IrsaRole(pulumi.ComponentResource):
 
 
 @dataclass
+class InClusterVaultIdentity:
+    """`in-cluster-dev`: an IRSA role for the in-cluster Vault's own service account."""
+
+    oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider (cluster layer)."""
+    oidc_issuer: pulumi.Input[str]
+    """The cluster's issuer host (cluster layer)."""
+    service_account: ServiceAccountRef
+    """The Vault server's service account (config)."""
+
+
+@dataclass
+class SameAccountVaultIdentity:
+    """`external`, same account: the Vault server's own role or user gets the grant inline."""
+
+    principal: PrincipalArn
+    """`vaultAwsPrincipalArn` (config)."""
+
+
+@dataclass
+class CrossAccountVaultIdentity:
+    """`external`, another account: a role here, trusted to Vault's principal, holds the grant."""
+
+    principal: PrincipalArn
+    """`vaultCrossAccountPrincipalArn` (config): the only principal the new role trusts."""
+
+
+VaultIdentitySource = InClusterVaultIdentity | SameAccountVaultIdentity | CrossAccountVaultIdentity
+
+
+@dataclass
 class VaultAwsIdentityArgs:
-    """Exactly one way Vault gets its AWS identity (chosen by `vaultTopology` and the ARN keys)."""
-
     bound_role_arns: Sequence[pulumi.Input[str]]
-    # in-cluster: an IRSA role for Vault's own service account
-    oidc_provider_arn: pulumi.Input[str] | None = None
-    oidc_issuer: pulumi.Input[str] | None = None
-    vault_service_account: ServiceAccountRef | None = None
-    # external, same account: the Vault server's own role or user
-    principal_arn: str | None = None
-    # external, another account: a role here that Vault's principal assumes
-    cross_account_principal_arn: str | None = None
-
-
-_PRINCIPAL = re.compile(r"^arn:[^:]+:iam::\d{12}:(role|user)/(?:.*/)?([^/]+)$")
+    """The roles Vault's aws auth binds (the Gloo role's ARN output): the only `iam:GetRole` resources."""
+    source: VaultIdentitySource
+    """Where Vault's AWS identity comes from, chosen once from `vaultTopology` and the ARN keys."""
 
 
 class VaultAwsIdentity(pulumi.ComponentResource):
@@ -74,6 +99,7 @@ class VaultAwsIdentity(pulumi.ComponentResource):
 
     arn: pulumi.Output[str]
     sts_role_arn: pulumi.Output[str] | None
+    """Cross-account only: the role Vault assumes, registered as the aws auth's STS role."""
     grant: pulumi.Resource
 
     def __init__(self, name: str, args: VaultAwsIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -82,49 +108,34 @@ class VaultAwsIdentity(pulumi.ComponentResource):
         policy = pulumi.Output.all(*args.bound_role_arns).apply(lambda arns: json.dumps(get_role_policy(arns)))
         self.sts_role_arn = None
 
-        if args.principal_arn is not None:
-            kind, principal_name = _principal_parts(args.principal_arn)
-            self.arn = pulumi.Output.from_input(args.principal_arn)
-            if kind == "role":
-                self.grant = aws.iam.RolePolicy(name, role=principal_name, policy=policy, opts=child)
-            else:
-                self.grant = aws.iam.UserPolicy(name, user=principal_name, policy=policy, opts=child)
-        elif args.cross_account_principal_arn is not None:
-            role = aws.iam.Role(
-                name,
-                assume_role_policy=json.dumps(assume_role_trust_policy(args.cross_account_principal_arn)),
-                description="Assumed by an external Vault to resolve the roles its aws auth binds",
-                opts=child,
-            )
-            self.arn = role.arn
-            self.sts_role_arn = role.arn
-            self.grant = aws.iam.RolePolicy(name, role=role.name, policy=policy, opts=child)
-        else:
-            if args.oidc_provider_arn is None or args.oidc_issuer is None or args.vault_service_account is None:
-                raise ValueError("an in-cluster Vault identity needs the OIDC provider and Vault's service account")
-            irsa = IrsaRole(
-                name,
-                IrsaRoleArgs(
-                    oidc_provider_arn=args.oidc_provider_arn,
-                    oidc_issuer=args.oidc_issuer,
-                    service_accounts=[args.vault_service_account],
-                    description="Vault's own identity: resolves the roles its aws auth binds",
-                ),
-                opts=child,
-            )
-            self.arn = irsa.arn
-            self.grant = aws.iam.RolePolicy(name, role=irsa.name, policy=policy, opts=child)
+        match args.source:
+            case SameAccountVaultIdentity(principal=principal):
+                self.arn = pulumi.Output.from_input(principal.arn)
+                if principal.kind == "role":
+                    self.grant = aws.iam.RolePolicy(name, role=principal.name, policy=policy, opts=child)
+                else:
+                    self.grant = aws.iam.UserPolicy(name, user=principal.name, policy=policy, opts=child)
+            case CrossAccountVaultIdentity(principal=principal):
+                role = aws.iam.Role(
+                    name,
+                    assume_role_policy=json.dumps(assume_role_trust_policy(principal.arn)),
+                    description="Assumed by an external Vault to resolve the roles its aws auth binds",
+                    opts=child,
+                )
+                self.arn = self.sts_role_arn = role.arn
+                self.grant = aws.iam.RolePolicy(name, role=role.name, policy=policy, opts=child)
+            case InClusterVaultIdentity() as source:
+                irsa = IrsaRole(
+                    name,
+                    IrsaRoleArgs(
+                        oidc_provider_arn=source.oidc_provider_arn,
+                        oidc_issuer=source.oidc_issuer,
+                        service_accounts=[source.service_account],
+                        description="Vault's own identity: resolves the roles its aws auth binds",
+                    ),
+                    opts=child,
+                )
+                self.arn = irsa.arn
+                self.grant = aws.iam.RolePolicy(name, role=irsa.name, policy=policy, opts=child)
 
         self.register_outputs({"arn": self.arn, "sts_role_arn": self.sts_role_arn})
-
-
-def _principal_parts(arn: str) -> tuple[str, str]:
-    """`arn:aws:iam::1:role/path/name` → ("role", "name"): IAM policies attach by bare name."""
-    m = _PRINCIPAL.match(arn)
-    if not m:
-        raise ValueError(f"not an IAM role or user ARN: {arn}")
-    return m.group(1), m.group(2)
-
-
-def account_of(arn: str) -> str:
-    return arn.split(":")[4]

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster, EksOidcClusterArgs
 from components.config import Settings
 from components.documents import vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
-from components.iam import IrsaRole, IrsaRoleArgs, VaultAwsIdentity, VaultAwsIdentityArgs
-from components.vault import (
-    InClusterVault,
-    InClusterVaultArgs,
-    VaultAwsAuth,
-    VaultAwsAuthArgs,
-    vault_provider,
-    vault_provider_via_api_server,
+from components.iam import (
+    CrossAccountVaultIdentity,
+    InClusterVaultIdentity,
+    IrsaRole,
+    IrsaRoleArgs,
+    SameAccountVaultIdentity,
+    VaultAwsIdentity,
+    VaultAwsIdentityArgs,
+    VaultIdentitySource,
 )
+from components.in_cluster_vault import InClusterVault, InClusterVaultArgs
+from components.vault_auth import VaultAwsAuth, VaultAwsAuthArgs
+from components.vault_provider import vault_provider
 
 
 def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     """Registers every resource; returns the stack outputs (the contract other stacks read)."""
     aws_provider = aws.Provider("aws", region=settings.region)
+    on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
     cluster = EksOidcCluster(
         "cluster",
         EksOidcClusterArgs(
@@ -32,9 +38,8 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
             kubeconfig=settings.kubeconfig,
             kube_context=settings.kube_context,
         ),
-        opts=pulumi.ResourceOptions(providers={"aws": aws_provider}),
+        opts=on_aws,
     )
-    on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
     on_k8s = pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider})
 
     gloo_role = IrsaRole(
@@ -47,104 +52,105 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
         ),
         opts=on_aws,
     )
-
-    in_cluster = settings.vault_topology == "in-cluster-dev"
     vault_identity = VaultAwsIdentity(
         "vault-identity",
-        VaultAwsIdentityArgs(
-            bound_role_arns=[gloo_role.arn],
-            oidc_provider_arn=cluster.oidc_provider_arn if in_cluster else None,
-            oidc_issuer=cluster.oidc_issuer if in_cluster else None,
-            vault_service_account=settings.vault_subject if in_cluster else None,
-            principal_arn=settings.vault_aws_principal_arn,
-            cross_account_principal_arn=settings.vault_cross_account_principal_arn,
-        ),
+        VaultAwsIdentityArgs(bound_role_arns=[gloo_role.arn], source=_vault_identity_source(settings, cluster)),
         opts=on_aws,
     )
-
-    assert settings.vault_token is not None  # parse_settings refuses a config without one
-    if in_cluster:
-        server = InClusterVault(
-            "vault",
-            InClusterVaultArgs(
-                namespace=settings.vault_namespace,
-                service_account=settings.vault_service_account,
-                chart_version=settings.vault_chart_version,
-                root_token=settings.vault_token,
-                role_arn=vault_identity.arn,
-            ),
-            opts=on_k8s,
-        )
-        if settings.vault_provider_address:
-            provider = vault_provider(
-                "vault",
-                address=settings.vault_provider_address,
-                token=settings.vault_token,
-                depends_on=[server.release],
-            )
-        else:
-            auth = aws.eks.get_cluster_auth_output(
-                name=settings.cluster_name, opts=pulumi.InvokeOutputOptions(provider=aws_provider)
-            )
-            provider = vault_provider_via_api_server(
-                "vault",
-                cluster_name=settings.cluster_name,
-                endpoint=cluster.endpoint,
-                ca_data=cluster.certificate_authority,
-                bearer_token=auth.token,
-                namespace=settings.vault_namespace,
-                token=settings.vault_token,
-                vault_release=server.release,
-            )
-    else:
-        provider = vault_provider(
-            "vault",
-            address=settings.vault_provider_address or settings.vault_address,
-            token=settings.vault_token,
-        )
-
+    provider = _vault_provider(settings, cluster, vault_identity, on_k8s)
     vault_auth = VaultAwsAuth(
         "gloo",
-        VaultAwsAuthArgs(
-            auth_mount_path=settings.auth_mount_path,
-            kv_path=settings.kv_path,
-            policy_name=settings.vault_policy_name,
-            policy_hcl=vault_policy_hcl(settings.kv_path, settings.gloo_root_key, settings.vault_policy_mode),
-            iam_server_id_header=settings.iam_server_id_header,
-            region=settings.region,
-            sts_endpoint=settings.sts_endpoint,
-            bound_role_arn=gloo_role.arn,
-            role_name=gloo_role.name,
-            token_max_ttl_seconds=settings.token_max_ttl_seconds,
-            identity_grant=vault_identity.grant,
-            sts_role_arn=vault_identity.sts_role_arn,
-        ),
+        _vault_aws_auth_args(settings, gloo_role, vault_identity),
         opts=pulumi.ResourceOptions(providers={"vault": provider}),
     )
+    gloo = GlooRelease("gloo", _gloo_release_args(settings, gloo_role, vault_auth), opts=on_k8s)
+    return _outputs(settings, cluster, gloo_role, vault_identity, vault_auth, gloo)
 
-    chart, repository = settings.gloo_chart
-    gloo = GlooRelease(
-        "gloo",
-        GlooReleaseArgs(
-            release_name=settings.gloo_release_name,
-            namespace=settings.gloo_namespace,
-            chart=chart,
-            repository=repository,
-            chart_version=settings.gloo_chart_version,
-            enterprise=settings.gloo_edition == "enterprise",
-            vault_address=settings.vault_address,
-            iam_server_id_header=settings.iam_server_id_header,
-            auth_mount_path=vault_auth.auth_mount_path,
-            region=settings.region,
-            kv_path=vault_auth.kv_path,
-            root_key=settings.gloo_root_key,
-            vault_role=vault_auth.role_name,
-            role_arn=gloo_role.arn,
-            license_key=settings.gloo_license_key,
+
+def _vault_identity_source(settings: Settings, cluster: EksOidcCluster) -> VaultIdentitySource:
+    """Where Vault's AWS identity comes from: `vaultTopology` and which principal ARN is set."""
+    if settings.vault_topology == "in-cluster-dev":
+        return InClusterVaultIdentity(
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            service_account=settings.vault_subject,
+        )
+    if settings.vault_aws_principal is not None:
+        return SameAccountVaultIdentity(settings.vault_aws_principal)
+    assert settings.vault_cross_account_principal is not None  # parse_settings requires exactly one
+    return CrossAccountVaultIdentity(settings.vault_cross_account_principal)
+
+
+def _vault_provider(
+    settings: Settings, cluster: EksOidcCluster, identity: VaultAwsIdentity, on_k8s: pulumi.ResourceOptions
+) -> vault.Provider:
+    """How Pulumi reaches Vault belongs to the topology: the in-cluster Vault owns its way in."""
+    if settings.vault_topology != "in-cluster-dev":
+        address = settings.vault_provider_address or settings.vault_address
+        return vault_provider("vault", address=address, token=settings.vault_token)
+    server = InClusterVault(
+        "vault",
+        InClusterVaultArgs(
+            namespace=settings.vault_namespace,
+            service_account=settings.vault_service_account,
+            chart_version=settings.vault_chart_version,
+            root_token=settings.vault_token,
+            role_arn=identity.arn,
         ),
         opts=on_k8s,
     )
+    return server.provider(
+        "vault", cluster=cluster, token=settings.vault_token, address=settings.vault_provider_address
+    )
 
+
+def _vault_aws_auth_args(settings: Settings, gloo_role: IrsaRole, identity: VaultAwsIdentity) -> VaultAwsAuthArgs:
+    return VaultAwsAuthArgs(
+        auth_mount_path=settings.auth_mount_path,
+        kv_path=settings.kv_path,
+        policy_name=settings.vault_policy_name,
+        policy_hcl=vault_policy_hcl(settings.kv_path, settings.gloo_root_key, settings.vault_policy_mode),
+        iam_server_id_header=settings.iam_server_id_header,
+        region=settings.region,
+        sts_endpoint=settings.sts_endpoint,
+        bound_role_arn=gloo_role.arn,
+        role_name=gloo_role.name,
+        token_max_ttl_seconds=settings.token_max_ttl_seconds,
+        identity_grant=identity.grant,
+        sts_role_arn=identity.sts_role_arn,
+    )
+
+
+def _gloo_release_args(settings: Settings, gloo_role: IrsaRole, vault_auth: VaultAwsAuth) -> GlooReleaseArgs:
+    chart, repository = settings.gloo_chart
+    return GlooReleaseArgs(
+        release_name=settings.gloo_release_name,
+        namespace=settings.gloo_namespace,
+        chart=chart,
+        repository=repository,
+        chart_version=settings.gloo_chart_version,
+        enterprise=settings.gloo_edition == "enterprise",
+        vault_address=settings.vault_address,
+        iam_server_id_header=settings.iam_server_id_header,
+        auth_mount_path=vault_auth.auth_mount_path,
+        region=settings.region,
+        kv_path=vault_auth.kv_path,
+        root_key=settings.gloo_root_key,
+        vault_role=vault_auth.role_name,
+        role_arn=gloo_role.arn,
+        license_key=settings.gloo_license_key,
+    )
+
+
+def _outputs(
+    settings: Settings,
+    cluster: EksOidcCluster,
+    gloo_role: IrsaRole,
+    vault_identity: VaultAwsIdentity,
+    vault_auth: VaultAwsAuth,
+    gloo: GlooRelease,
+) -> dict[str, pulumi.Input[object]]:
+    """The stack outputs: the contract other stacks read through `StackReference` (README)."""
     return {
         "clusterName": settings.cluster_name,
         "region": settings.region,
@@ -163,6 +169,6 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
         "iamServerIdHeader": settings.iam_server_id_header,
         "glooNamespace": gloo.namespace,
         "glooReleaseName": gloo.name,
-        "glooChart": chart,
+        "glooChart": settings.gloo_chart[0],
         "glooChartVersion": gloo.chart_version,
     }

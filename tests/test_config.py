@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 import components.config as config_module
+from components import config_docs
 from components.config import KEYS, ConfigError, Settings, parse_settings
 from tests.harness import ROOT, dev_config, run_program, run_program_failure
 
@@ -69,7 +71,7 @@ def test_defaults_are_the_guides_values() -> None:
     assert s.vault_policy_mode == "least-privilege"
     assert s.adopt_oidc_provider is False
     assert s.kubeconfig is None and s.kube_context is None
-    assert s.vault_aws_principal_arn is None and s.vault_cross_account_principal_arn is None
+    assert s.vault_aws_principal is None and s.vault_cross_account_principal is None
     assert s.gloo_license_key is None
 
 
@@ -139,9 +141,13 @@ def test_vault_token_falls_back_to_the_environment() -> None:
 def test_external_topology_settings() -> None:
     s = parse({"clusterName": CLUSTER, **EXTERNAL, "vaultAwsPrincipalArn": ROLE_PRINCIPAL})
     assert s.vault_address == "https://vault.example.com:8200"
-    assert s.vault_aws_principal_arn == ROLE_PRINCIPAL
+    assert s.vault_aws_principal is not None
+    assert (s.vault_aws_principal.arn, s.vault_aws_principal.kind) == (ROLE_PRINCIPAL, "role")
+    assert (s.vault_aws_principal.account, s.vault_aws_principal.name) == ("123456789012", "vault-server")
     s = parse({"clusterName": CLUSTER, **EXTERNAL, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL})
-    assert s.vault_cross_account_principal_arn == CROSS_PRINCIPAL
+    assert s.vault_cross_account_principal is not None
+    assert s.vault_cross_account_principal.arn == CROSS_PRINCIPAL
+    assert s.vault_cross_account_principal.account == "210987654321"
 
 
 def test_enterprise_settings() -> None:
@@ -377,3 +383,22 @@ def test_readme_config_table_lists_every_key(key: config_module.Key) -> None:
     assert re.search(rf"^\| `{re.escape(key.name)}` ", readme, flags=re.MULTILINE), (
         f"README.md's config table has no row starting with | `{key.name}`"
     )
+
+
+def test_pulumi_yaml_config_block_is_generated_from_keys() -> None:
+    """Run `.venv/bin/python -m components.config_docs` after changing KEYS."""
+    assert pulumi_yaml_config() == config_docs.pulumi_yaml_config()
+    text = (ROOT / "Pulumi.yaml").read_text()
+    assert text.endswith(config_docs.render_pulumi_yaml_config()), "Pulumi.yaml's config block is not KEYS'"
+
+
+def test_readme_config_table_is_generated_from_keys() -> None:
+    """Run `.venv/bin/python -m components.config_docs` after changing KEYS."""
+    readme = (ROOT / "README.md").read_text()
+    assert config_docs.readme_table(readme) == config_docs.render_readme_table()
+
+
+def test_every_key_fills_exactly_one_settings_field() -> None:
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert [k.settings_field for k in KEYS if k.settings_field not in fields] == []
+    assert len({k.settings_field for k in KEYS}) == len(KEYS) == len(fields)

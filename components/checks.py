@@ -1,0 +1,234 @@
+"""Validators for config values: each takes the key and its raw text and returns the typed value,
+or raises `ConfigError` with one line naming the key and what is expected.
+
+Plain Python (no engine), so every rule is tested on plain strings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+PROJECT = "gloo-vault-irsa"
+
+# Every AWS region (commercial, China, GovCloud) as of 2026; an unknown name is a typo, and a
+# typo here would silently point STS verification at a region that does not exist.
+AWS_REGIONS = frozenset(
+    {
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
+        "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+        "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6",
+        "ap-southeast-7", "ca-central-1", "ca-west-1", "cn-north-1", "cn-northwest-1",
+        "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+        "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
+        "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1",
+        "us-gov-west-1", "us-west-1", "us-west-2",
+    }
+)  # fmt: skip
+
+MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600
+"""Gloo renews its token (1.15.19+), so a long max TTL buys nothing but a longer-lived leak; the
+policy pack holds every stack to the same bound."""
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SEMVER = re.compile(
+    r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+# re.ASCII: IAM names are ASCII; without it \w would accept any Unicode letter.
+_IAM_PRINCIPAL_ARN = re.compile(
+    r"^arn:(aws(?:-cn|-us-gov)?):iam::(\d{12}):(role|user)/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$", re.ASCII
+)
+_VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
+_EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HTTP_URL = re.compile(rf"^https?://{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::\d{{1,5}})?(?:/\S*)?$", re.ASCII)
+_VAULT_POLICY_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?$")
+# Vault's built-in policies: `root` cannot be written, and writing `default` would hand Gloo's
+# rights to every token Vault issues.
+_RESERVED_VAULT_POLICIES = ("root", "default")
+_HELM_RELEASE_NAME_MAX = 53
+_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+Check = Callable[[str, str], Any]
+"""A validator: (key, raw text) → the typed value, or `ConfigError`."""
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack config: one line naming the key and what is expected."""
+
+    def __init__(self, key: str, expected: str) -> None:
+        super().__init__(f"{PROJECT}:{key}: expected {expected}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class PrincipalArn:
+    """An IAM role or user ARN, parsed once: IAM attaches inline policies by bare name."""
+
+    arn: str
+    partition: str
+    account: str
+    kind: str
+    """`role` or `user`."""
+    name: str
+
+
+def parse_principal_arn(arn: str) -> PrincipalArn | None:
+    m = _IAM_PRINCIPAL_ARN.match(arn)
+    if not m:
+        return None
+    return PrincipalArn(arn=arn, partition=m.group(1), account=m.group(2), kind=m.group(3), name=m.group(5))
+
+
+def parse_semver(version: str) -> tuple[int, int, int]:
+    m = _SEMVER.match(version)
+    if not m:
+        raise ValueError(version)
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def is_prerelease(version: str) -> bool:
+    m = _SEMVER.match(version)
+    return bool(m and m.group(4))
+
+
+def parse_duration(text: str) -> int:
+    """`24h`, `90m`, `1h30m`, `3600s` or plain seconds → seconds; Vault's own duration syntax."""
+    if text.isdigit():
+        return int(text)
+    m = _DURATION.match(text)
+    if not text or not m:
+        raise ValueError(text)
+    h, mi, s = (int(g) if g else 0 for g in m.groups())
+    return h * 3600 + mi * 60 + s
+
+
+def text(key: str, value: str) -> str:
+    """Any non-empty string (the reader already turned "" into the default)."""
+    return value
+
+
+def boolean(key: str, value: str) -> bool:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(key, "true or false")
+
+
+def one_of(*choices: str) -> Check:
+    def check(key: str, value: str) -> str:
+        if value not in choices:
+            raise ConfigError(key, "one of " + ", ".join(choices) + f" (got {value!r})")
+        return value
+
+    return check
+
+
+def dns_label(key: str, value: str) -> str:
+    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+        raise ConfigError(key, f"a DNS-1123 label (lowercase alphanumerics and '-', at most 63) (got {value!r})")
+    return value
+
+
+def dns_label_list(key: str, value: str) -> tuple[str, ...]:
+    """A non-empty JSON list of distinct DNS-1123 labels (how the CLI stores a list value)."""
+    try:
+        items = json.loads(value)
+    except json.JSONDecodeError:
+        raise ConfigError(key, "a list of strings") from None
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise ConfigError(key, "a list of strings")
+    if not items:
+        raise ConfigError(key, "a non-empty list of service account names")
+    for item in items:
+        dns_label(key, item)
+    if len(set(items)) != len(items):
+        raise ConfigError(key, "service account names without duplicates")
+    return tuple(items)
+
+
+def cluster_name(key: str, value: str) -> str:
+    if not _EKS_CLUSTER_NAME.match(value):
+        raise ConfigError(key, f"an EKS cluster name (letters, digits, '-', '_', at most 100) (got {value!r})")
+    return value
+
+
+def region(key: str, value: str) -> str:
+    if value not in AWS_REGIONS:
+        raise ConfigError(key, f"a known AWS region such as us-east-1 (got {value!r})")
+    return value
+
+
+def header_value(key: str, value: str) -> str:
+    if any(c.isspace() for c in value) or not value.isprintable():
+        raise ConfigError(key, f"a header value without whitespace (got {value!r})")
+    return value
+
+
+def vault_policy_name(key: str, value: str) -> str:
+    if not _VAULT_POLICY_NAME.match(value) or value in _RESERVED_VAULT_POLICIES:
+        raise ConfigError(
+            key, f"a Vault policy name (lowercase alphanumerics and '_.-'), not root or default (got {value!r})"
+        )
+    return value
+
+
+def helm_release_name(key: str, value: str) -> str:
+    if len(value) > _HELM_RELEASE_NAME_MAX or not _DNS1123_LABEL.match(value):
+        raise ConfigError(key, f"a Helm release name (lowercase alphanumerics and '-', at most 53) (got {value!r})")
+    return value
+
+
+def url(key: str, value: str) -> str:
+    if not _HTTP_URL.match(value):
+        raise ConfigError(key, f"an http(s) URL such as http://vault.vault:8200 (got {value!r})")
+    return value
+
+
+def principal_arn(key: str, value: str) -> PrincipalArn:
+    parsed = parse_principal_arn(value)
+    if parsed is None:
+        raise ConfigError(key, f"an IAM role or user ARN, arn:aws:iam::<12 digits>:role/<name> (got {value!r})")
+    return parsed
+
+
+def vault_path(key: str, value: str) -> str:
+    if not _VAULT_PATH.match(value.strip("/")):
+        raise ConfigError(
+            key, f"a Vault path such as 'dev' (letters, digits, '_.-', '/' between parts) (got {value!r})"
+        )
+    return value.strip("/")
+
+
+def duration_seconds(key: str, value: str) -> int:
+    """A Vault duration from 1m to 168h, in seconds."""
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        raise ConfigError(key, f"a duration such as 24h, 90m or 3600s (got {value!r})") from None
+    if not 60 <= seconds <= MAX_TOKEN_TTL_SECONDS:
+        raise ConfigError(key, f"between 1m and 168h (got {value!r})")
+    return seconds
+
+
+def chart_version(example: str, minimum: tuple[int, int, int] | None = None, why: str = "") -> Check:
+    """An exact semver; with `minimum`, no earlier version and no pre-release of the minimum itself."""
+
+    def check(key: str, value: str) -> str:
+        try:
+            parsed = parse_semver(value)
+        except ValueError:
+            raise ConfigError(key, f"an exact semver chart version such as {example} (got {value!r})") from None
+        # A pre-release of the minimum (1.15.3-beta1) precedes it in semver order, so it is too old too.
+        if minimum and (parsed < minimum or (parsed == minimum and is_prerelease(value))):
+            floor = ".".join(map(str, minimum))
+            raise ConfigError(key, f"{floor} or later: {why} (got {value!r})")
+        return value.lstrip("v")
+
+    return check

@@ -1,0 +1,85 @@
+"""The `in-cluster-dev` topology: the guide's dev-mode Vault chart, and how Pulumi reaches it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_vault as vault
+
+from components.cluster import EksOidcCluster
+from components.config import VAULT_CHART
+from components.documents import VAULT_RELEASE, vault_dev_helm_values
+from components.vault_provider import vault_provider, vault_provider_via_api_server
+
+
+@dataclass
+class InClusterVaultArgs:
+    namespace: str
+    """Namespace of the Vault release (config `vaultNamespace`)."""
+    service_account: str
+    """Vault's service account, annotated with Vault's IRSA role (config `vaultServiceAccount`)."""
+    chart_version: str
+    """Exact `hashicorp/vault` chart version (config `vaultChartVersion`)."""
+    root_token: pulumi.Input[str]
+    """The dev server's root token: the stack's `vaultToken` secret."""
+    role_arn: pulumi.Input[str]
+    """Vault's own IRSA role (IAM layer), which resolves the roles its aws auth binds."""
+
+
+class InClusterVault(pulumi.ComponentResource):
+    """The guide's `helm install vault hashicorp/vault --set server.dev.enabled=true`.
+
+    Dev mode keeps everything in memory and unseals with a root token: for trying the guide
+    only. Its service is ClusterIP, so nothing outside the cluster reaches it.
+    """
+
+    release: k8s.helm.v3.Release
+    namespace: pulumi.Output[str]
+
+    def __init__(self, name: str, args: InClusterVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("gloo-vault-irsa:vault:InClusterVault", name, None, opts)
+        self._namespace = args.namespace
+        values: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
+            root_token=args.root_token, role_arn=args.role_arn
+        ).apply(
+            lambda a: vault_dev_helm_values(
+                root_token=a["root_token"], service_account=args.service_account, role_arn=a["role_arn"]
+            )
+        )
+        chart, repo = VAULT_CHART
+        self.release = k8s.helm.v3.Release(
+            name,
+            name=VAULT_RELEASE,
+            chart=chart,
+            version=args.chart_version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
+            namespace=args.namespace,
+            create_namespace=True,
+            values=pulumi.Output.secret(values),  # type: ignore[arg-type]  # the dev root token is in them
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.namespace = self.release.status.namespace
+        self.register_outputs({"namespace": self.namespace})
+
+    def provider(
+        self, name: str, *, cluster: EksOidcCluster, token: pulumi.Input[str], address: str | None
+    ) -> vault.Provider:
+        """Pulumi's way in: the API server's service proxy, or `address` (e.g. a port-forward).
+
+        Either way the provider waits for the release, so Vault is up before it is configured.
+        """
+        if address:
+            return vault_provider(name, address=address, token=token, depends_on=[self.release])
+        return vault_provider_via_api_server(
+            name,
+            cluster_name=cluster.cluster_name,
+            endpoint=cluster.endpoint,
+            ca_data=cluster.certificate_authority,
+            bearer_token=cluster.api_token(),
+            namespace=self._namespace,
+            token=token,
+            vault_release=self.release,
+        )
