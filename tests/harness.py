@@ -35,6 +35,23 @@ CA_DATA = base64.b64encode(CA_PEM).decode()
 EKS_TOKEN = "k8s-aws-v1.mock-eks-token"
 TEST_VAULT_TOKEN = "hvs.test-root-token"
 
+# Type tokens the tests look resources and invokes up by, named once.
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+VAULT_PROVIDER = "pulumi:providers:vault"
+VAULT_AUTH_BACKEND = "vault:index/authBackend:AuthBackend"
+VAULT_MOUNT = "vault:index/mount:Mount"
+VAULT_POLICY = "vault:index/policy:Policy"
+VAULT_AWS_CLIENT = "vault:aws/authBackendClient:AuthBackendClient"
+VAULT_AWS_ROLE = "vault:aws/authBackendRole:AuthBackendRole"
+VAULT_STS_ROLE = "vault:aws/authBackendStsRole:AuthBackendStsRole"
+GET_CLUSTER = "aws:eks/getCluster:getCluster"
+GET_CLUSTER_AUTH = "aws:eks/getClusterAuth:getClusterAuth"
+GET_OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
+
 
 def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
@@ -147,14 +164,14 @@ class GuideMocks(pulumi.runtime.Mocks):
         if self.preview:
             return None, state
         suffix = hashlib.sha256(args.name.encode()).hexdigest()[:7]
-        if args.typ == "aws:iam/role:Role":
+        if args.typ == IAM_ROLE:
             name = state.get("name") or mock_physical_name(args.name)
             state.update(name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", uniqueId=f"AROA{suffix.upper()}")
-        elif args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        elif args.typ == OIDC_PROVIDER:
             state["arn"] = oidc_provider_arn(state["url"])
-        elif args.typ in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy"):
+        elif args.typ in (IAM_ROLE_POLICY, IAM_USER_POLICY):
             state.setdefault("name", mock_physical_name(args.name))
-        elif args.typ == "kubernetes:helm.sh/v3:Release":
+        elif args.typ == HELM_RELEASE:
             state["status"] = {
                 "name": state.get("name"),
                 "namespace": state.get("namespace"),
@@ -165,7 +182,7 @@ class GuideMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.invokes.append((args.token, dict(args.args), args.provider))
-        if args.token == "aws:eks/getCluster:getCluster":
+        if args.token == GET_CLUSTER:
             return {
                 "name": args.args["name"],
                 "arn": f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:cluster/{args.args['name']}",
@@ -173,14 +190,14 @@ class GuideMocks(pulumi.runtime.Mocks):
                 "certificateAuthorities": [{"data": CA_DATA}],
                 "identities": [{"oidcs": [{"issuer": ISSUER_URL}]}],
             }, []
-        if args.token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+        if args.token == GET_OIDC_PROVIDER:
             host = args.args["url"].removeprefix("https://")
             return {
                 "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}",
                 "url": host,
                 "clientIdLists": ["sts.amazonaws.com"],
             }, []
-        if args.token == "aws:eks/getClusterAuth:getClusterAuth":
+        if args.token == GET_CLUSTER_AUTH:
             return {"name": args.args["name"], "token": EKS_TOKEN}, []
         raise AssertionError(f"unexpected invoke {args.token}")
 

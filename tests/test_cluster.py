@@ -11,7 +11,10 @@ import pytest
 from tests.harness import (
     CA_DATA,
     ENDPOINT,
+    GET_CLUSTER,
+    GET_OIDC_PROVIDER,
     ISSUER_URL,
+    OIDC_PROVIDER,
     GuideMocks,
     ProgramRun,
     Registered,
@@ -25,10 +28,6 @@ ISSUER_HOST = ISSUER_URL.removeprefix("https://")
 # What the adopted-provider lookup answers in these tests: different from the ARN the mocks give a
 # created provider, so the trust policy provably takes the lookup's answer.
 ADOPTED_ARN = oidc_provider_arn(ISSUER_URL, account_id="111122223333")
-
-GET_CLUSTER = "aws:eks/getCluster:getCluster"
-GET_OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
-OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 
 
 class AdoptedProviderMocks(GuideMocks):

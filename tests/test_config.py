@@ -15,12 +15,11 @@ import yaml
 import components.config as config_module
 from components import config_docs
 from components.config import KEYS, ConfigError, Settings, parse_settings
-from tests.harness import ROOT, dev_config, run_program, run_program_failure
+from tests.harness import EXTERNAL_VAULT, ROOT, dev_config, run_program, run_program_failure
 
 CLUSTER = "gloo-ee-vault-integration"
 ROLE_PRINCIPAL = "arn:aws:iam::123456789012:role/vault-server"
 CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault-server"
-EXTERNAL = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
 TOKEN = {"vaultToken": "hvs.test"}
 
 
@@ -139,12 +138,12 @@ def test_vault_token_falls_back_to_the_environment() -> None:
 
 
 def test_external_topology_settings() -> None:
-    s = parse({"clusterName": CLUSTER, **EXTERNAL, "vaultAwsPrincipalArn": ROLE_PRINCIPAL})
+    s = parse({"clusterName": CLUSTER, **EXTERNAL_VAULT, "vaultAwsPrincipalArn": ROLE_PRINCIPAL})
     assert s.vault_address == "https://vault.example.com:8200"
     assert s.vault_aws_principal is not None
     assert (s.vault_aws_principal.arn, s.vault_aws_principal.kind) == (ROLE_PRINCIPAL, "role")
     assert (s.vault_aws_principal.account, s.vault_aws_principal.name) == ("123456789012", "vault-server")
-    s = parse({"clusterName": CLUSTER, **EXTERNAL, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL})
+    s = parse({"clusterName": CLUSTER, **EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL})
     assert s.vault_cross_account_principal is not None
     assert s.vault_cross_account_principal.arn == CROSS_PRINCIPAL
     assert s.vault_cross_account_principal.account == "210987654321"
@@ -217,11 +216,11 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
         {"vaultTopology": "external", "vaultAwsPrincipalArn": ROLE_PRINCIPAL},
         TOKEN,
     ),
-    ("external-no-principal", "vaultAwsPrincipalArn", EXTERNAL, TOKEN),
+    ("external-no-principal", "vaultAwsPrincipalArn", EXTERNAL_VAULT, TOKEN),
     (
         "external-both-principals",
         "vaultAwsPrincipalArn",
-        {**EXTERNAL, "vaultAwsPrincipalArn": ROLE_PRINCIPAL, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL},
+        {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": ROLE_PRINCIPAL, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL},
         TOKEN,
     ),
     ("in-cluster-with-principal", "vaultAwsPrincipalArn", {"vaultAwsPrincipalArn": ROLE_PRINCIPAL}, TOKEN),
@@ -234,26 +233,26 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
     (
         "arn-short-account",
         "vaultAwsPrincipalArn",
-        {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::12345:role/v"},
+        {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::12345:role/v"},
         TOKEN,
     ),
     (
         "arn-assumed-role",
         "vaultAwsPrincipalArn",
-        {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:sts::123456789012:assumed-role/vault/i-0abc"},
+        {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:sts::123456789012:assumed-role/vault/i-0abc"},
         TOKEN,
     ),
-    ("arn-not-arn", "vaultAwsPrincipalArn", {**EXTERNAL, "vaultAwsPrincipalArn": "vault-server"}, TOKEN),
+    ("arn-not-arn", "vaultAwsPrincipalArn", {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "vault-server"}, TOKEN),
     (
         "arn-unicode-name",
         "vaultAwsPrincipalArn",
-        {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vaült"},
+        {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vaült"},
         TOKEN,
     ),
     (
         "cross-arn-group",
         "vaultCrossAccountPrincipalArn",
-        {**EXTERNAL, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:group/vault"},
+        {**EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:group/vault"},
         TOKEN,
     ),
 ]

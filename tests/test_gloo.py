@@ -6,13 +6,19 @@ from typing import Any
 
 import pytest
 
-from tests.harness import ProgramRun, dev_config, mock_physical_name, mock_role_arn, run_program
+from tests.harness import (
+    HELM_RELEASE,
+    VAULT_AWS_ROLE,
+    ProgramRun,
+    dev_config,
+    mock_physical_name,
+    mock_role_arn,
+    run_program,
+)
 
 GLOO_ROLE_ARN = mock_role_arn("gloo")
 GLOO_ROLE_NAME = mock_physical_name("gloo")
 LICENSE = "LICENSE-KEY-0123456789"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-VAULT_ROLE = "vault:aws/authBackendRole:AuthBackendRole"
 
 
 def guide_values(*, address: str = "http://vault-internal.vault:8200") -> dict[str, Any]:
@@ -58,7 +64,7 @@ def enterprise() -> ProgramRun:
 
 
 def test_release_is_the_guides_helm_install(run: ProgramRun) -> None:
-    release = run.one(RELEASE, "gloo")
+    release = run.one(HELM_RELEASE, "gloo")
     assert release.inputs["name"] == "gloo"
     assert release.inputs["chart"] == "gloo"
     assert release.inputs["repositoryOpts"] == {"repo": "https://storage.googleapis.com/solo-public-helm"}
@@ -70,12 +76,12 @@ def test_release_is_the_guides_helm_install(run: ProgramRun) -> None:
 
 
 def test_values_are_the_guides_overrides(run: ProgramRun) -> None:
-    assert run.one(RELEASE, "gloo").inputs["values"] == guide_values()
+    assert run.one(HELM_RELEASE, "gloo").inputs["values"] == guide_values()
 
 
 def test_vault_role_is_the_vault_roles_name_and_annotations_the_gloo_role(run: ProgramRun) -> None:
-    values = run.one(RELEASE, "gloo").inputs["values"]
-    vault_role = run.one(VAULT_ROLE).inputs["role"]
+    values = run.one(HELM_RELEASE, "gloo").inputs["values"]
+    vault_role = run.one(VAULT_AWS_ROLE).inputs["role"]
     assert values["settings"]["secretOptions"]["sources"][0]["vault"]["aws"]["vaultRole"] == vault_role
     role_arn = run.outputs["glooRoleArn"]
     for sa in ("gloo", "discovery"):
@@ -83,16 +89,16 @@ def test_vault_role_is_the_vault_roles_name_and_annotations_the_gloo_role(run: P
 
 
 def test_release_waits_for_the_vault_role(run: ProgramRun) -> None:
-    release = run.one(RELEASE, "gloo")
-    assert run.one(VAULT_ROLE).urn in release.property_dependencies["values"]
+    release = run.one(HELM_RELEASE, "gloo")
+    assert run.one(VAULT_AWS_ROLE).urn in release.property_dependencies["values"]
     assert run.one("aws:iam/role:Role", "gloo").urn in release.property_dependencies["values"]
 
 
 def test_release_does_not_wait_needlessly(run: ProgramRun) -> None:
     """The Vault role already waits for Vault and its grant; direct edges would only add waits."""
-    release = run.one(RELEASE, "gloo")
+    release = run.one(HELM_RELEASE, "gloo")
     for needless in (
-        run.one(RELEASE, "vault"),
+        run.one(HELM_RELEASE, "vault"),
         run.one("aws:iam/rolePolicy:RolePolicy"),
         run.one("aws:iam/role:Role", "vault-identity"),
         run.one("pulumi:providers:vault"),
@@ -112,7 +118,7 @@ def test_config_flows_into_the_release() -> None:
             "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server",
         }
     )
-    release = run.one(RELEASE, "gloo")
+    release = run.one(HELM_RELEASE, "gloo")
     assert release.inputs["name"] == "edge"
     assert release.inputs["namespace"] == "edge-system"
     assert release.inputs["version"] == "1.17.3"
@@ -123,7 +129,7 @@ def test_config_flows_into_the_release() -> None:
 
 
 def test_enterprise_release_is_gloo_ee_with_the_settings_nested_under_gloo(enterprise: ProgramRun) -> None:
-    release = enterprise.one(RELEASE, "gloo")
+    release = enterprise.one(HELM_RELEASE, "gloo")
     assert release.inputs["chart"] == "gloo-ee"
     assert release.inputs["repositoryOpts"] == {"repo": "https://storage.googleapis.com/gloo-ee-helm"}
     assert release.inputs["values"] == {"gloo": guide_values(), "license_key": LICENSE}
@@ -132,4 +138,4 @@ def test_enterprise_release_is_gloo_ee_with_the_settings_nested_under_gloo(enter
 
 
 def test_oss_release_has_no_license(run: ProgramRun) -> None:
-    assert "license_key" not in repr(run.one(RELEASE, "gloo").inputs["values"])
+    assert "license_key" not in repr(run.one(HELM_RELEASE, "gloo").inputs["values"])

@@ -9,7 +9,12 @@ import pytest
 
 from tests.harness import (
     ACCOUNT_ID,
+    EXTERNAL_VAULT,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    IAM_USER_POLICY,
     ISSUER_URL,
+    VAULT_STS_ROLE,
     ProgramRun,
     Registered,
     dev_config,
@@ -26,18 +31,13 @@ VAULT_ROLE_ARN = mock_role_arn("vault-identity")
 ROLE_PRINCIPAL = "arn:aws:iam::123456789012:role/platform/vault-server"
 USER_PRINCIPAL = "arn:aws:iam::123456789012:user/vault"
 CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault-server"
-EXTERNAL = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
 
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-USER_POLICY = "aws:iam/userPolicy:UserPolicy"
-STS_ROLE = "vault:aws/authBackendStsRole:AuthBackendStsRole"
 
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "in-cluster": {},
-    "external-role": {**EXTERNAL, "vaultAwsPrincipalArn": ROLE_PRINCIPAL},
-    "external-user": {**EXTERNAL, "vaultAwsPrincipalArn": USER_PRINCIPAL},
-    "cross-account": {**EXTERNAL, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL},
+    "external-role": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": ROLE_PRINCIPAL},
+    "external-user": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": USER_PRINCIPAL},
+    "cross-account": {**EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL},
 }
 
 
@@ -110,7 +110,7 @@ def component_types(run: ProgramRun, res: Registered) -> list[str]:
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_gloo_role_trusts_exactly_gloo_and_discovery(runs: dict[str, ProgramRun], topology: str) -> None:
     run = runs[topology]
-    role = run.one(ROLE, "gloo")
+    role = run.one(IAM_ROLE, "gloo")
     assert normalized_trust(role) == irsa_trust(
         ["system:serviceaccount:gloo-system:gloo", "system:serviceaccount:gloo-system:discovery"]
     )
@@ -121,14 +121,14 @@ def test_gloo_role_trusts_exactly_gloo_and_discovery(runs: dict[str, ProgramRun]
 
 def test_gloo_role_follows_namespace_and_service_accounts() -> None:
     run = run_program({**dev_config(), "glooNamespace": "edge", "glooServiceAccounts": ["gateway-proxy"]})
-    assert normalized_trust(run.one(ROLE, "gloo")) == irsa_trust(["system:serviceaccount:edge:gateway-proxy"])
+    assert normalized_trust(run.one(IAM_ROLE, "gloo")) == irsa_trust(["system:serviceaccount:edge:gateway-proxy"])
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_gloo_role_gets_no_permissions(runs: dict[str, ProgramRun], topology: str) -> None:
     """Gloo signs sts:GetCallerIdentity, which needs no IAM permission: nothing is attached to its role."""
     run = runs[topology]
-    assert [p for p in run.of_type(ROLE_POLICY) if p.inputs["role"] == mock_physical_name("gloo")] == []
+    assert [p for p in run.of_type(IAM_ROLE_POLICY) if p.inputs["role"] == mock_physical_name("gloo")] == []
     assert run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
 
 
@@ -137,56 +137,56 @@ def test_gloo_role_gets_no_permissions(runs: dict[str, ProgramRun], topology: st
 
 def test_in_cluster_vault_gets_its_own_irsa_role_allowed_get_role_on_gloos_role(runs: dict[str, ProgramRun]) -> None:
     run = runs["in-cluster"]
-    role = run.one(ROLE, "vault-identity")
+    role = run.one(IAM_ROLE, "vault-identity")
     assert normalized_trust(role) == irsa_trust(["system:serviceaccount:vault:vault"])
     assert component_types(run, role)[:2] == ["gloo-vault-irsa:iam:IrsaRole", "gloo-vault-irsa:iam:VaultAwsIdentity"]
-    grant = run.one(ROLE_POLICY)
+    grant = run.one(IAM_ROLE_POLICY)
     assert grant.inputs["role"] == mock_physical_name("vault-identity")
     assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
-    assert run.of_type(USER_POLICY) == []
-    assert run.of_type(STS_ROLE) == []
+    assert run.of_type(IAM_USER_POLICY) == []
+    assert run.of_type(VAULT_STS_ROLE) == []
     assert run.outputs["vaultAwsIdentityArn"] == VAULT_ROLE_ARN
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_the_grant_is_built_from_the_gloo_role_output(runs: dict[str, ProgramRun], topology: str) -> None:
     run = runs[topology]
-    [grant] = run.of_type(ROLE_POLICY) + run.of_type(USER_POLICY)
-    assert run.one(ROLE, "gloo").urn in grant.property_dependencies["policy"]
+    [grant] = run.of_type(IAM_ROLE_POLICY) + run.of_type(IAM_USER_POLICY)
+    assert run.one(IAM_ROLE, "gloo").urn in grant.property_dependencies["policy"]
 
 
 def test_external_vault_role_gets_the_grant_on_its_own_role(runs: dict[str, ProgramRun]) -> None:
     run = runs["external-role"]
-    grant = run.one(ROLE_POLICY)
+    grant = run.one(IAM_ROLE_POLICY)
     assert grant.inputs["role"] == "vault-server"  # bare name: the ARN's path is not part of it
     assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
-    assert [r.name for r in run.of_type(ROLE)] == ["gloo"]  # no role for Vault: it has one
-    assert run.of_type(USER_POLICY) == []
-    assert run.of_type(STS_ROLE) == []
+    assert [r.name for r in run.of_type(IAM_ROLE)] == ["gloo"]  # no role for Vault: it has one
+    assert run.of_type(IAM_USER_POLICY) == []
+    assert run.of_type(VAULT_STS_ROLE) == []
     assert run.outputs["vaultAwsIdentityArn"] == ROLE_PRINCIPAL
 
 
 def test_external_vault_user_gets_a_user_policy(runs: dict[str, ProgramRun]) -> None:
     run = runs["external-user"]
-    grant = run.one(USER_POLICY)
+    grant = run.one(IAM_USER_POLICY)
     assert grant.inputs["user"] == "vault"
     assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
-    assert run.of_type(ROLE_POLICY) == []
-    assert [r.name for r in run.of_type(ROLE)] == ["gloo"]
+    assert run.of_type(IAM_ROLE_POLICY) == []
+    assert [r.name for r in run.of_type(IAM_ROLE)] == ["gloo"]
     assert run.outputs["vaultAwsIdentityArn"] == USER_PRINCIPAL
 
 
 def test_cross_account_vault_assumes_a_role_here_registered_as_its_sts_role(runs: dict[str, ProgramRun]) -> None:
     run = runs["cross-account"]
-    role = run.one(ROLE, "vault-identity")
+    role = run.one(IAM_ROLE, "vault-identity")
     assert without_sid(document(role, "assumeRolePolicy")) == {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"AWS": CROSS_PRINCIPAL}, "Action": "sts:AssumeRole"}],
     }
-    grant = run.one(ROLE_POLICY)
+    grant = run.one(IAM_ROLE_POLICY)
     assert grant.inputs["role"] == mock_physical_name("vault-identity")
     assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
-    sts = run.one(STS_ROLE)
+    sts = run.one(VAULT_STS_ROLE)
     assert sts.inputs["accountId"] == ACCOUNT_ID  # the Gloo role's account, where GetRole runs
     assert sts.inputs["stsRole"] == VAULT_ROLE_ARN
     assert sts.inputs["backend"] == "aws"
@@ -195,9 +195,9 @@ def test_cross_account_vault_assumes_a_role_here_registered_as_its_sts_role(runs
 
 def test_cross_account_sts_role_account_is_the_gloo_roles(runs: dict[str, ProgramRun]) -> None:
     """account_id is read from the Gloo role's ARN, not from the Vault principal's."""
-    sts = runs["cross-account"].one(STS_ROLE)
+    sts = runs["cross-account"].one(VAULT_STS_ROLE)
     assert sts.inputs["accountId"] != CROSS_PRINCIPAL.split(":")[4]
-    assert runs["cross-account"].one(ROLE, "gloo").urn in sts.property_dependencies["accountId"]
+    assert runs["cross-account"].one(IAM_ROLE, "gloo").urn in sts.property_dependencies["accountId"]
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)

@@ -27,14 +27,19 @@ import parliament
 import pytest
 from parliament import analyze_policy_string, enhance_finding, override_config
 
-from tests.harness import ProgramRun, Registered, dev_config, mock_role_arn, run_program
+from tests.harness import EXTERNAL_VAULT, ProgramRun, Registered, dev_config, mock_role_arn, run_program
 
-EXTERNAL = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "in-cluster-dev": {},
-    "external-same-account-role": {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server"},
-    "external-same-account-user": {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:user/vault"},
-    "external-cross-account": {**EXTERNAL, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
+    "external-same-account-role": {
+        **EXTERNAL_VAULT,
+        "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server",
+    },
+    "external-same-account-user": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:user/vault"},
+    "external-cross-account": {
+        **EXTERNAL_VAULT,
+        "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault",
+    },
 }
 
 

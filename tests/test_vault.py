@@ -12,7 +12,17 @@ from tests.harness import (
     CA_PEM,
     EKS_TOKEN,
     ENDPOINT,
+    EXTERNAL_VAULT,
+    GET_CLUSTER_AUTH,
+    HELM_RELEASE,
     TEST_VAULT_TOKEN,
+    VAULT_AUTH_BACKEND,
+    VAULT_AWS_CLIENT,
+    VAULT_AWS_ROLE,
+    VAULT_MOUNT,
+    VAULT_POLICY,
+    VAULT_PROVIDER,
+    VAULT_STS_ROLE,
     ProgramRun,
     Registered,
     dev_config,
@@ -26,25 +36,16 @@ CLUSTER = "gloo-ee-vault-integration"
 GLOO_ROLE_ARN = mock_role_arn("gloo")
 VAULT_IDENTITY_ARN = mock_role_arn("vault-identity")
 PROXY_URL = f"{ENDPOINT}/api/v1/namespaces/vault/services/http:vault:8200/proxy"
-EXTERNAL = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
 
-AUTH_BACKEND = "vault:index/authBackend:AuthBackend"
-MOUNT = "vault:index/mount:Mount"
-POLICY = "vault:index/policy:Policy"
-CLIENT = "vault:aws/authBackendClient:AuthBackendClient"
-ROLE = "vault:aws/authBackendRole:AuthBackendRole"
-STS_ROLE = "vault:aws/authBackendStsRole:AuthBackendStsRole"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-VAULT_PROVIDER = "pulumi:providers:vault"
 
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "in-cluster": {},
     "in-cluster-port-forward": {"vaultProviderAddress": "http://127.0.0.1:8200"},
-    "external-role": {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server"},
-    "external-user": {**EXTERNAL, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:user/vault"},
-    "cross-account": {**EXTERNAL, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
+    "external-role": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server"},
+    "external-user": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:user/vault"},
+    "cross-account": {**EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
     "external-own-provider-address": {
-        **EXTERNAL,
+        **EXTERNAL_VAULT,
         "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server",
         "vaultProviderAddress": "https://vault.internal.example.com:8200",
     },
@@ -77,27 +78,27 @@ def uses_provider(res: Registered, provider: Registered) -> bool:
 
 
 def test_aws_auth_is_enabled_at_aws(run: ProgramRun) -> None:
-    backend = run.one(AUTH_BACKEND)
+    backend = run.one(VAULT_AUTH_BACKEND)
     assert backend.inputs["type"] == "aws"
     assert backend.inputs["path"] == "aws"
 
 
 def test_kv_v2_is_mounted_at_dev(run: ProgramRun) -> None:
-    mount = run.one(MOUNT)
+    mount = run.one(VAULT_MOUNT)
     assert mount.inputs["path"] == "dev"
     assert mount.inputs["type"] == "kv"
     assert mount.inputs["options"] == {"version": "2"}
 
 
 def test_policy_dev_lets_gloo_read_and_list_its_secrets_only(run: ProgramRun) -> None:
-    policy = run.one(POLICY)
+    policy = run.one(VAULT_POLICY)
     assert policy.inputs["name"] == "dev"
     assert parse_policy_hcl(policy.inputs["policy"]) == {"dev/data/gloo/*": {"read"}, "dev/metadata/gloo/*": {"list"}}
 
 
 def test_guide_policy_mode_writes_the_guides_policy() -> None:
     run = run_program({**dev_config(), "vaultPolicyMode": "guide"})
-    assert parse_policy_hcl(run.one(POLICY).inputs["policy"]) == {
+    assert parse_policy_hcl(run.one(VAULT_POLICY).inputs["policy"]) == {
         "dev/*": {"create", "read", "update", "delete", "list"},
         "dev/": {"list"},
         "sys/mounts": {"read", "list"},
@@ -105,16 +106,16 @@ def test_guide_policy_mode_writes_the_guides_policy() -> None:
 
 
 def test_client_config_is_the_guides_step_5(run: ProgramRun) -> None:
-    client = run.one(CLIENT)
+    client = run.one(VAULT_AWS_CLIENT)
     assert client.inputs["iamServerIdHeaderValue"] == "vault.gloo.example.com"
     assert client.inputs["stsEndpoint"] == "https://sts.us-east-1.amazonaws.com"
     assert client.inputs["stsRegion"] == "us-east-1"
     assert client.inputs["backend"] == "aws"
-    assert run.one(AUTH_BACKEND).urn in client.property_dependencies["backend"]
+    assert run.one(VAULT_AUTH_BACKEND).urn in client.property_dependencies["backend"]
 
 
 def test_role_is_the_guides_step_6_without_deprecated_fields(run: ProgramRun) -> None:
-    role = run.one(ROLE)
+    role = run.one(VAULT_AWS_ROLE)
     assert role.inputs["authType"] == "iam"
     assert role.inputs["boundIamPrincipalArns"] == [GLOO_ROLE_ARN]
     assert role.inputs["tokenPolicies"] == ["dev"]
@@ -129,12 +130,12 @@ def test_role_is_the_guides_step_6_without_deprecated_fields(run: ProgramRun) ->
 
 
 def test_role_is_bound_to_the_gloo_role_outputs(run: ProgramRun) -> None:
-    role = run.one(ROLE)
+    role = run.one(VAULT_AWS_ROLE)
     gloo_role = run.one("aws:iam/role:Role", "gloo")
     assert gloo_role.urn in role.property_dependencies["boundIamPrincipalArns"]
     assert gloo_role.urn in role.property_dependencies["role"]
-    assert run.one(POLICY).urn in role.property_dependencies["tokenPolicies"]
-    assert run.one(AUTH_BACKEND).urn in role.property_dependencies["backend"]
+    assert run.one(VAULT_POLICY).urn in role.property_dependencies["tokenPolicies"]
+    assert run.one(VAULT_AUTH_BACKEND).urn in role.property_dependencies["backend"]
     assert run.outputs["vaultRoleName"] == run.outputs["glooRoleName"] == mock_physical_name("gloo")
 
 
@@ -151,19 +152,19 @@ def test_settings_flow_into_vault() -> None:
             "iamServerIdHeader": "vault.edge.example.org",
         }
     )
-    assert run.one(AUTH_BACKEND).inputs["path"] == "aws-eks"
-    assert run.one(MOUNT).inputs["path"] == "secret"
-    policy = run.one(POLICY)
+    assert run.one(VAULT_AUTH_BACKEND).inputs["path"] == "aws-eks"
+    assert run.one(VAULT_MOUNT).inputs["path"] == "secret"
+    policy = run.one(VAULT_POLICY)
     assert policy.inputs["name"] == "gloo-read"
     assert parse_policy_hcl(policy.inputs["policy"]) == {
         "secret/data/edge/*": {"read"},
         "secret/metadata/edge/*": {"list"},
     }
-    client = run.one(CLIENT)
+    client = run.one(VAULT_AWS_CLIENT)
     assert client.inputs["stsEndpoint"] == "https://sts.eu-west-1.amazonaws.com"
     assert client.inputs["stsRegion"] == "eu-west-1"
     assert client.inputs["iamServerIdHeaderValue"] == "vault.edge.example.org"
-    role = run.one(ROLE)
+    role = run.one(VAULT_AWS_ROLE)
     assert role.inputs["tokenMaxTtl"] == 3600
     assert role.inputs["tokenPolicies"] == ["gloo-read"]
     assert role.inputs["backend"] == "aws-eks"
@@ -172,13 +173,13 @@ def test_settings_flow_into_vault() -> None:
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_role_waits_for_vaults_get_role_grant_and_the_client_config(runs: dict[str, ProgramRun], topology: str) -> None:
     run = runs[topology]
-    role = run.one(ROLE)
+    role = run.one(VAULT_AWS_ROLE)
     assert run.depends_on(role, run.one(GRANT_TYPE[topology]))
-    assert run.depends_on(role, run.one(CLIENT))
+    assert run.depends_on(role, run.one(VAULT_AWS_CLIENT))
     if topology == "cross-account":
-        assert run.depends_on(role, run.one(STS_ROLE))
+        assert run.depends_on(role, run.one(VAULT_STS_ROLE))
     else:
-        assert run.of_type(STS_ROLE) == []
+        assert run.of_type(VAULT_STS_ROLE) == []
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
@@ -203,7 +204,7 @@ def test_provider_token_is_secret(runs: dict[str, ProgramRun], topology: str) ->
 
 
 def test_in_cluster_vault_is_the_guides_helm_release(run: ProgramRun) -> None:
-    release = run.one(RELEASE, "vault")
+    release = run.one(HELM_RELEASE, "vault")
     assert release.inputs["name"] == "vault"
     assert release.inputs["chart"] == "vault"
     assert release.inputs["repositoryOpts"] == {"repo": "https://helm.releases.hashicorp.com"}
@@ -225,12 +226,12 @@ def test_in_cluster_vault_is_the_guides_helm_release(run: ProgramRun) -> None:
 
 def test_vault_chart_version_is_configurable() -> None:
     run = run_program({**dev_config(), "vaultChartVersion": "0.28.0"})
-    assert run.one(RELEASE, "vault").inputs["version"] == "0.28.0"
+    assert run.one(HELM_RELEASE, "vault").inputs["version"] == "0.28.0"
 
 
 def test_vault_namespace_flows_everywhere() -> None:
     run = run_program({**dev_config(), "vaultNamespace": "secrets", "vaultServiceAccount": "vault-server"})
-    release = run.one(RELEASE, "vault")
+    release = run.one(HELM_RELEASE, "vault")
     assert release.inputs["namespace"] == "secrets"
     assert release.inputs["values"]["server"]["serviceAccount"]["name"] == "vault-server"
     trust = json.loads(run.one("aws:iam/role:Role", "vault-identity").inputs["assumeRolePolicy"])
@@ -248,7 +249,7 @@ def test_provider_reaches_in_cluster_vault_through_the_api_server(run: ProgramRu
     assert provider.secret("headers")
     assert json.loads(provider.inputs["headers"]) == [{"name": "Authorization", "value": f"Bearer {EKS_TOKEN}"}]
     assert Path(provider.inputs["caCertFile"]).read_bytes() == CA_PEM
-    auth_invokes = [(args, via) for token, args, via in run.invokes if token == "aws:eks/getClusterAuth:getClusterAuth"]
+    auth_invokes = [(args, via) for token, args, via in run.invokes if token == GET_CLUSTER_AUTH]
     [(args, via)] = auth_invokes
     assert args == {"name": CLUSTER}
     assert via.rsplit("::", 1)[0] == run.one("pulumi:providers:aws").urn
@@ -257,7 +258,7 @@ def test_provider_reaches_in_cluster_vault_through_the_api_server(run: ProgramRu
 @pytest.mark.parametrize("topology", ["in-cluster", "in-cluster-port-forward"])
 def test_provider_waits_for_the_in_cluster_vault(runs: dict[str, ProgramRun], topology: str) -> None:
     run = runs[topology]
-    assert run.depends_on(run.one(VAULT_PROVIDER), run.one(RELEASE, "vault"))
+    assert run.depends_on(run.one(VAULT_PROVIDER), run.one(HELM_RELEASE, "vault"))
 
 
 def test_provider_address_override_for_in_cluster(runs: dict[str, ProgramRun]) -> None:
@@ -274,7 +275,7 @@ def test_external_vault_is_reached_at_its_address(runs: dict[str, ProgramRun], t
     run = runs[topology]
     provider = run.one(VAULT_PROVIDER)
     assert provider.inputs["address"] == "https://vault.example.com:8200"
-    assert [r.name for r in run.of_type(RELEASE)] == ["gloo"]  # no in-cluster Vault
+    assert [r.name for r in run.of_type(HELM_RELEASE)] == ["gloo"]  # no in-cluster Vault
     assert run.of_type("gloo-vault-irsa:vault:InClusterVault") == []
     assert provider.dependencies == []
     assert run.outputs["vaultAddress"] == "https://vault.example.com:8200"
