@@ -6,9 +6,11 @@ which pytest prefers over these.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from tests.harness import VARIANTS, ProgramRun, run_program
+from tests.harness import VARIANTS, ProgramRun, remove_program_tempdir, run_program
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +29,10 @@ def run(runs: dict[str, ProgramRun]) -> ProgramRun:
 def preview() -> ProgramRun:
     """The dev stack as `pulumi preview` sees a new stack: outputs unknown."""
     return run_program(preview=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _program_temp_files_are_removed() -> Iterator[None]:
+    """The programs the tests run write their temp files in one directory, removed at the end."""
+    yield
+    remove_program_tempdir()

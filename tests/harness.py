@@ -13,6 +13,8 @@ import contextlib
 import hashlib
 import os
 import runpy
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
@@ -51,6 +54,7 @@ VAULT_STS_ROLE = "vault:aws/authBackendStsRole:AuthBackendStsRole"
 GET_CLUSTER = "aws:eks/getCluster:getCluster"
 GET_CLUSTER_AUTH = "aws:eks/getClusterAuth:getClusterAuth"
 GET_OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
+GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 
 
 def is_secret(value: Any) -> bool:
@@ -89,6 +93,9 @@ class Registered:
     raw_inputs: dict[str, Any]
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
+    options: dict[str, Any] = field(default_factory=dict)
+    """Resource options as the engine gets them: protect, retainOnDelete, deleteBeforeReplace,
+    replacementTrigger (resolved value) and onError (the error hooks' names)."""
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -199,6 +206,13 @@ class GuideMocks(pulumi.runtime.Mocks):
             }, []
         if args.token == GET_CLUSTER_AUTH:
             return {"name": args.args["name"], "token": EKS_TOKEN}, []
+        if args.token == GET_CALLER_IDENTITY:
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
+                "userId": "AIDAEXAMPLEDEPLOYER",
+                "id": ACCOUNT_ID,
+            }, []
         raise AssertionError(f"unexpected invoke {args.token}")
 
 
@@ -221,9 +235,25 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     raw_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
                     dependencies=list(request.dependencies),
                     property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    options=_options(request),
                 )
             )
         return response
+
+
+def _options(request: Any) -> dict[str, Any]:
+    """The options a test may assert on, read from a RegisterResourceRequest."""
+    options: dict[str, Any] = {
+        "protect": request.protect if request.HasField("protect") else None,
+        "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else None,
+        "deleteBeforeReplace": request.deleteBeforeReplace,
+        "onError": list(request.hooks.on_error) if request.HasField("hooks") else [],
+    }
+    if request.HasField("replacement_trigger"):
+        options["replacementTrigger"] = rpc.deserialize_property(
+            json_format.MessageToDict(request.replacement_trigger), keep_unknowns=True
+        )
+    return options
 
 
 @contextlib.contextmanager
@@ -243,6 +273,27 @@ def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+_PROGRAM_TEMPDIR: list[str] = []
+
+
+@contextlib.contextmanager
+def program_tempdir() -> Iterator[str]:
+    """Points the program's temp files (the cluster CA) at one directory for the test session,
+    which `remove_program_tempdir` deletes at its end: test runs leave nothing in /tmp."""
+    if not _PROGRAM_TEMPDIR:
+        _PROGRAM_TEMPDIR.append(tempfile.mkdtemp(prefix="gloo-vault-irsa-tests-"))
+    saved, tempfile.tempdir = tempfile.tempdir, _PROGRAM_TEMPDIR[0]
+    try:
+        yield _PROGRAM_TEMPDIR[0]
+    finally:
+        tempfile.tempdir = saved
+
+
+def remove_program_tempdir() -> None:
+    while _PROGRAM_TEMPDIR:
+        shutil.rmtree(_PROGRAM_TEMPDIR.pop(), ignore_errors=True)
 
 
 def dev_config() -> dict[str, str]:
@@ -309,9 +360,10 @@ def run_program_failure(
     preview: bool = False,
     env: Mapping[str, str] | None = None,
     stack: str = "dev",
+    mocks: Callable[[bool], GuideMocks] = GuideMocks,
 ) -> FailedRun:
     """Runs the program expecting it to fail; returns the error and every registration made."""
-    run, error = _execute(config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=GuideMocks)
+    run, error = _execute(config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks)
     if error is None:
         raise AssertionError(f"the program succeeded, registering {len(run.resources)} resources")
     return FailedRun(error, run.resources)
@@ -346,7 +398,7 @@ def _execute(
     secret_outputs: set[str] = set()
     error: BaseException | None = None
     # A VAULT_TOKEN in the shell must not stand in for the config the test gives.
-    with patched_environ({"VAULT_TOKEN": None, **(env or {})}):
+    with patched_environ({"VAULT_TOKEN": None, **(env or {})}), program_tempdir():
         try:
             root = pulumi_settings.get_root_resource()
 
