@@ -6,11 +6,13 @@ Plain Python (no engine), so every rule is tested on plain strings.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 
@@ -48,11 +50,13 @@ _IAM_PRINCIPAL_ARN = re.compile(
 _VAULT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
 _EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HTTP_URL = re.compile(rf"^https?://{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::\d{{1,5}})?(?:/\S*)?$", re.ASCII)
+_HOSTNAME = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*$", re.ASCII)
 _VAULT_POLICY_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?$")
 # Vault's built-in policies: `root` cannot be written, and writing `default` would hand Gloo's
 # rights to every token Vault issues.
 _RESERVED_VAULT_POLICIES = ("root", "default")
+# Vault refuses to mount below these (and `token` is the token auth method's own mount).
+_RESERVED_MOUNTS = ("sys", "auth", "cubbyhole", "identity", "audit", "token")
 _HELM_RELEASE_NAME_MAX = 53
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
@@ -153,6 +157,15 @@ def dns_label_list(key: str, value: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to: ARNs of another partition cannot be used there."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def cluster_name(key: str, value: str) -> str:
     if not _EKS_CLUSTER_NAME.match(value):
         raise ConfigError(key, f"an EKS cluster name (letters, digits, '-', '_', at most 100) (got {value!r})")
@@ -186,9 +199,31 @@ def helm_release_name(key: str, value: str) -> str:
 
 
 def url(key: str, value: str) -> str:
-    if not _HTTP_URL.match(value):
+    """An http(s) URL to a DNS name or IP literal (`http://[::1]:8200`), with no credentials in it."""
+    try:
+        parts = urlsplit(value)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        host, port, parts = "", None, urlsplit("")
+    if parts.username is not None or parts.password is not None:
+        shown = value.replace(f"{parts.netloc.rsplit('@', 1)[0]}@", "***@")
+        raise ConfigError(key, f"an http(s) URL without credentials; give the token as vaultToken (got {shown!r})")
+    if (
+        parts.scheme not in ("http", "https")
+        or not (_is_ip(host) or _HOSTNAME.match(host))
+        or port == 0
+        or any(c.isspace() for c in value)
+    ):
         raise ConfigError(key, f"an http(s) URL such as http://vault.vault:8200 (got {value!r})")
     return value
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def principal_arn(key: str, value: str) -> PrincipalArn:
@@ -199,11 +234,22 @@ def principal_arn(key: str, value: str) -> PrincipalArn:
 
 
 def vault_path(key: str, value: str) -> str:
-    if not _VAULT_PATH.match(value.strip("/")):
+    """A path below a mount: no empty, `.` or `..` part, which Vault would resolve elsewhere."""
+    path = value.strip("/")
+    if not _VAULT_PATH.match(path) or any(part in (".", "..") for part in path.split("/")):
         raise ConfigError(
             key, f"a Vault path such as 'dev' (letters, digits, '_.-', '/' between parts) (got {value!r})"
         )
-    return value.strip("/")
+    return path
+
+
+def mount_path(key: str, value: str) -> str:
+    """A path Vault can mount an engine at: not below its own reserved paths."""
+    path = vault_path(key, value)
+    if path.split("/")[0] in _RESERVED_MOUNTS:
+        reserved = ", ".join(_RESERVED_MOUNTS)
+        raise ConfigError(key, f"a mount path outside Vault's reserved {reserved} (got {value!r})")
+    return path
 
 
 def duration_seconds(key: str, value: str) -> int:

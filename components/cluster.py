@@ -18,8 +18,9 @@ class EksOidcClusterArgs:
     """The existing EKS cluster (config `clusterName`)."""
     region: pulumi.Input[str]
     """Its region (config `region`), for `aws eks get-token` in the kubeconfig."""
-    adopt_oidc_provider: bool = False
-    """True when eksctl or another stack already made the provider: look it up, never duplicate it."""
+    existing_oidc_provider_arn: str | None = None
+    """The provider eksctl or another stack already made (`adoptOidcProvider`, looked up by
+    `preflight`): used as it is, never duplicated, never deleted."""
     kubeconfig: pulumi.Input[str] | None = None
     """A kubeconfig to use instead of one built from the cluster (config `kubeconfig`)."""
     kube_context: pulumi.Input[str] | None = None
@@ -51,11 +52,8 @@ class EksOidcCluster(pulumi.ComponentResource):
         self.endpoint = cluster.endpoint
         self.certificate_authority = cluster.certificate_authorities[0].data
 
-        if args.adopt_oidc_provider:
-            existing = aws.iam.get_open_id_connect_provider_output(
-                url=self.oidc_issuer_url, opts=pulumi.InvokeOutputOptions(parent=self)
-            )
-            self.oidc_provider_arn = existing.arn
+        if args.existing_oidc_provider_arn is not None:
+            self.oidc_provider_arn = pulumi.Output.from_input(args.existing_oidc_provider_arn)
         else:
             # No thumbprints: IAM verifies EKS issuers against its own trusted CAs.
             provider = aws.iam.OpenIdConnectProvider(

@@ -21,12 +21,19 @@ import pulumi
 
 from components import checks
 from components.checks import MAX_TOKEN_TTL_SECONDS, PROJECT, ConfigError, PrincipalArn
-from components.documents import in_cluster_vault_address
+from components.documents import VAULT_RELEASE, in_cluster_vault_address
 
 # Gloo before 1.15.3 required static AWS keys for Vault's aws auth (no IRSA); before 1.15.19 it
 # never renews its Vault token, so with a 24h max TTL it loses its secrets after a day.
 MIN_GLOO_VERSION_FOR_IRSA = (1, 15, 3)
-DEFAULT_GLOO_VERSION = "1.15.19"
+MIN_GLOO_VERSION_FOR_RENEWAL = (1, 15, 19)
+# The newest release of the newest maintained line (1.18 to 1.22 are maintained in 2026).
+DEFAULT_GLOO_VERSION = "1.22.1"
+# The Gloo chart's `discovery.enabled` defaults to false from 1.20.0 on (changelog
+# v1.20.0-beta3/disable-discovery-default); before, its `discovery` service account always existed.
+DISCOVERY_OFF_BY_DEFAULT_FROM = (1, 20, 0)
+# Service accounts of the Gloo chart that read Gloo's Settings, and so its Vault secrets.
+GLOO_CHART_SERVICE_ACCOUNTS = ("gloo", "discovery")
 DEFAULT_VAULT_CHART_VERSION = "0.29.1"
 
 GLOO_OSS_CHART = ("gloo", "https://storage.googleapis.com/solo-public-helm")
@@ -46,6 +53,7 @@ __all__ = [
     "Key",
     "PrincipalArn",
     "Settings",
+    "config_warnings",
     "load_settings",
     "parse_settings",
 ]
@@ -94,6 +102,16 @@ class Settings:
     gloo_chart_version: str
     gloo_license_key: pulumi.Output[str] | None
     gloo_release_name: str
+    kv_retain_on_delete: bool
+
+    @property
+    def gloo_discovery_enabled(self) -> bool:
+        """Discovery runs (and its service account exists) exactly when it is given the role."""
+        return "discovery" in self.gloo_service_accounts
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
 
     @property
     def gloo_subjects(self) -> list[ServiceAccountRef]:
@@ -131,6 +149,8 @@ class Key:
     """An environment variable read when the (secret) key is unset."""
     field: str | None = None
     """The `Settings` field; default: the key's name in snake_case."""
+    pulumi_type: str | None = None
+    """`Pulumi.yaml`'s type for a key without a default (default: string)."""
 
     @property
     def settings_field(self) -> str:
@@ -147,10 +167,10 @@ KEYS: tuple[Key, ...] = (
     Key("region", "us-east-1", "AWS region of the cluster, IAM/STS calls and Vault's STS verification.", check=checks.region),
     Key("environment", "development", "`development` or `production`; `production` (as does a stack named `prod`/`production`) makes the policy pack refuse a dev-mode Vault and plain-http Vault access.", check=checks.one_of(*ENVIRONMENTS)),
     Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it.", check=checks.boolean),
-    Key("kubeconfig", None, "Kubeconfig path or contents to use instead of the cluster's endpoint and `aws eks get-token`."),
+    Key("kubeconfig", None, "Kubeconfig path or contents to use instead of the cluster's endpoint and `aws eks get-token` (read as a secret: `pulumi config set --secret kubeconfig ...`).", secret=True),
     Key("kubeContext", None, "Context inside `kubeconfig` to use."),
     Key("glooNamespace", "gloo-system", "Namespace of the Gloo release and its service accounts.", check=checks.dns_label),
-    Key("glooServiceAccounts", ["gloo", "discovery"], "Service accounts allowed to assume the Gloo role (non-empty list).", check=checks.dns_label_list),
+    Key("glooServiceAccounts", None, "Gloo's service accounts that get the role (annotated, and trusted by it): `gloo`, plus `discovery`, which also turns discovery on; default: the chart's own, `[\"gloo\", \"discovery\"]` before 1.20, `[\"gloo\"]` from 1.20.", check=checks.dns_label_list, pulumi_type="array"),
     Key("iamServerIdHeader", "vault.gloo.example.com", "`X-Vault-AWS-IAM-Server-ID` value; Vault requires it and Gloo signs it.", check=checks.header_value),
     Key("vaultTopology", "in-cluster-dev", "`in-cluster-dev` (the guide's dev-mode Vault chart) or `external` (an existing Vault).", check=checks.one_of(*TOPOLOGIES)),
     Key("vaultAddress", None, "Address Gloo uses to reach Vault; default for `in-cluster-dev`: `http://vault-internal.<vaultNamespace>:8200` (the guide's); required for `external`.", check=checks.url),
@@ -161,14 +181,15 @@ KEYS: tuple[Key, ...] = (
     Key("vaultChartVersion", DEFAULT_VAULT_CHART_VERSION, "Exact `hashicorp/vault` chart version for `in-cluster-dev`.", check=checks.chart_version(DEFAULT_VAULT_CHART_VERSION)),
     Key("vaultAwsPrincipalArn", None, "`external`: ARN of the Vault server's own IAM role/user in this account; gets the scoped `iam:GetRole` policy.", check=checks.principal_arn, field="vault_aws_principal"),
     Key("vaultCrossAccountPrincipalArn", None, "`external`: ARN of Vault's principal in another account; a role it assumes is created and registered with `auth/<mount>/config/sts/<account>`.", check=checks.principal_arn, field="vault_cross_account_principal"),
-    Key("authMountPath", "aws", "Mount path of Vault's aws auth method.", check=checks.vault_path),
-    Key("kvPath", "dev", "Mount path of the kv-v2 secrets engine (Gloo's `pathPrefix`).", check=checks.vault_path),
+    Key("authMountPath", "aws", "Mount path of Vault's aws auth method.", check=checks.mount_path),
+    Key("kvPath", "dev", "Mount path of the kv-v2 secrets engine (Gloo's `pathPrefix`).", check=checks.mount_path),
+    Key("kvRetainOnDelete", True, "Keep the kv-v2 mount, and every secret in it, when the stack is destroyed or the mount replaced (`protect`ed too in production).", check=checks.boolean),
     Key("vaultPolicyName", "dev", "Name of the Vault policy given to Gloo's token.", check=checks.vault_policy_name),
     Key("vaultPolicyMode", "least-privilege", "`least-privilege` (read/list under the root key) or `guide` (the guide's wider policy).", check=checks.one_of(*POLICY_MODES)),
     Key("glooRootKey", "gloo", "Gloo's `rootKey` under the kv mount.", check=checks.vault_path),
     Key("tokenMaxTtl", "24h", "Max TTL of Gloo's Vault token (`1h`, `30m`, `24h`...), at most `168h`.", check=checks.duration_seconds, field="token_max_ttl_seconds"),
     Key("glooEdition", "oss", "`oss` (chart `gloo`) or `enterprise` (chart `gloo-ee`, needs `glooLicenseKey`).", check=checks.one_of(*EDITIONS)),
-    Key("glooChartVersion", DEFAULT_GLOO_VERSION, "Exact Gloo chart version; 1.15.3 or later (IRSA), 1.15.19 or later recommended (token renewal).", check=_GLOO_VERSION),
+    Key("glooChartVersion", DEFAULT_GLOO_VERSION, "Exact Gloo chart version; 1.15.3 or later (IRSA), 1.15.19 or later (token renewal), 1.18 to 1.22 maintained.", check=_GLOO_VERSION),
     Key("glooLicenseKey", None, "Gloo Edge Enterprise license key (secret; `enterprise` only).", secret=True),
     Key("glooReleaseName", "gloo", "Name of the Gloo Helm release.", check=checks.helm_release_name),
 )  # fmt: skip
@@ -210,13 +231,26 @@ def _read(
 
 
 def _cross_key_rules(values: dict[str, Any]) -> None:
-    """The rules that tie keys together; completes `values` where one key's default depends on another."""
-    topology = values["vault_topology"]
+    """The rules that tie keys together, in one place; completes `values` where one key's
+    default depends on another."""
+    _vault_rules(values)
+    _principal_rules(values)
+    _gloo_rules(values)
+    _collision_rules(values)
+    if values["kube_context"] and not values["kubeconfig"]:
+        raise ConfigError("kubeContext", "to be set only together with kubeconfig")
+
+
+def _vault_rules(values: dict[str, Any]) -> None:
     if values["vault_address"] is None:
-        if topology == "external":
+        if values["vault_topology"] == "external":
             raise ConfigError("vaultAddress", "the address of the existing Vault when vaultTopology is external")
         values["vault_address"] = in_cluster_vault_address(values["vault_namespace"])
 
+
+def _principal_rules(values: dict[str, Any]) -> None:
+    """One principal for an external Vault, none in-cluster, and always in the region's partition."""
+    topology = values["vault_topology"]
     principal, cross = values["vault_aws_principal"], values["vault_cross_account_principal"]
     if topology == "external" and (principal is None) == (cross is None):
         raise ConfigError(
@@ -228,11 +262,56 @@ def _cross_key_rules(values: dict[str, Any]) -> None:
             "vaultAwsPrincipalArn" if principal else "vaultCrossAccountPrincipalArn",
             "no value when vaultTopology is in-cluster-dev (Vault gets its own IRSA role)",
         )
+    partition = checks.partition_of(values["region"])
+    for key, arn in (("vaultAwsPrincipalArn", principal), ("vaultCrossAccountPrincipalArn", cross)):
+        if arn is not None and arn.partition != partition:
+            raise ConfigError(
+                key, f"an ARN in partition {partition}, the region's {values['region']} (got {arn.arn!r})"
+            )
 
+
+def _gloo_rules(values: dict[str, Any]) -> None:
+    """Gloo's role goes to service accounts the release creates, and `gloo` reads the secrets."""
     if values["gloo_edition"] == "enterprise" and values["gloo_license_key"] is None:
         raise ConfigError("glooLicenseKey", "a license key as a secret when glooEdition is enterprise")
-    if values["kube_context"] and not values["kubeconfig"]:
-        raise ConfigError("kubeContext", "to be set only together with kubeconfig")
+    accounts = values["gloo_service_accounts"]
+    if accounts is None:
+        discovery_on = checks.parse_semver(values["gloo_chart_version"]) < DISCOVERY_OFF_BY_DEFAULT_FROM
+        values["gloo_service_accounts"] = ("gloo", "discovery") if discovery_on else ("gloo",)
+    elif "gloo" not in accounts or not set(accounts) <= set(GLOO_CHART_SERVICE_ACCOUNTS):
+        raise ConfigError(
+            "glooServiceAccounts",
+            f'service accounts the Gloo chart creates, ["gloo"] or ["gloo", "discovery"] (got {list(accounts)!r})',
+        )
+
+
+def _collision_rules(values: dict[str, Any]) -> None:
+    """The in-cluster Vault and Gloo must not take each other's release or service account."""
+    if values["vault_topology"] != "in-cluster-dev" or values["vault_namespace"] != values["gloo_namespace"]:
+        return
+    if values["gloo_release_name"] == VAULT_RELEASE:
+        raise ConfigError(
+            "glooReleaseName",
+            f"a name other than {VAULT_RELEASE!r}, the in-cluster Vault's release in the same namespace",
+        )
+    if values["vault_service_account"] in values["gloo_service_accounts"]:
+        raise ConfigError(
+            "vaultServiceAccount",
+            f"a service account other than Gloo's in the same namespace (got {values['vault_service_account']!r})",
+        )
+
+
+def config_warnings(settings: Settings) -> list[str]:
+    """One line each for a Gloo version that works but that users should not stay on."""
+    version = settings.gloo_chart_version
+    if checks.is_prerelease(version):
+        return [f"{PROJECT}:glooChartVersion: {version} is a pre-release; pin a release for anything but trials"]
+    if checks.parse_semver(version) < MIN_GLOO_VERSION_FOR_RENEWAL:
+        return [
+            f"{PROJECT}:glooChartVersion: Gloo {version} never renews its Vault token and loses its secrets "
+            f"after tokenMaxTtl; use 1.15.19 or later"
+        ]
+    return []
 
 
 def parse_settings(
@@ -249,4 +328,7 @@ def parse_settings(
 def load_settings() -> Settings:
     """Reads the current stack's config (project namespace) and the process environment."""
     config = pulumi.Config(PROJECT)
-    return parse_settings(config.get, config.get_secret, os.environ)
+    settings = parse_settings(config.get, config.get_secret, os.environ)
+    for warning in config_warnings(settings):
+        pulumi.log.warn(warning)
+    return settings

@@ -24,8 +24,10 @@ _PULUMI_TYPES = {bool: "boolean", list: "array", str: "string"}
 def pulumi_yaml_entry(key: Key) -> dict[str, Any]:
     """A key as `Pulumi.yaml` declares it: optional keys default to "" (read as unset)."""
     if key.default is None:
-        optional: dict[str, Any] = {"type": "string", "description": key.description}
-        return optional if key.required else optional | {"default": ""}
+        kind = key.pulumi_type or "string"
+        optional: dict[str, Any] = {"type": kind} | ({"items": {"type": "string"}} if kind == "array" else {})
+        optional["description"] = key.description
+        return optional if key.required or kind != "string" else optional | {"default": ""}
     entry: dict[str, Any] = {"type": _PULUMI_TYPES[type(key.default)]}
     if isinstance(key.default, list):
         entry["items"] = {"type": "string"}

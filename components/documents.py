@@ -11,6 +11,13 @@ from typing import Any
 IAM_VERSION = "2012-10-17"
 STS_AUDIENCE = "sts.amazonaws.com"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+# The EKS pod identity webhook turns this into AWS_STS_REGIONAL_ENDPOINTS=regional; without it the
+# SDK Gloo uses (aws-sdk-go v1.34.9) signs for the global endpoint, i.e. us-east-1, whatever the
+# cluster's default, and Vault verifying in another region refuses the login.
+STS_REGIONAL_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints"
+# On Gloo's pod templates: IRSA credentials are injected when a pod is created, so a new role
+# must roll the pods.
+ROLL_ON_ROLE_ANNOTATION = "gloo-vault-irsa/irsa-role-arn"
 
 VAULT_PORT = 8200
 VAULT_RELEASE = "vault"  # fixes the Vault chart's service names: `vault` and `vault-internal`
@@ -119,6 +126,11 @@ def vault_policy_hcl(kv_path: str, root_key: str, mode: str) -> str:
     raise ValueError(f"unknown policy mode {mode!r}")
 
 
+def irsa_annotations(role_arn: str) -> dict[str, str]:
+    """What a service account needs to assume `role_arn`, signing for its own region's STS."""
+    return {IRSA_ANNOTATION: role_arn, STS_REGIONAL_ANNOTATION: "true"}
+
+
 def gloo_helm_values(
     *,
     enterprise: bool,
@@ -130,37 +142,33 @@ def gloo_helm_values(
     kv_path: str,
     root_key: str,
     role_arn: str,
+    service_accounts: Sequence[str],
     license_key: str | None = None,
 ) -> dict[str, Any]:
     """The guide's Helm overrides, with `vaultRole` and `rootKey` made explicit.
 
-    Enterprise nests the same settings under `gloo` (the guide's note) and adds the license.
+    The role goes to exactly `service_accounts` (`gloo`, and `discovery`, which is enabled
+    exactly then), whose pods roll when it changes. Enterprise nests the same settings under
+    `gloo` (the guide's note) and adds the license.
     """
-    annotations = {"extraAnnotations": {IRSA_ANNOTATION: role_arn}}
-    values: dict[str, Any] = {
-        "settings": {
-            "secretOptions": {
-                "sources": [
-                    {
-                        "vault": {
-                            "address": vault_address,
-                            "aws": {
-                                "iamServerIdHeader": iam_server_id_header,
-                                "mountPath": auth_mount_path,
-                                "region": region,
-                                "vaultRole": vault_role,
-                            },
-                            "pathPrefix": kv_path,
-                            "rootKey": root_key,
-                        }
-                    },
-                    {"kubernetes": {}},
-                ]
-            }
+    vault = {
+        "address": vault_address,
+        "aws": {
+            "iamServerIdHeader": iam_server_id_header,
+            "mountPath": auth_mount_path,
+            "region": region,
+            "vaultRole": vault_role,
         },
-        "gloo": {"serviceAccount": dict(annotations)},
-        "discovery": {"serviceAccount": dict(annotations)},
+        "pathPrefix": kv_path,
+        "rootKey": root_key,
     }
+    values: dict[str, Any] = {
+        "settings": {"secretOptions": {"sources": [{"vault": vault}, {"kubernetes": {}}]}},
+        "gloo": _with_role("extraGlooAnnotations", role_arn),
+        "discovery": {"enabled": "discovery" in service_accounts},
+    }
+    if "discovery" in service_accounts:
+        values["discovery"].update(_with_role("extraDiscoveryAnnotations", role_arn))
     if not enterprise:
         return values
     if not license_key:
@@ -168,10 +176,19 @@ def gloo_helm_values(
     return {"gloo": values, "license_key": license_key}
 
 
-def vault_dev_helm_values(*, root_token: str, service_account: str, role_arn: str) -> dict[str, Any]:
-    """The guide's `server.dev.enabled=true`, with Vault's own IRSA role on its service account.
+def _with_role(pod_annotations_key: str, role_arn: str) -> dict[str, Any]:
+    return {
+        "serviceAccount": {"extraAnnotations": irsa_annotations(role_arn)},
+        "deployment": {pod_annotations_key: {ROLL_ON_ROLE_ANNOTATION: role_arn}},
+    }
 
-    The service stays ClusterIP and the UI off: a dev Vault is never exposed outside the cluster.
+
+def vault_dev_helm_values(*, root_token: str, service_account: str) -> dict[str, Any]:
+    """The guide's `server.dev.enabled=true`, running as a service account the program creates.
+
+    The chart drops `server.serviceAccount.annotations` in dev mode (vault-helm `_helpers.tpl`,
+    `vault.serviceAccount.annotations`), so it must not create the account itself. The service
+    stays ClusterIP and the UI off: a dev Vault is never exposed outside the cluster.
     """
     return {
         "injector": {"enabled": False},
@@ -179,11 +196,7 @@ def vault_dev_helm_values(*, root_token: str, service_account: str, role_arn: st
         "server": {
             "dev": {"enabled": True, "devRootToken": root_token},
             "service": {"type": "ClusterIP"},
-            "serviceAccount": {
-                "create": True,
-                "name": service_account,
-                "annotations": {IRSA_ANNOTATION: role_arn},
-            },
+            "serviceAccount": {"create": False, "name": service_account},
         },
     }
 

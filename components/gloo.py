@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -40,6 +41,8 @@ class GlooReleaseArgs:
     """The Vault role's name output: the release waits for the role Gloo logs in with, and only it."""
     role_arn: pulumi.Input[str]
     """The Gloo IRSA role (IAM layer), annotated on Gloo's service accounts."""
+    service_accounts: Sequence[str]
+    """Gloo's service accounts that get the role, exactly those its trust policy names (config)."""
     license_key: pulumi.Input[str] | None = None
     """Enterprise license (secret config `glooLicenseKey`)."""
 
@@ -67,6 +70,7 @@ class GlooRelease(pulumi.ComponentResource):
                 iam_server_id_header=args.iam_server_id_header,
                 region=args.region,
                 root_key=args.root_key,
+                service_accounts=args.service_accounts,
                 **a,
             )
         )

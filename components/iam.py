@@ -31,6 +31,8 @@ class IrsaRole(pulumi.ComponentResource):
 
     arn: pulumi.Output[str]
     name: pulumi.Output[str]
+    unique_id: pulumi.Output[str]
+    """IAM's ID for this role: a role recreated under the same ARN gets a new one."""
 
     def __init__(self, name: str, args: IrsaRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:iam:IrsaRole", name, None, opts)
@@ -46,7 +48,8 @@ class IrsaRole(pulumi.ComponentResource):
         )
         self.arn = role.arn
         self.name = role.name
-        self.register_outputs({"arn": self.arn, "name": self.name})
+        self.unique_id = role.unique_id
+        self.register_outputs({"arn": self.arn, "name": self.name, "unique_id": self.unique_id})
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster
 from components.config import VAULT_CHART
-from components.documents import VAULT_RELEASE, vault_dev_helm_values
+from components.documents import VAULT_RELEASE, irsa_annotations, vault_dev_helm_values
 from components.vault_provider import vault_provider, vault_provider_via_api_server
 
 
@@ -20,7 +20,7 @@ class InClusterVaultArgs:
     namespace: str
     """Namespace of the Vault release (config `vaultNamespace`)."""
     service_account: str
-    """Vault's service account, annotated with Vault's IRSA role (config `vaultServiceAccount`)."""
+    """Vault's service account, created here with Vault's IRSA role (config `vaultServiceAccount`)."""
     chart_version: str
     """Exact `hashicorp/vault` chart version (config `vaultChartVersion`)."""
     root_token: pulumi.Input[str]
@@ -42,13 +42,13 @@ class InClusterVault(pulumi.ComponentResource):
     def __init__(self, name: str, args: InClusterVaultArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:vault:InClusterVault", name, None, opts)
         self._namespace = args.namespace
-        values: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
-            root_token=args.root_token, role_arn=args.role_arn
-        ).apply(
-            lambda a: vault_dev_helm_values(
-                root_token=a["root_token"], service_account=args.service_account, role_arn=a["role_arn"]
-            )
+        namespace = k8s.core.v1.Namespace(
+            name, metadata=k8s.meta.v1.ObjectMetaArgs(name=args.namespace), opts=pulumi.ResourceOptions(parent=self)
         )
+        account = self._service_account(name, args, namespace)
+        values: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
+            root_token=args.root_token, service_account=account.metadata.name
+        ).apply(lambda a: vault_dev_helm_values(**a))
         chart, repo = VAULT_CHART
         self.release = k8s.helm.v3.Release(
             name,
@@ -56,13 +56,27 @@ class InClusterVault(pulumi.ComponentResource):
             chart=chart,
             version=args.chart_version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
-            namespace=args.namespace,
-            create_namespace=True,
+            namespace=namespace.metadata.name,
+            create_namespace=False,
             values=pulumi.Output.secret(values),  # type: ignore[arg-type]  # the dev root token is in them
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.namespace = self.release.status.namespace
         self.register_outputs({"namespace": self.namespace})
+
+    def _service_account(
+        self, name: str, args: InClusterVaultArgs, namespace: k8s.core.v1.Namespace
+    ) -> k8s.core.v1.ServiceAccount:
+        """The account Vault runs as, with its IRSA role: the chart drops these annotations in dev mode."""
+        return k8s.core.v1.ServiceAccount(
+            name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args.service_account,
+                namespace=namespace.metadata.name,
+                annotations=pulumi.Output.from_input(args.role_arn).apply(irsa_annotations),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def provider(
         self, name: str, *, cluster: EksOidcCluster, token: pulumi.Input[str], address: str | None

@@ -21,6 +21,7 @@ from components.iam import (
     VaultIdentitySource,
 )
 from components.in_cluster_vault import InClusterVault, InClusterVaultArgs
+from components.preflight import check_against_aws
 from components.vault_auth import VaultAwsAuth, VaultAwsAuthArgs
 from components.vault_provider import vault_provider
 
@@ -28,13 +29,14 @@ from components.vault_provider import vault_provider
 def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     """Registers every resource; returns the stack outputs (the contract other stacks read)."""
     aws_provider = aws.Provider("aws", region=settings.region)
+    existing_oidc_provider_arn = check_against_aws(settings, aws_provider)
     on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
     cluster = EksOidcCluster(
         "cluster",
         EksOidcClusterArgs(
             cluster_name=settings.cluster_name,
             region=settings.region,
-            adopt_oidc_provider=settings.adopt_oidc_provider,
+            existing_oidc_provider_arn=existing_oidc_provider_arn,
             kubeconfig=settings.kubeconfig,
             kube_context=settings.kube_context,
         ),
@@ -115,9 +117,12 @@ def _vault_aws_auth_args(settings: Settings, gloo_role: IrsaRole, identity: Vaul
         sts_endpoint=settings.sts_endpoint,
         bound_role_arn=gloo_role.arn,
         role_name=gloo_role.name,
+        bound_role_unique_id=gloo_role.unique_id,
         token_max_ttl_seconds=settings.token_max_ttl_seconds,
         identity_grant=identity.grant,
         sts_role_arn=identity.sts_role_arn,
+        kv_retain_on_delete=settings.kv_retain_on_delete,
+        protect=settings.production,
     )
 
 
@@ -138,6 +143,7 @@ def _gloo_release_args(settings: Settings, gloo_role: IrsaRole, vault_auth: Vaul
         root_key=settings.gloo_root_key,
         vault_role=vault_auth.role_name,
         role_arn=gloo_role.arn,
+        service_accounts=settings.gloo_service_accounts,
         license_key=settings.gloo_license_key,
     )
 
@@ -159,6 +165,7 @@ def _outputs(
         "oidcIssuerUrl": cluster.oidc_issuer_url,
         "glooRoleArn": gloo_role.arn,
         "glooRoleName": gloo_role.name,
+        "glooRoleUniqueId": gloo_role.unique_id,
         "vaultAwsIdentityArn": vault_identity.arn,
         "vaultTopology": settings.vault_topology,
         "vaultAddress": settings.vault_address,

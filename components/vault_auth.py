@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_vault as vault
+
+# Writing the role makes Vault call iam:GetRole on the bound ARN at once; a grant made seconds
+# earlier may not have reached every IAM endpoint yet. Retried on this error only, after these
+# waits (seconds): about 75 s in all, far beyond IAM's usual propagation, and bounded.
+IAM_PROPAGATION_WAITS = (2.0, 4.0, 8.0, 15.0, 15.0, 15.0, 15.0)
+_UNRESOLVED_ARN = re.compile(r'unable to resolve ARN \\?"?(?P<arn>arn:[^"\\\s]+)')
 
 
 @dataclass
@@ -30,8 +39,14 @@ class VaultAwsAuthArgs:
     """The Vault role's name: the Gloo IAM role's name output (IAM layer)."""
     token_max_ttl_seconds: int
     """Max TTL of Gloo's token (config `tokenMaxTtl`)."""
+    bound_role_unique_id: pulumi.Input[str]
+    """IAM's ID of the bound role (IAM layer): Vault stores it, so a recreated role needs a rewrite."""
     identity_grant: pulumi.Resource
     """Vault's `iam:GetRole` grant (IAM layer): writing the role resolves the bound ARN and needs it first."""
+    kv_retain_on_delete: bool = True
+    """Keep the kv mount and its secrets on destroy (config `kvRetainOnDelete`)."""
+    protect: bool = False
+    """Production: the mounts cannot be deleted without unprotecting them first."""
     sts_role_arn: pulumi.Input[str] | None = None
     """Cross-account: the role Vault assumes to resolve ARNs in the bound role's account (IAM layer)."""
 
@@ -50,7 +65,11 @@ class VaultAwsAuth(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         backend = vault.AuthBackend(
-            name, type="aws", path=args.auth_mount_path, description="Gloo logs in with IRSA", opts=child
+            name,
+            type="aws",
+            path=args.auth_mount_path,
+            description="Gloo logs in with IRSA",
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         kv = vault.Mount(
             name,
@@ -58,7 +77,7 @@ class VaultAwsAuth(pulumi.ComponentResource):
             type="kv",
             options={"version": "2"},
             description="Gloo's secrets (kv-v2)",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.kv_retain_on_delete, protect=args.protect),
         )
         policy = vault.Policy(name, name=args.policy_name, policy=args.policy_hcl, opts=child)
         client = vault.aws.AuthBackendClient(
@@ -81,7 +100,17 @@ class VaultAwsAuth(pulumi.ComponentResource):
             resolve_aws_unique_ids=True,
             token_policies=[policy.name],
             token_max_ttl=args.token_max_ttl_seconds,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=role_deps),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=role_deps,
+                # A role recreated under the same ARN has a new unique ID, which Vault must resolve
+                # again; create-before-delete would write this path and then delete it.
+                replacement_trigger=args.bound_role_unique_id,
+                delete_before_replace=True,
+                hooks=pulumi.ResourceHookBinding(
+                    on_error=[pulumi.ErrorHook(f"{name}-retries-while-iam-propagates", _retry_while_iam_propagates)]
+                ),
+            ),
         )
         self.auth_mount_path = backend.path
         self.kv_path = kv.path
@@ -111,3 +140,37 @@ class VaultAwsAuth(pulumi.ComponentResource):
             sts_role=sts_role_arn,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def iam_propagation_delay(errors: Sequence[str]) -> float | None:
+    """How long to wait before writing the role again, or None to stop: only Vault's failure to
+    resolve the bound ARN is retried, at most `len(IAM_PROPAGATION_WAITS)` times. `errors` is
+    newest first, as the engine gives them."""
+    if not errors or not _is_propagation_error(errors[0]) or len(errors) > len(IAM_PROPAGATION_WAITS):
+        return None
+    return IAM_PROPAGATION_WAITS[len(errors) - 1]
+
+
+def iam_propagation_failure(error: str, *, attempts: int) -> str:
+    """The one line that says which role Vault could not read, and with which missing permission."""
+    match = _UNRESOLVED_ARN.search(error)
+    arn = match.group("arn") if match else "the bound role"
+    return (
+        f"gloo-vault-irsa: after {attempts} attempts over {sum(IAM_PROPAGATION_WAITS):.0f}s Vault still cannot "
+        f"resolve {arn}: its AWS identity (stack output vaultAwsIdentityArn) lacks iam:GetRole on that role"
+    )
+
+
+def _is_propagation_error(error: str) -> bool:
+    return "unable to resolve ARN" in error and any(sign in error for sign in ("AccessDenied", "not authorized", "403"))
+
+
+async def _retry_while_iam_propagates(args: pulumi.ErrorHookArgs) -> bool:
+    """The Vault role's error hook: wait and retry while the `iam:GetRole` grant propagates."""
+    delay = iam_propagation_delay(args.errors)
+    if delay is None:
+        if args.errors and _is_propagation_error(args.errors[0]):
+            pulumi.log.error(iam_propagation_failure(args.errors[0], attempts=len(args.errors)))
+        return False
+    await asyncio.sleep(delay)
+    return True

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 
@@ -15,14 +17,43 @@ from components.documents import VAULT_PORT, VAULT_RELEASE, service_proxy_url
 
 
 def _write_ca_file(cluster_name: str, ca_data: str) -> str:
-    """The Vault provider takes a CA only as a file; the cluster CA is public, so a temp file is fine."""
+    """The Vault provider takes a CA only as a file. Anyone who could swap it could intercept the
+    Vault and EKS tokens, so it lives in a directory only this user can write, and is rewritten
+    atomically unless it holds exactly this CA (a planted file or link is replaced, never read)."""
     pem = base64.b64decode(ca_data)
-    digest = hashlib.sha256(pem).hexdigest()[:12]
-    path = os.path.join(tempfile.gettempdir(), f"gloo-vault-irsa-{cluster_name}-{digest}.pem")
-    if not os.path.exists(path):
-        with open(path, "wb") as f:
-            f.write(pem)
+    directory = _private_directory(os.path.join(tempfile.gettempdir(), f"gloo-vault-irsa-{os.geteuid()}"))
+    path = os.path.join(directory, f"{cluster_name}-{hashlib.sha256(pem).hexdigest()[:12]}.pem")
+    if _holds(path, pem):
+        return path
+    fd, staged = tempfile.mkstemp(dir=directory, suffix=".pem")
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    os.replace(staged, path)  # replaces a symlink itself, never the file it points to
     return path
+
+
+def _private_directory(path: str) -> str:
+    """`path` as a directory of this user's that nobody else can write; refuses anything else."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o077:
+        raise pulumi.RunError(
+            f"gloo-vault-irsa: {path} must be a directory of this user's with mode 0700, to hold the cluster CA; "
+            "remove it and run again"
+        )
+    return path
+
+
+def _holds(path: str, content: bytes) -> bool:
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return False
+        with open(path, "rb") as f:
+            return f.read() == content
+    except FileNotFoundError:
+        return False
 
 
 def vault_provider(
@@ -61,9 +92,7 @@ def vault_provider_via_api_server(
     address = pulumi.Output.from_input(endpoint).apply(
         lambda e: service_proxy_url(e, namespace, VAULT_RELEASE, VAULT_PORT)
     )
-    ca_file = pulumi.Output.all(cluster_name=cluster_name, ca_data=ca_data).apply(
-        lambda a: _write_ca_file(a["cluster_name"], a["ca_data"])
-    )
+    ca_file = pulumi.Output.all(cluster_name=cluster_name, ca_data=ca_data).apply(lambda a: _write_ca_file(**a))
     return vault.Provider(
         name,
         address=address,

@@ -154,6 +154,11 @@ def mock_role_arn(resource_name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT_ID}:role/{mock_physical_name(resource_name)}"
 
 
+def mock_role_unique_id(resource_name: str) -> str:
+    """The unique ID the mocks give an `aws.iam.Role` registered as `resource_name`."""
+    return "AROA" + hashlib.sha256(resource_name.encode()).hexdigest()[:7].upper()
+
+
 def oidc_provider_arn(issuer_url: str = ISSUER_URL, account_id: str = ACCOUNT_ID) -> str:
     """An IAM OIDC provider's ARN, as IAM forms it from the issuer."""
     return f"arn:aws:iam::{account_id}:oidc-provider/{issuer_url.removeprefix('https://')}"
@@ -170,10 +175,11 @@ class GuideMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if self.preview:
             return None, state
-        suffix = hashlib.sha256(args.name.encode()).hexdigest()[:7]
         if args.typ == IAM_ROLE:
             name = state.get("name") or mock_physical_name(args.name)
-            state.update(name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", uniqueId=f"AROA{suffix.upper()}")
+            state.update(
+                name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", uniqueId=mock_role_unique_id(args.name)
+            )
         elif args.typ == OIDC_PROVIDER:
             state["arn"] = oidc_provider_arn(state["url"])
         elif args.typ in (IAM_ROLE_POLICY, IAM_USER_POLICY):

@@ -46,11 +46,13 @@ def test_defaults_are_the_guides_values() -> None:
     assert s.region == "us-east-1"  # AWS_REGION
     assert s.environment == "development"  # production only when asked (or by stack name, policy-pack/)
     assert s.gloo_namespace == "gloo-system"  # NAMESPACE
-    assert s.gloo_service_accounts == ("gloo", "discovery")  # the trust policy's two subjects
-    assert [sa.subject for sa in s.gloo_subjects] == [
-        "system:serviceaccount:gloo-system:gloo",
-        "system:serviceaccount:gloo-system:discovery",
-    ]
+    # The guide's two subjects were its chart's two accounts; Gloo 1.22's chart has discovery off.
+    assert s.gloo_service_accounts == ("gloo",)
+    assert [sa.subject for sa in s.gloo_subjects] == ["system:serviceaccount:gloo-system:gloo"]
+    assert parse({"clusterName": CLUSTER, "glooChartVersion": "1.15.19"}).gloo_service_accounts == (
+        "gloo",
+        "discovery",
+    )
     assert s.iam_server_id_header == "vault.gloo.example.com"  # IAM_SERVER_ID_HEADER_VALUE
     assert s.vault_topology == "in-cluster-dev"  # helm install vault ... server.dev.enabled=true
     assert s.vault_namespace == "vault"  # --namespace vault
@@ -65,7 +67,8 @@ def test_defaults_are_the_guides_values() -> None:
     assert s.gloo_edition == "oss"  # helm install gloo gloo/gloo
     assert s.gloo_chart == ("gloo", "https://storage.googleapis.com/solo-public-helm")
     assert s.gloo_release_name == "gloo"
-    assert s.gloo_chart_version == "1.15.19"  # the guide's v1.15.3 line, with token renewal
+    assert s.gloo_chart_version == "1.22.1"  # the newest maintained line (the guide's 1.15 line has ended)
+    assert s.kv_retain_on_delete is True
     assert s.vault_service_account == "vault"
     assert s.vault_policy_mode == "least-privilege"
     assert s.adopt_oidc_provider is False
@@ -89,7 +92,7 @@ def test_values_are_read() -> None:
             "clusterName": "edge",
             "region": "eu-west-1",
             "adoptOidcProvider": "true",
-            "glooServiceAccounts": '["gloo"]',
+            "glooServiceAccounts": '["gloo", "discovery"]',
             "vaultNamespace": "secrets",
             "kvPath": "/teams/edge/",
             "tokenMaxTtl": "1h30m",
@@ -99,7 +102,7 @@ def test_values_are_read() -> None:
     assert s.region == "eu-west-1"
     assert s.sts_endpoint == "https://sts.eu-west-1.amazonaws.com"
     assert s.adopt_oidc_provider is True
-    assert s.gloo_service_accounts == ("gloo",)
+    assert s.gloo_service_accounts == ("gloo", "discovery")
     assert s.vault_address == "http://vault-internal.secrets:8200"
     assert s.kv_path == "teams/edge"
     assert s.token_max_ttl_seconds == 5400
@@ -349,8 +352,8 @@ def test_pulumi_yaml_declares_every_key_with_its_default(key: config_module.Key)
     entry = declared[key.name]
     if key.default is None:
         # An optional key: no default, or "" which parse_settings reads as unset.
-        assert entry.get("default", "") == "", entry
-        assert entry["type"] == "string"
+        assert entry.get("default", "") in ("", None), entry
+        assert entry["type"] == (key.pulumi_type or "string")
     else:
         assert "default" in entry, f"Pulumi.yaml gives {key.name} no default"
         assert entry["default"] == key.default

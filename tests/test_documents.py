@@ -184,6 +184,8 @@ def test_assume_role_trust_policy_trusts_one_principal_for_assume_role_only() ->
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gloo-role"
 
+REGIONAL = "eks.amazonaws.com/sts-regional-endpoints"
+
 # The guide's Gloo Edge step 1 overrides, with its variables filled in as in the guide
 # (VAULT_ADDRESS, IAM_SERVER_ID_HEADER_VALUE, AWS_REGION, VAULT_AUTH_ROLE_ARN) plus the two
 # keys the guide leaves implicit: vaultRole (the Vault role's name) and rootKey ("gloo").
@@ -208,8 +210,17 @@ GUIDE_OVERRIDES: dict[str, Any] = {
             ]
         }
     },
-    "gloo": {"serviceAccount": {"extraAnnotations": {"eks.amazonaws.com/role-arn": ROLE_ARN}}},
-    "discovery": {"serviceAccount": {"extraAnnotations": {"eks.amazonaws.com/role-arn": ROLE_ARN}}},
+    # The guide annotates both of its chart's service accounts (Gloo 1.15: discovery on by default);
+    # each also signs for its region's STS, and its pods roll when the role changes.
+    "gloo": {
+        "serviceAccount": {"extraAnnotations": {"eks.amazonaws.com/role-arn": ROLE_ARN, REGIONAL: "true"}},
+        "deployment": {"extraGlooAnnotations": {"gloo-vault-irsa/irsa-role-arn": ROLE_ARN}},
+    },
+    "discovery": {
+        "enabled": True,
+        "serviceAccount": {"extraAnnotations": {"eks.amazonaws.com/role-arn": ROLE_ARN, REGIONAL: "true"}},
+        "deployment": {"extraDiscoveryAnnotations": {"gloo-vault-irsa/irsa-role-arn": ROLE_ARN}},
+    },
 }
 
 GUIDE_ARGS: dict[str, Any] = {
@@ -221,6 +232,7 @@ GUIDE_ARGS: dict[str, Any] = {
     "kv_path": "dev",
     "root_key": "gloo",
     "role_arn": ROLE_ARN,
+    "service_accounts": ["gloo", "discovery"],
 }
 
 
@@ -239,6 +251,7 @@ def test_gloo_values_carry_every_argument_where_gloo_reads_it() -> None:
         kv_path="secret",
         root_key="edge",
         role_arn="arn:aws:iam::210987654321:role/edge",
+        service_accounts=["gloo"],
     )
     [vault_source, kubernetes_source] = values["settings"]["secretOptions"]["sources"]
     assert vault_source == {
@@ -255,12 +268,10 @@ def test_gloo_values_carry_every_argument_where_gloo_reads_it() -> None:
         }
     }
     assert kubernetes_source == {"kubernetes": {}}
-    for sa in ("gloo", "discovery"):
-        assert values[sa] == {
-            "serviceAccount": {
-                "extraAnnotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::210987654321:role/edge"}
-            }
-        }
+    assert values["gloo"]["serviceAccount"] == {
+        "extraAnnotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::210987654321:role/edge", REGIONAL: "true"}
+    }
+    assert values["discovery"] == {"enabled": False}  # only the service accounts given get the role
 
 
 def test_enterprise_nests_the_same_values_under_gloo_and_adds_the_license() -> None:
@@ -275,15 +286,13 @@ def test_enterprise_without_a_license_is_refused(license_key: str | None) -> Non
         gloo_helm_values(enterprise=True, license_key=license_key, **GUIDE_ARGS)
 
 
-def test_vault_dev_values_are_the_guides_dev_mode_with_vaults_irsa_role() -> None:
-    role = "arn:aws:iam::123456789012:role/vault-identity"
-    values = vault_dev_helm_values(root_token="hvs.root", service_account="vault-sa", role_arn=role)
+def test_vault_dev_values_are_the_guides_dev_mode_on_the_programs_service_account() -> None:
+    values = vault_dev_helm_values(root_token="hvs.root", service_account="vault-sa")
     server = values["server"]
     assert server["dev"] == {"enabled": True, "devRootToken": "hvs.root"}  # --set server.dev.enabled=true
     assert server["service"]["type"] == "ClusterIP"
-    assert server["serviceAccount"]["create"] is True
-    assert server["serviceAccount"]["name"] == "vault-sa"
-    assert server["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": role}
+    # In dev mode the chart drops the account's annotations: the program creates it, annotated.
+    assert server["serviceAccount"] == {"create": False, "name": "vault-sa"}
     assert values["ui"] == {"enabled": False}  # no UI service (the chart can make it a LoadBalancer)
     assert "LoadBalancer" not in repr(values) and "NodePort" not in repr(values)
 

@@ -21,9 +21,20 @@ GLOO_ROLE_NAME = mock_physical_name("gloo")
 LICENSE = "LICENSE-KEY-0123456789"
 
 
-def guide_values(*, address: str = "http://vault-internal.vault:8200") -> dict[str, Any]:
-    """The guide's Gloo Edge step 1 overrides, filled in with the mocked role and the guide's values."""
-    annotation = {"serviceAccount": {"extraAnnotations": {"eks.amazonaws.com/role-arn": GLOO_ROLE_ARN}}}
+def guide_values(*, address: str = "http://vault-internal.vault:8200", discovery: bool = False) -> dict[str, Any]:
+    """The guide's Gloo Edge step 1 overrides, filled in with the mocked role and the guide's values.
+
+    The role goes to the service accounts the chart creates (`discovery` only where discovery is
+    on: Gloo 1.15 to 1.19), each signing for its region's STS, with pods that roll on a new role.
+    """
+    annotations = {"eks.amazonaws.com/role-arn": GLOO_ROLE_ARN, "eks.amazonaws.com/sts-regional-endpoints": "true"}
+    roll = {"gloo-vault-irsa/irsa-role-arn": GLOO_ROLE_ARN}
+    gloo = {"serviceAccount": {"extraAnnotations": annotations}, "deployment": {"extraGlooAnnotations": roll}}
+    with_discovery = {
+        "enabled": True,
+        "serviceAccount": {"extraAnnotations": annotations},
+        "deployment": {"extraDiscoveryAnnotations": roll},
+    }
     return {
         "settings": {
             "secretOptions": {
@@ -45,8 +56,8 @@ def guide_values(*, address: str = "http://vault-internal.vault:8200") -> dict[s
                 ]
             }
         },
-        "gloo": annotation,
-        "discovery": annotation,
+        "gloo": gloo,
+        "discovery": with_discovery if discovery else {"enabled": False},
     }
 
 
@@ -68,7 +79,7 @@ def test_release_is_the_guides_helm_install(run: ProgramRun) -> None:
     assert release.inputs["name"] == "gloo"
     assert release.inputs["chart"] == "gloo"
     assert release.inputs["repositoryOpts"] == {"repo": "https://storage.googleapis.com/solo-public-helm"}
-    assert release.inputs["version"] == "1.15.19"
+    assert release.inputs["version"] == "1.22.1"
     assert release.inputs["namespace"] == "gloo-system"
     assert release.inputs["createNamespace"] is True
     assert run.by_urn(release.parent).type == "gloo-vault-irsa:gloo:GlooRelease"
@@ -84,8 +95,7 @@ def test_vault_role_is_the_vault_roles_name_and_annotations_the_gloo_role(run: P
     vault_role = run.one(VAULT_AWS_ROLE).inputs["role"]
     assert values["settings"]["secretOptions"]["sources"][0]["vault"]["aws"]["vaultRole"] == vault_role
     role_arn = run.outputs["glooRoleArn"]
-    for sa in ("gloo", "discovery"):
-        assert values[sa]["serviceAccount"]["extraAnnotations"]["eks.amazonaws.com/role-arn"] == role_arn
+    assert values["gloo"]["serviceAccount"]["extraAnnotations"]["eks.amazonaws.com/role-arn"] == role_arn
 
 
 def test_release_waits_for_the_vault_role(run: ProgramRun) -> None:
@@ -122,7 +132,7 @@ def test_config_flows_into_the_release() -> None:
     assert release.inputs["name"] == "edge"
     assert release.inputs["namespace"] == "edge-system"
     assert release.inputs["version"] == "1.17.3"
-    assert release.inputs["values"] == guide_values(address="https://vault.example.com:8200")
+    assert release.inputs["values"] == guide_values(address="https://vault.example.com:8200", discovery=True)
     assert run.outputs["glooReleaseName"] == "edge"
     assert run.outputs["glooNamespace"] == "edge-system"
     assert run.outputs["glooChartVersion"] == "1.17.3"

@@ -108,20 +108,21 @@ def component_types(run: ProgramRun, res: Registered) -> list[str]:
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
-def test_gloo_role_trusts_exactly_gloo_and_discovery(runs: dict[str, ProgramRun], topology: str) -> None:
+def test_gloo_role_trusts_exactly_the_charts_gloo_service_account(runs: dict[str, ProgramRun], topology: str) -> None:
+    """Gloo 1.22 (the default) has discovery off, so its chart creates only `gloo` (issue 10)."""
     run = runs[topology]
     role = run.one(IAM_ROLE, "gloo")
-    assert normalized_trust(role) == irsa_trust(
-        ["system:serviceaccount:gloo-system:gloo", "system:serviceaccount:gloo-system:discovery"]
-    )
+    assert normalized_trust(role) == irsa_trust(["system:serviceaccount:gloo-system:gloo"])
     assert component_types(run, role)[0] == "gloo-vault-irsa:iam:IrsaRole"
     assert run.outputs["glooRoleArn"] == GLOO_ROLE_ARN
     assert run.outputs["glooRoleName"] == mock_physical_name("gloo")
 
 
 def test_gloo_role_follows_namespace_and_service_accounts() -> None:
-    run = run_program({**dev_config(), "glooNamespace": "edge", "glooServiceAccounts": ["gateway-proxy"]})
-    assert normalized_trust(run.one(IAM_ROLE, "gloo")) == irsa_trust(["system:serviceaccount:edge:gateway-proxy"])
+    run = run_program({**dev_config(), "glooNamespace": "edge", "glooServiceAccounts": ["gloo", "discovery"]})
+    assert normalized_trust(run.one(IAM_ROLE, "gloo")) == irsa_trust(
+        ["system:serviceaccount:edge:gloo", "system:serviceaccount:edge:discovery"]
+    )
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)

@@ -182,7 +182,9 @@ def test_the_same_graph_in_a_production_stack_fails_the_dev_mode_check(stack: st
 def test_a_production_preview_fails_closed_on_the_vault_charts_unknown_values() -> None:
     preview = run_program(preview=True, stack="prod")
     release = props(preview.one(guardrails.HELM_RELEASE, "vault"))
-    assert release["values"] == ENGINE_UNKNOWN
+    # The program's values are known in a preview now (issue 10: the service account's name, not
+    # the role ARN, is in them); a chart whose values are not known yet is still refused.
+    release["values"] = ENGINE_UNKNOWN
     only(guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, release, PROD), "dev mode cannot be ruled out")
     assert guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, release, DEV) == []
 
@@ -696,7 +698,7 @@ STACK_BREAKS: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
     (
         "gloo-annotation-other-role",
         guardrails.HELM_RELEASE,
-        lambda p: gloo_root(p["values"])["discovery"]["serviceAccount"]["extraAnnotations"].update(
+        lambda p: gloo_root(p["values"])["gloo"]["serviceAccount"]["extraAnnotations"].update(
             {"eks.amazonaws.com/role-arn": OTHER_ROLE}
         ),
         f"the IRSA role {OTHER_ROLE!r} annotated on Gloo's service accounts is not bound",

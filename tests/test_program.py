@@ -18,6 +18,7 @@ from tests.harness import (
     is_secret,
     mock_physical_name,
     mock_role_arn,
+    mock_role_unique_id,
     oidc_provider_arn,
     run_program,
 )
@@ -47,6 +48,7 @@ OUTPUTS = {
     "glooReleaseName",
     "glooChart",
     "glooChartVersion",
+    "glooRoleUniqueId",
 }
 
 
@@ -71,7 +73,8 @@ def test_outputs_are_the_contract(run: ProgramRun) -> None:
         "glooNamespace": "gloo-system",
         "glooReleaseName": "gloo",
         "glooChart": "gloo",
-        "glooChartVersion": "1.15.19",
+        "glooChartVersion": "1.22.1",
+        "glooRoleUniqueId": mock_role_unique_id("gloo"),
     }
 
 
@@ -209,7 +212,14 @@ def test_preview_registers_what_an_update_registers(run: ProgramRun, preview: Pr
 
 
 def test_preview_leaves_computed_outputs_unknown(run: ProgramRun, preview: ProgramRun) -> None:
-    computed = {"oidcProviderArn", "glooRoleArn", "glooRoleName", "vaultAwsIdentityArn", "vaultRoleName"}
+    computed = {
+        "oidcProviderArn",
+        "glooRoleArn",
+        "glooRoleName",
+        "glooRoleUniqueId",
+        "vaultAwsIdentityArn",
+        "vaultRoleName",
+    }
     assert set(preview.outputs) == OUTPUTS
     for name in computed:
         assert preview.outputs[name] is None, name

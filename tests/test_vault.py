@@ -210,14 +210,15 @@ def test_in_cluster_vault_is_the_guides_helm_release(run: ProgramRun) -> None:
     assert release.inputs["repositoryOpts"] == {"repo": "https://helm.releases.hashicorp.com"}
     assert release.inputs["version"] == "0.29.1"
     assert release.inputs["namespace"] == "vault"
-    assert release.inputs["createNamespace"] is True
+    assert release.inputs["createNamespace"] is False  # the program makes it, with Vault's account
     assert release.secret("values")  # the dev root token is in them
     server = release.inputs["values"]["server"]
     assert server["dev"]["enabled"] is True
     assert server["dev"]["devRootToken"] == TEST_VAULT_TOKEN  # the provider's token is the root token
     assert server["service"]["type"] == "ClusterIP"
-    assert server["serviceAccount"]["name"] == "vault"
-    assert server["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": VAULT_IDENTITY_ARN}
+    assert server["serviceAccount"] == {"create": False, "name": "vault"}
+    account = run.one("kubernetes:core/v1:ServiceAccount", "vault")
+    assert account.inputs["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == VAULT_IDENTITY_ARN
     assert run.outputs["vaultAwsIdentityArn"] == VAULT_IDENTITY_ARN
     assert run.by_urn(release.parent).type == "gloo-vault-irsa:vault:InClusterVault"
     k8s = run.one("pulumi:providers:kubernetes")

@@ -163,6 +163,8 @@ NOT_APPLIED = {
     "service account annotation names Vault's identity",
     "pulumi:providers:aws": "moto stands in for the AWS account",
     "pulumi:providers:kubernetes": "no cluster here",
+    "kubernetes:core/v1:Namespace": "no cluster here",
+    "kubernetes:core/v1:ServiceAccount": "no cluster here: its annotation names Vault's identity",
     VAULT_PROVIDER: "its address is rewritten (Rewrites.vault_address); its token is checked to be the server's",
 }
 
@@ -292,11 +294,17 @@ def _vault_identity(engines: Engines, run: ProgramRun, rewrites: Rewrites) -> tu
     vault_release = [r for r in run.of_type(RELEASE) if r.inputs["chart"] == "vault"]
     sts = engines.moto.client("sts")
     if vault_release:
-        # in-cluster-dev: the Vault chart's service account is annotated with Vault's IRSA role.
+        # in-cluster-dev: the Vault pod runs as the service account the chart values name, which the
+        # program creates annotated with Vault's IRSA role.
         [release] = vault_release
-        account = release.inputs["values"]["server"]["serviceAccount"]
+        name = release.inputs["values"]["server"]["serviceAccount"]["name"]
+        [account] = [
+            a.inputs["metadata"]
+            for a in run.of_type("kubernetes:core/v1:ServiceAccount")
+            if (a.inputs["metadata"]["namespace"], a.inputs["metadata"]["name"]) == (release.inputs["namespace"], name)
+        ]
         role_arn: str = account["annotations"][IRSA_ANNOTATION]
-        subject = f"system:serviceaccount:{release.inputs['namespace']}:{account['name']}"
+        subject = f"system:serviceaccount:{account['namespace']}:{account['name']}"
         issuer = run.outputs["oidcIssuerUrl"]
         token = web_identity_token(issuer, subject)
         session = f"botocore-session-{int(time.time())}"
