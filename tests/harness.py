@@ -8,6 +8,7 @@ computed from outputs. `run_program` drives it with a stack config, by default t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -15,7 +16,7 @@ import os
 import runpy
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime._callbacks import _CallbackServicer
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,12 +109,33 @@ class Registered:
         return contains_secret(self.raw_inputs.get(key))
 
 
+ErrorHookCallback = Callable[[bytes], Coroutine[Any, Any, Any]]
+"""An error hook as the engine calls it: a serialized ErrorHookRequest in, an ErrorHookResponse out."""
+
+
 @dataclass
 class ProgramRun:
     resources: list[Registered]
     outputs: dict[str, Any]
     secret_outputs: set[str]
     invokes: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+    error_hooks: dict[str, ErrorHookCallback] = field(default_factory=dict)
+
+    def on_error(self, res: Registered, errors: list[str]) -> bool:
+        """Runs `res`'s error hooks as the engine does after a failed create (`errors` newest
+        first); True when one asks for a retry."""
+        request = resource_pb2.ErrorHookRequest(
+            urn=res.urn, id="", name=res.name, type=res.type, failed_operation="create", errors=errors
+        )
+        retry = False
+        loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the loop Pulumi's runtime uses
+        try:
+            for name in res.options.get("onError", []):
+                response: Any = loop.run_until_complete(self.error_hooks[name](request.SerializeToString()))
+                retry = retry or bool(response.retry)
+        finally:
+            loop.close()
+        return retry
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -226,6 +250,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: GuideMocks) -> None:
         super().__init__(mocks)
         self.registered: list[Registered] = []
+        self.error_hooks: dict[str, ErrorHookCallback] = {}
+
+    def RegisterErrorHook(self, request: Any) -> Any:
+        """Keeps the program's own callback, which the engine would call when an operation fails."""
+        for servicer in _CallbackServicer._servicers:
+            if request.callback.token in servicer._callbacks:
+                self.error_hooks[request.name] = servicer._callbacks[request.callback.token]  # type: ignore[assignment]
+        return super().RegisterErrorHook(request)  # type: ignore[no-untyped-call]
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -424,4 +456,4 @@ def _execute(
                     resolved[name] = None
         except Exception as exc:  # handed to the caller: run_program re-raises it
             error = exc
-    return ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes), error
+    return ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes, monitor.error_hooks), error

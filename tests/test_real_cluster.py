@@ -36,7 +36,6 @@ from tests.harness import (
     GuideMocks,
     ProgramRun,
     dev_config,
-    mock_role_arn,
     program_tempdir,
     run_program,
     run_program_failure,
@@ -328,11 +327,17 @@ def test_production_protects_the_kv_mount() -> None:
 # ---------------------------------------------------------------------------- 9. one `pulumi up` is enough
 
 
-def test_the_vault_role_write_retries_while_iam_propagates(run: ProgramRun) -> None:
-    [hook] = run.one(VAULT_AWS_ROLE).options["onError"]
-    assert "iam" in hook
-    # Nothing else waits on the retry: the Gloo release still waits only for the role.
-    assert mock_role_arn("gloo") == run.outputs["glooRoleArn"]
+def test_the_vault_role_write_retries_while_iam_propagates(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = run_program()
+    role = run.one(VAULT_AWS_ROLE)
+    assert len(role.options["onError"]) == 1
+    monkeypatch.setattr(vault_auth, "IAM_PROPAGATION_WAITS", (0.01, 0.01))
+    assert run.on_error(role, [RESOLVE_403]) is True  # called as the engine calls it
+    assert run.on_error(role, [RESOLVE_403, RESOLVE_403]) is True
+    assert run.on_error(role, [RESOLVE_403] * 3) is False  # bounded
+    assert run.on_error(role, ["Code: 403. * permission denied"]) is False  # only propagation
+    # Only the role retries: nothing else carries a hook that could hold the graph.
+    assert [r.name for r in run.resources if r.options["onError"]] == [role.name]
 
 
 RESOLVE_403 = (
