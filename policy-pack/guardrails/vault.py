@@ -1,0 +1,113 @@
+"""`vault-aws-auth-client` and `vault-aws-auth-role-bounded`: how Vault verifies Gloo's logins
+and what a login gets, so that only Gloo's IRSA role logs in, verified by AWS, for a bounded time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .common import (
+    VAULT_AWS_CLIENT,
+    VAULT_AWS_ROLE,
+    StackContext,
+    as_list,
+    has_wildcard,
+    is_unknown,
+    known,
+    seconds,
+)
+
+MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600
+"""The longest `token_max_ttl` allowed for Gloo's Vault token: 7 days (168h).
+
+Gloo 1.15.19+ renews its token and logs in again, so a short maximum costs nothing, while a
+leaked token stays usable at most this long.
+"""
+
+# ---------------------------------------------------------------------------- vault-aws-auth-client
+
+_STS_HOST = re.compile(r"^sts(?:-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$")
+_GLOBAL_STS_HOST = "sts.amazonaws.com"
+
+
+def check_vault_aws_client(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
+    """The aws auth client requires the IAM server ID header and verifies logins in one region.
+
+    Without `iam_server_id_header_value` Vault accepts a GetCallerIdentity signed for any server,
+    so a login captured by another Vault (or anything the Gloo role talks to) can be replayed
+    here. And the STS endpoint must be in `sts_region`: Vault signs its STS calls for that region,
+    and a regional endpoint refuses a signature scoped to another.
+    """
+    if resource_type != VAULT_AWS_CLIENT:
+        return []
+    where = "Vault aws auth client"
+    violations: list[str] = []
+    header = props.get("iamServerIdHeaderValue")
+    if not is_unknown(header) and not header:
+        violations.append(
+            f"{where}: iam_server_id_header_value is empty, so a login signed for any other server is accepted; "
+            "set iamServerIdHeader (Gloo sends it as X-Vault-AWS-IAM-Server-ID)"
+        )
+    endpoint, region = props.get("stsEndpoint"), props.get("stsRegion")
+    if known(endpoint) and endpoint:
+        host = urlsplit(str(endpoint)).hostname or ""
+        match = _STS_HOST.match(host)
+        endpoint_region = match["region"] if match else ("us-east-1" if host == _GLOBAL_STS_HOST else None)
+        if not known(region) and not is_unknown(region):
+            violations.append(
+                f"{where}: sts_endpoint {endpoint!r} is set without sts_region; set both from the stack's region"
+            )
+        elif known(region) and endpoint_region is not None and endpoint_region != region:
+            violations.append(
+                f"{where}: sts_endpoint {endpoint!r} is in {endpoint_region}, but sts_region is {region!r}; "
+                "Vault's signatures would be refused: derive both from the stack's region"
+            )
+    return violations
+
+
+# ---------------------------------------------------------------------------- vault-aws-auth-role-bounded
+
+
+def check_vault_aws_role(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
+    """Gloo's Vault aws auth role: `auth_type` is `iam`, `bound_iam_principal_arns` is a
+    non-empty list of exact ARNs, `token_max_ttl` is set, above 0 and at most 7 days, and
+    `token_ttl` (when set) does not exceed it."""
+    if resource_type != VAULT_AWS_ROLE:
+        return []
+    violations: list[str] = []
+    auth_type = props.get("authType")
+    if not is_unknown(auth_type) and auth_type != "iam":
+        violations.append(
+            f"Vault aws auth role: auth_type is {auth_type!r}; set auth_type to 'iam' "
+            "(IRSA logs in with a signed sts:GetCallerIdentity; 'ec2' trusts instance metadata)"
+        )
+    bound = props.get("boundIamPrincipalArns")
+    if not is_unknown(bound):
+        arns = as_list(bound)
+        if not arns:
+            violations.append("Vault aws auth role: bound_iam_principal_arns is empty; bind the Gloo IRSA role's ARN")
+        for arn in arns:
+            if isinstance(arn, str) and not is_unknown(arn) and has_wildcard(arn):
+                violations.append(f"Vault aws auth role: bound ARN {arn!r} has a wildcard; bind the exact role ARN")
+    return violations + _check_token_ttls(props)
+
+
+def _check_token_ttls(props: Mapping[str, Any]) -> list[str]:
+    violations: list[str] = []
+    limit = f"between 1 and {MAX_TOKEN_TTL_SECONDS} seconds (7 days; e.g. tokenMaxTtl: 24h)"
+    max_ttl_raw = props.get("tokenMaxTtl")
+    max_ttl = seconds(max_ttl_raw)
+    if not is_unknown(max_ttl_raw):
+        if max_ttl is None or max_ttl <= 0:
+            violations.append(f"Vault aws auth role: token_max_ttl is not set; set it {limit}")
+        elif max_ttl > MAX_TOKEN_TTL_SECONDS:
+            violations.append(f"Vault aws auth role: token_max_ttl is {max_ttl}s; set it {limit}")
+    ttl = seconds(props.get("tokenTtl"))
+    if ttl is not None and max_ttl is not None and max_ttl > 0 and ttl > max_ttl:
+        violations.append(
+            f"Vault aws auth role: token_ttl ({ttl}s) exceeds token_max_ttl ({max_ttl}s); lower token_ttl"
+        )
+    return violations
