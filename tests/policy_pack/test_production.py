@@ -1,0 +1,121 @@
+"""What makes a stack production, and what a production stack may not do with Vault
+(guardrails/production.py): a dev-mode Vault chart, a Vault address in clear text.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import guardrails
+from guardrails import StackContext
+from tests.harness import ProgramRun, run_program
+from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, PROD, all_violations, only, props, real
+
+# ---------------------------------------------------------------------------- production
+
+
+@pytest.mark.parametrize(
+    ("stack", "environment", "production"),
+    [
+        ("dev", None, False),
+        ("dev", "development", False),
+        ("staging", None, False),
+        ("product", None, False),
+        ("preprod", None, False),
+        ("prod", None, True),
+        ("production", None, True),
+        ("PROD", None, True),
+        ("eu-prod", None, True),
+        ("prod-eu-west-1", None, True),
+        ("team_production", None, True),
+        ("dev", "production", True),
+        ("prod", "development", True),
+    ],
+)
+def test_production_is_the_stack_name_or_the_environment_key(
+    stack: str, environment: str | None, production: bool
+) -> None:
+    assert StackContext(stack, environment).production is production
+
+
+def test_the_dev_stack_runs_dev_vault_because_it_is_not_production(run: ProgramRun) -> None:
+    release = props(run.one(guardrails.HELM_RELEASE, "vault"))
+    assert release["values"]["server"]["dev"]["enabled"] is True
+    assert guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, release, DEV) == []
+
+
+@pytest.mark.parametrize("stack", ["prod", "production", "eu-prod"])
+def test_the_same_graph_in_a_production_stack_fails_the_dev_mode_check(stack: str) -> None:
+    run = run_program(stack=stack)
+    found = all_violations(run, StackContext(stack))
+    only(found["no-vault-dev-mode-in-production"], "runs in dev mode (server.dev.enabled)")
+    assert [name for name, v in found.items() if v] == ["no-vault-dev-mode-in-production"]
+
+
+def test_a_production_preview_fails_closed_on_the_vault_charts_unknown_values() -> None:
+    preview = run_program(preview=True, stack="prod")
+    release = props(preview.one(guardrails.HELM_RELEASE, "vault"))
+    assert release["values"] == ENGINE_UNKNOWN
+    only(guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, release, PROD), "dev mode cannot be ruled out")
+    assert guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, release, DEV) == []
+
+
+def test_dev_mode_off_passes_in_production(run: ProgramRun) -> None:
+    release = real(run, guardrails.HELM_RELEASE, "vault")
+    release["values"]["server"]["dev"]["enabled"] = False
+    assert guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, release, PROD) == []
+    release["values"]["server"]["dev"]["enabled"] = "true"  # as `--set server.dev.enabled=true` gives it
+    only(guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, release, PROD), "dev mode")
+    release["chart"] = "hashicorp/vault"
+    only(guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, release, PROD), "dev mode")
+
+
+def test_dev_mode_is_looked_for_in_the_vault_chart_only(run: ProgramRun) -> None:
+    gloo = real(run, guardrails.HELM_RELEASE, "gloo")
+    gloo["values"]["server"] = {"dev": {"enabled": True}}
+    assert guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, gloo, PROD) == []
+
+
+# ---------------------------------------------------------------------------- vault-provider-tls-in-production
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["http://vault.example.com:8200", "http://10.0.0.5:8200", "http://vault-internal.vault:8200", "HTTP://vault.corp"],
+)
+def test_plain_http_to_vault_is_refused_in_production(runs: dict[str, ProgramRun], address: str) -> None:
+    provider = real(runs["external-role"], guardrails.VAULT_PROVIDER, "vault")
+    assert provider["address"] == "https://vault.example.com:8200"
+    assert guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD) == []
+    provider["address"] = address
+    only(guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD), "over plain http")
+    assert guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, DEV) == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://127.0.0.1:8200",
+        "http://127.1.2.3:8200",
+        "http://localhost:8200",
+        "http://[::1]:8200",
+        "http://vault.vault.svc:8200",
+        "http://vault.vault.svc.cluster.local:8200",
+    ],
+)
+def test_plain_http_to_loopback_or_in_cluster_is_allowed_in_production(run: ProgramRun, address: str) -> None:
+    provider = real(run, guardrails.VAULT_PROVIDER, "vault")
+    provider["address"] = address
+    assert guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD) == []
+
+
+def test_the_api_server_proxy_is_https(run: ProgramRun) -> None:
+    provider = real(run, guardrails.VAULT_PROVIDER, "vault")
+    assert provider["address"].startswith("https://")
+    assert guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD) == []
+
+
+def test_skipping_tls_verification_is_refused_in_production(run: ProgramRun) -> None:
+    provider = real(run, guardrails.VAULT_PROVIDER, "vault")
+    provider["skipTlsVerify"] = "true"  # provider inputs reach the engine as strings
+    only(guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD), "skips TLS verification")
