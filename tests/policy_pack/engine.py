@@ -1,18 +1,22 @@
 """The program's graph as the Pulumi engine shows it to the policy pack, and the helpers every
 policy-pack test uses: inputs by their camelCase names, secrets unwrapped, values not known in
-a preview as the engine's unknown sentinel.
+a preview as the engine's unknown sentinel. A resource policy gets a resource's inputs; a stack
+policy gets each resource's outputs (the engine's AnalyzeStack runs on the final state), here
+the outputs the harness's mocks give it (a role's `arn` and `name`, a release's `status`).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
+import pulumi
 from pulumi.output import Unknown
 
 import guardrails
 from guardrails import StackContext, StackResource
-from tests.harness import ProgramRun, Registered
+from tests.harness import GuideMocks, ProgramRun, Registered
 
 DEV = StackContext("dev")
 PROD = StackContext("prod")
@@ -36,8 +40,48 @@ def props(res: Registered) -> dict[str, Any]:
     return view
 
 
+def has_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
+def is_preview(run: ProgramRun) -> bool:
+    """A run some of whose inputs are unknown is a preview: an update knows every value."""
+    return any(has_unknown(r.inputs) for r in run.resources)
+
+
+def outputs(res: Registered, preview: bool) -> dict[str, Any]:
+    """The resource's outputs as the harness's mocks compute them (in a preview: its inputs)."""
+    args = pulumi.runtime.MockResourceArgs(res.type, res.name, res.inputs, custom=res.custom)
+    _, state = GuideMocks(preview).new_resource(args)
+    view: dict[str, Any] = engine_view(state)
+    return view
+
+
 def stack_resources(run: ProgramRun) -> list[StackResource]:
-    return [StackResource(r.type, r.name, props(r)) for r in run.resources if r.custom]
+    """The stack as a stack policy sees it: every custom resource with its outputs."""
+    preview = is_preview(run)
+    return [StackResource(r.type, r.name, outputs(r, preview)) for r in run.resources if r.custom]
+
+
+def pack_violations(resources: Sequence[StackResource], context: StackContext) -> list[str]:
+    """Every policy of the pack over `resources`, each resource policy on each resource and each
+    stack policy on them all: `<policy>: <message>` per violation. (The outputs stand in for the
+    inputs a resource policy gets: the mocks' outputs are the inputs plus what AWS computes.)"""
+    found = [
+        f"{policy.name}: {message}"
+        for res in resources
+        for policy in guardrails.RESOURCE_POLICIES
+        for message in policy.check(res.type, res.props, context)
+    ]
+    return found + [
+        f"{p.name}: {message}" for p in guardrails.STACK_POLICIES for message in p.check(resources, context)
+    ]
 
 
 def all_violations(run: ProgramRun, context: StackContext) -> dict[str, list[str]]:

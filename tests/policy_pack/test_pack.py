@@ -28,7 +28,7 @@ from pulumi.runtime.proto import analyzer_pb2
 import guardrails
 import pack
 from tests.harness import ROOT, ProgramRun
-from tests.policy_pack.engine import ENGINE_UNKNOWN, props
+from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props
 
 PACK_DIR = ROOT / "policy-pack"
 
@@ -74,7 +74,8 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
 
 def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]:
     """The pack's policies behind pulumi_policy's own servicer, as PolicyPack sets it up, fed one
-    AnalyzeRequest per resource and one AnalyzeStack: (policy name, message) per violation."""
+    AnalyzeRequest per resource (its inputs) and one AnalyzeStack (every output, as the engine
+    sends the final state): (policy name, message) per violation."""
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
     servicer = _PolicyAnalyzerServicer(
@@ -82,6 +83,7 @@ def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]
     )
     found: list[tuple[str, str]] = []
     stack = analyzer_pb2.AnalyzeStackRequest()
+    preview = is_preview(run)
     for res in run.resources:
         if not res.custom:
             continue
@@ -90,7 +92,7 @@ def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]
         response = servicer.Analyze(request, None)  # type: ignore[no-untyped-call]  # pulumi_policy leaves it unannotated
         found += [(d.policyName, d.message) for d in response.diagnostics]
         resource = stack.resources.add(type=res.type, urn=res.urn, name=res.name)
-        resource.properties.update(props(res))
+        resource.properties.update(outputs(res, preview))
     response = servicer.AnalyzeStack(stack, None)  # type: ignore[no-untyped-call]
     found += [(d.policyName, d.message) for d in response.diagnostics]
     for _, message in found:
