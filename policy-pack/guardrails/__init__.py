@@ -1,7 +1,7 @@
 """The guardrails of gloo-vault-irsa as plain functions, testable without the Pulumi CLI.
 
 One module per area, each readable on its own: `trust` (who may assume the IAM roles),
-`grants` (what IAM policies allow), `helm` (pinned charts), `production` (what a production
+`grants` (what IAM policies allow, which roles hold policies), `helm` (pinned charts), `production` (what a production
 stack may not do with Vault), `vault` (Vault's aws auth client and role), `agreement` (Gloo's
 values against the Vault resources, a stack policy); `common` holds the type tokens, the
 unknown-value handling, the stack context (is it production?) and readers of properties.
@@ -45,7 +45,7 @@ from .common import (
     is_production,
     is_unknown,
 )
-from .grants import check_iam_grants
+from .grants import check_iam_grants, check_irsa_role_policies
 from .helm import check_chart_pinned
 from .production import check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
 from .trust import STS_AUDIENCE, WEB_IDENTITY_ACTION, check_trust_policy
@@ -96,6 +96,11 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         "Gloo's Vault settings (header, mount, region, kv path, role, IRSA role ARN) match the Vault resources.",
         check_stack,
     ),
+    StackPolicy(
+        "irsa-role-policies",
+        "No managed policy is attached to an IRSA role, and the Gloo role has no policy at all.",
+        check_irsa_role_policies,
+    ),
 )
 
 __all__ = [
@@ -126,6 +131,7 @@ __all__ = [
     "StackResource",
     "check_chart_pinned",
     "check_iam_grants",
+    "check_irsa_role_policies",
     "check_stack",
     "check_trust_policy",
     "check_vault_aws_client",

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .common import (
-    HELM_RELEASE,
-    IRSA_ANNOTATION,
     VAULT_AUTH_BACKEND,
     VAULT_AWS_CLIENT,
     VAULT_AWS_ROLE,
@@ -21,10 +19,10 @@ from .common import (
     StackContext,
     StackResource,
     as_list,
-    get,
     known,
     mount_path,
 )
+from .gloo_values import GLOO_SERVICE_ACCOUNTS, annotated_role, gloo_releases, vault_sources
 
 _SOURCE = "settings.secretOptions.sources[].vault"
 
@@ -48,23 +46,6 @@ class _VaultSide:
         )
 
 
-def gloo_roots(values: Any) -> list[Mapping[str, Any]]:
-    """The value trees holding Gloo's settings: the values themselves (OSS), `gloo` (Enterprise)."""
-    roots: list[Mapping[str, Any]] = []
-    for root in (values, get(values, "gloo")):
-        if isinstance(root, Mapping) and "settings" in root:
-            roots.append(root)
-    return roots
-
-
-def vault_sources(root: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The `vault` entries of Gloo's secret sources."""
-    sources = get(root, "settings", "secretOptions", "sources")
-    if not isinstance(sources, (list, tuple)):
-        return []
-    return [s["vault"] for s in sources if isinstance(s, Mapping) and isinstance(s.get("vault"), Mapping)]
-
-
 def check_stack(resources: Sequence[StackResource], context: StackContext) -> list[str]:
     """Gloo's Vault settings agree with the Vault resources of the same stack.
 
@@ -77,16 +58,10 @@ def check_stack(resources: Sequence[StackResource], context: StackContext) -> li
     """
     vault = _VaultSide.of(resources)
     violations: list[str] = []
-    for release in resources:
-        if release.type != HELM_RELEASE:
-            continue
-        for root in gloo_roots(release.props.get("values")):
-            annotated = [
-                get(root, sa, "serviceAccount", "extraAnnotations", IRSA_ANNOTATION) for sa in ("gloo", "discovery")
-            ]
-            for source in vault_sources(root):
-                where = f"Gloo release {release.name!r}"
-                violations += _check_source(where, source, [a for a in annotated if known(a)], vault)
+    for release, root in gloo_releases(resources):
+        annotated = [a for a in (annotated_role(root, sa) for sa in GLOO_SERVICE_ACCOUNTS) if known(a)]
+        for source in vault_sources(root):
+            violations += _check_source(f"Gloo release {release.name!r}", source, annotated, vault)
     return violations
 
 

@@ -169,3 +169,15 @@ def _check_other_trust(where: str, principal: Mapping[str, Any], actions: list[s
         if has_wildcard(action):
             violations.append(f"{where}: Action {action!r} has a wildcard; name the exact action (sts:AssumeRole)")
     return violations
+
+
+def trusts_web_identity(assume_role_policy: Any) -> bool:
+    """Whether a trust policy lets a web identity (IRSA: a Kubernetes service account) assume the role."""
+    doc, _ = document(assume_role_policy, "assumeRolePolicy")
+    for _, statement in statements(doc or {}):
+        principal = statement.get("Principal")
+        actions = [a.lower() for a in as_list(statement.get("Action")) if isinstance(a, str)]
+        federated = isinstance(principal, Mapping) and "Federated" in principal
+        if allows(statement) and (federated or WEB_IDENTITY_ACTION.lower() in actions):
+            return True
+    return False

@@ -8,6 +8,7 @@ the outputs the harness's mocks give it (a role's `arn` and `name`, a release's 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,19 +41,9 @@ def props(res: Registered) -> dict[str, Any]:
     return view
 
 
-def has_unknown(value: Any) -> bool:
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, dict):
-        return any(has_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_unknown(v) for v in value)
-    return False
-
-
 def is_preview(run: ProgramRun) -> bool:
     """A run some of whose inputs are unknown is a preview: an update knows every value."""
-    return any(has_unknown(r.inputs) for r in run.resources)
+    return any(ENGINE_UNKNOWN in json.dumps(props(r)) for r in run.resources)
 
 
 def outputs(res: Registered, preview: bool) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 import guardrails
+from guardrails import StackResource
 from tests.harness import ProgramRun
-from tests.policy_pack.engine import DEV, Doc, only, props, real
+from tests.policy_pack.engine import DEV, Doc, only, pack_violations, props, real, stack_resources
 
 
 def grant(run: ProgramRun) -> Doc:
@@ -83,3 +84,106 @@ def test_other_services_may_use_wildcards(run: ProgramRun) -> None:
     document = grant(run)
     document["Statement"].append({"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"})
     assert check_grant(document) == []
+
+
+# ---------------------------------------------------------------------------- managed policies (issue 11 #1)
+
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+IAM_FULL = "arn:aws:iam::aws:policy/IAMFullAccess"
+CUSTOMER_POLICY = "arn:aws:iam::123456789012:policy/gloo-extra"
+
+
+def attachments(role: str, policy_arn: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every way this provider attaches a managed policy to a role, a user or a group."""
+    return [
+        ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": role, "policyArn": policy_arn}),
+        ("aws:iam/policyAttachment:PolicyAttachment", {"name": "extra", "roles": [role], "policyArn": policy_arn}),
+        (
+            "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+            {"roleName": role, "policyArns": [policy_arn]},
+        ),
+        ("aws:iam/userPolicyAttachment:UserPolicyAttachment", {"user": "ops", "policyArn": policy_arn}),
+        ("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", {"group": "ops", "policyArn": policy_arn}),
+        ("aws:iam/policyAttachment:PolicyAttachment", {"name": "extra", "users": ["ops"], "policyArn": policy_arn}),
+        (
+            "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+            {"userName": "ops", "policyArns": [policy_arn]},
+        ),
+        (
+            "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+            {"groupName": "ops", "policyArns": [policy_arn]},
+        ),
+    ]
+
+
+def role_name(resources: list[StackResource], name: str) -> str:
+    """The physical name of the program's role `name` (the engine's output)."""
+    found: str = next(r.props["name"] for r in resources if r.type == guardrails.ROLE and r.name == name)
+    return found
+
+
+def with_role(resources: list[StackResource], name: str, change: dict[str, Any]) -> list[StackResource]:
+    """The stack with role `name`'s properties updated by `change`."""
+    return [
+        StackResource(r.type, r.name, {**r.props, **change}) if r.type == guardrails.ROLE and r.name == name else r
+        for r in resources
+    ]
+
+
+def with_attachment(run: ProgramRun, role: str, policy_arn: str, index: int) -> tuple[list[StackResource], str]:
+    """The stack with `policy_arn` attached to role `role` the `index`th way, and the role's name."""
+    resources = stack_resources(run)
+    name = role_name(resources, role)
+    type_, attachment = attachments(name, policy_arn)[index]
+    return [*resources, StackResource(type_, "extra", attachment)], name
+
+
+@pytest.mark.parametrize("policy_arn", [ADMIN, IAM_FULL, "arn:aws-us-gov:iam::aws:policy/PowerUserAccess"])
+@pytest.mark.parametrize("index", range(len(attachments("r", ADMIN))))
+def test_an_aws_managed_policy_attached_anywhere_is_refused(run: ProgramRun, index: int, policy_arn: str) -> None:
+    broken, _ = with_attachment(run, "gloo", policy_arn, index)
+    only(pack_violations(broken, DEV), f"attaches the AWS-managed policy {policy_arn!r}")
+
+
+@pytest.mark.parametrize("role", ["gloo", "vault-identity"])
+def test_an_aws_managed_policy_in_a_roles_managed_policy_arns_is_refused(run: ProgramRun, role: str) -> None:
+    broken = with_role(stack_resources(run), role, {"managedPolicyArns": [ADMIN]})
+    only(pack_violations(broken, DEV), f"attaches the AWS-managed policy {ADMIN!r}")
+
+
+@pytest.mark.parametrize("role", ["gloo", "vault-identity"])
+@pytest.mark.parametrize("index", range(3))
+def test_any_managed_policy_attached_to_an_irsa_role_is_refused(run: ProgramRun, role: str, index: int) -> None:
+    """Customer-managed too: the program's IRSA roles need none (Gloo's needs no policy at all)."""
+    broken, name = with_attachment(run, role, CUSTOMER_POLICY, index)
+    only(pack_violations(broken, DEV), f"attaches {CUSTOMER_POLICY!r} to the IRSA role {name!r}")
+
+
+@pytest.mark.parametrize("role", ["gloo", "vault-identity"])
+def test_a_customer_policy_in_an_irsa_roles_managed_policy_arns_is_refused(run: ProgramRun, role: str) -> None:
+    resources = stack_resources(run)
+    broken = with_role(resources, role, {"managedPolicyArns": [CUSTOMER_POLICY]})
+    only(pack_violations(broken, DEV), f"attaches {CUSTOMER_POLICY!r} to the IRSA role {role_name(resources, role)!r}")
+
+
+def test_an_inline_policy_on_the_gloo_role_is_refused(run: ProgramRun) -> None:
+    """Vault's IRSA role has its inline iam:GetRole (the real graph); Gloo's role needs no policy."""
+    resources = stack_resources(run)
+    vault_grant = next(r for r in resources if r.type == "aws:iam/rolePolicy:RolePolicy")
+    assert vault_grant.props["role"] == role_name(resources, "vault-identity")
+    gloo = role_name(resources, "gloo")
+    as_resource = [*resources, StackResource(vault_grant.type, "extra", {**vault_grant.props, "role": gloo})]
+    only(pack_violations(as_resource, DEV), f"gives the Gloo IRSA role {gloo!r} a policy")
+    inline = with_role(
+        resources, "gloo", {"inlinePolicies": [{"name": "extra", "policy": vault_grant.props["policy"]}]}
+    )
+    only(pack_violations(inline, DEV), f"gives the Gloo IRSA role {gloo!r} a policy")
+
+
+def test_a_customer_policy_on_a_user_or_a_role_that_is_not_irsa_passes(runs: dict[str, ProgramRun]) -> None:
+    """The external Vault's own user or role may hold policies; the pack checks those it can read."""
+    resources = stack_resources(runs["cross-account"])
+    extra = [
+        StackResource(t, "extra", a) for t, a in attachments(role_name(resources, "vault-identity"), CUSTOMER_POLICY)
+    ]
+    assert pack_violations([*resources, *extra], DEV) == []
