@@ -48,10 +48,12 @@ ATTACHMENTS: dict[str, str | None] = {
 
 def check_iam_grants(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
     """No Allow statement of an IAM permissions policy grants `*`, a wildcard over `iam:`/`sts:`
-    actions (`iam:*`, `sts:*`, `iam:Get*`...), uses NotAction, or grants `iam:GetRole` on a
-    wildcard resource. Applies to managed, role, user and group policies and to a role's
-    inline policies. And no role, user or group is given an AWS-managed policy: the pack cannot
-    see what it grants (fail closed), and the ones people reach for grant everything."""
+    actions (`iam:*`, `sts:*`, `iam:Get*`...), a whole service (`kms:*`), an IAM/STS action
+    that writes IAM or hands out credentials (`iam:PassRole`, `sts:AssumeRole`...) on any
+    resource, uses NotAction, or grants `iam:GetRole` on a wildcard resource. Applies to managed,
+    role, user and group policies and to a role's inline policies. And no role, user or group is
+    given an AWS-managed policy: the pack cannot see what it grants (fail closed), and the ones
+    people reach for grant everything."""
     violations = [
         f"{field}: attaches the AWS-managed policy {arn!r}, which this pack cannot read (AdministratorAccess, "
         "PowerUserAccess and IAMFullAccess grant '*' or IAM/STS writes); grant the exact actions in a policy "
@@ -96,15 +98,7 @@ def _check_grants(what: str, doc: Mapping[str, Any]) -> list[str]:
                 "list the exact actions in Action"
             )
         actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str) and not is_unknown(a)]
-        for action in actions:
-            service, _, name = action.lower().partition(":")
-            if action == "*" or not name:
-                violations.append(f"{where}: Action {action!r} grants every action; list the exact actions")
-            elif has_wildcard(service) or (service in _SENSITIVE_SERVICES and has_wildcard(name)):
-                violations.append(
-                    f"{where}: Action {action!r} is a wildcard over IAM/STS actions; list the exact "
-                    "actions (for Vault: iam:GetRole on the bound role ARNs)"
-                )
+        violations += [f"{where}: {problem}" for action in actions if (problem := _action_problem(action))]
         if any(a.lower() == "iam:getrole" for a in actions):
             resources = as_list(statement.get("Resource"))
             wild = [r for r in resources if isinstance(r, str) and not is_unknown(r) and has_wildcard(r)]
@@ -114,6 +108,37 @@ def _check_grants(what: str, doc: Mapping[str, Any]) -> list[str]:
                     "role; set Resource to the exact bound role ARN(s)"
                 )
     return violations
+
+
+def _action_problem(action: str) -> str | None:
+    """What is wrong with granting `action` on any resource, if anything."""
+    service, _, name = action.lower().partition(":")
+    if action == "*" or not name:
+        return f"Action {action!r} grants every action; list the exact actions"
+    if has_wildcard(service) or (service in _SENSITIVE_SERVICES and has_wildcard(name)):
+        return (
+            f"Action {action!r} is a wildcard over IAM/STS actions; list the exact "
+            "actions (for Vault: iam:GetRole on the bound role ARNs)"
+        )
+    if name == "*":
+        return f"Action {action!r} grants every action of {service}; list the exact actions"
+    if service in _SENSITIVE_SERVICES and not _reads(service, name):
+        return (
+            f"Action {action!r} can escalate privileges (it changes IAM or hands out credentials), whatever its "
+            "Resource; grant only IAM/STS reads (iam:Get…/List…, sts:GetCallerIdentity), e.g. iam:GetRole"
+        )
+    return None
+
+
+_IAM_READS = ("get", "list", "simulate", "generate")
+_STS_READS = ("getcalleridentity", "getaccesskeyinfo", "decodeauthorizationmessage")
+
+
+def _reads(service: str, name: str) -> bool:
+    """An IAM/STS action that only reads: IAM's Get/List/Simulate/Generate (reports) and STS's
+    GetCallerIdentity, GetAccessKeyInfo, DecodeAuthorizationMessage. Every other one writes IAM
+    or issues credentials (PassRole, Put/Attach…Policy, CreateAccessKey, AssumeRole…)."""
+    return name.startswith(_IAM_READS) if service == "iam" else name in _STS_READS
 
 
 def managed_policy_arns(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, Any]]:

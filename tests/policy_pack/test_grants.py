@@ -187,3 +187,44 @@ def test_a_customer_policy_on_a_user_or_a_role_that_is_not_irsa_passes(runs: dic
         StackResource(t, "extra", a) for t, a in attachments(role_name(resources, "vault-identity"), CUSTOMER_POLICY)
     ]
     assert pack_violations([*resources, *extra], DEV) == []
+
+
+# ---------------------------------------------------------------------------- escalation (issue 11 #2)
+
+ESCALATION_BREAKS: list[tuple[str, dict[str, Any], str]] = [
+    ("put-role-policy-on-star", {"Action": "iam:PutRolePolicy", "Resource": "*"}, "'iam:PutRolePolicy' can escalate"),
+    ("attach-role-policy-on-star", {"Action": "iam:AttachRolePolicy", "Resource": "*"}, "'iam:AttachRolePolicy'"),
+    ("pass-role-on-star", {"Action": "iam:PassRole", "Resource": "*"}, "'iam:PassRole' can escalate"),
+    ("create-access-key-on-star", {"Action": "iam:CreateAccessKey", "Resource": "*"}, "'iam:CreateAccessKey'"),
+    ("assume-role-on-star", {"Action": "sts:AssumeRole", "Resource": "*"}, "'sts:AssumeRole' can escalate"),
+    ("pass-role-on-the-bound-role", {"Action": ["iam:GetRole", "iam:PassRole"]}, "'iam:PassRole' can escalate"),
+    ("update-trust-on-the-bound-role", {"Action": "iam:UpdateAssumeRolePolicy"}, "'iam:UpdateAssumeRolePolicy'"),
+    ("policy-version", {"Action": "iam:CreatePolicyVersion", "Resource": "*"}, "'iam:CreatePolicyVersion'"),
+    ("lowercase", {"Action": "iam:putrolepolicy"}, "'iam:putrolepolicy' can escalate"),
+    ("secretsmanager-star", {"Action": "secretsmanager:*", "Resource": "*"}, "'secretsmanager:*' grants every action"),
+    ("kms-star", {"Action": ["kms:*"], "Resource": "arn:aws:kms:us-east-1:123456789012:key/k"}, "'kms:*' grants every"),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "fragment"), ESCALATION_BREAKS, ids=[c[0] for c in ESCALATION_BREAKS])
+@pytest.mark.parametrize("type_", [*guardrails.IAM_POLICY_TYPES, "inline"])
+def test_a_grant_that_can_escalate_is_refused(
+    run: ProgramRun, case: str, change: dict[str, Any], fragment: str, type_: str
+) -> None:
+    document = grant(run)
+    document["Statement"][0].update(change)
+    resources = stack_resources(run)
+    if type_ == "inline":
+        broken = with_role(
+            resources, "vault-identity", {"inlinePolicies": [{"name": "x", "policy": json.dumps(document)}]}
+        )
+    else:
+        broken = [*resources, StackResource(type_, "extra", {"policy": json.dumps(document), "role": "ops"})]
+    only(pack_violations(broken, DEV), fragment)
+
+
+@pytest.mark.parametrize("action", ["iam:GetRole", "iam:ListRoles", "sts:GetCallerIdentity", "s3:GetObject"])
+def test_read_actions_pass(run: ProgramRun, action: str) -> None:
+    document = grant(run)
+    document["Statement"][0]["Action"] = action
+    assert check_grant(document) == []
