@@ -80,7 +80,8 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "vault-aws-auth-client",
-        "Gloo's Vault aws auth client requires the IAM server ID header and verifies in its STS endpoint's region.",
+        "Gloo's Vault aws auth client requires the IAM server ID header and verifies logins with AWS's own STS "
+        "(and IAM) endpoints over https, in sts_region.",
         check_vault_aws_client,
     ),
     ResourcePolicy(

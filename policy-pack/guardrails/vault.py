@@ -29,17 +29,49 @@ leaked token stays usable at most this long.
 
 # ---------------------------------------------------------------------------- vault-aws-auth-client
 
-_STS_HOST = re.compile(r"^sts(?:-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$")
-_GLOBAL_STS_HOST = "sts.amazonaws.com"
+_STS_HOST = re.compile(
+    r"^sts(?P<fips>-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.(?P<domain>amazonaws\.com(?:\.cn)?)$"
+)
+_GLOBAL_STS_HOST = "sts.amazonaws.com"  # the aws partition's global endpoint, which signs as us-east-1
+_IAM_HOSTS = {
+    "iam.amazonaws.com": "aws",
+    "iam-fips.amazonaws.com": "aws",
+    "iam.us-gov.amazonaws.com": "aws-us-gov",
+    "iam.cn-north-1.amazonaws.com.cn": "aws-cn",
+}
+"""IAM is global per partition: the one endpoint (and FIPS endpoint) of each."""
+
+
+def partition(region: str) -> str:
+    """The AWS partition a region belongs to: China and GovCloud have their own endpoints."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def sts_endpoint_region(host: str) -> str | None:
+    """The region of an AWS STS endpoint host (regional, FIPS, the global one); None when `host`
+    is not one: `sts.<region>.amazonaws.com` (`.amazonaws.com.cn` in China, which has no FIPS)."""
+    if host == _GLOBAL_STS_HOST:
+        return "us-east-1"
+    match = _STS_HOST.match(host)
+    if match is None:
+        return None
+    china = partition(match["region"]) == "aws-cn"
+    if match["domain"] != ("amazonaws.com.cn" if china else "amazonaws.com") or (china and match["fips"]):
+        return None
+    return match["region"]
 
 
 def check_vault_aws_client(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
-    """The aws auth client requires the IAM server ID header and verifies logins in one region.
+    """The aws auth client requires the IAM server ID header and verifies logins with AWS, in one region.
 
     Without `iam_server_id_header_value` Vault accepts a GetCallerIdentity signed for any server,
     so a login captured by another Vault (or anything the Gloo role talks to) can be replayed
-    here. And the STS endpoint must be in `sts_region`: Vault signs its STS calls for that region,
-    and a regional endpoint refuses a signature scoped to another.
+    here. Vault verifies a login by sending Gloo's signed request to `sts_endpoint`, and resolves
+    roles at `iam_endpoint`: both must be AWS's own hosts over https, or whoever answers there
+    decides who logs in. And the STS endpoint must be in `sts_region`: Vault signs its STS calls
+    for that region, and a regional endpoint refuses a signature scoped to another.
     """
     if resource_type != VAULT_AWS_CLIENT:
         return []
@@ -51,20 +83,55 @@ def check_vault_aws_client(resource_type: str, props: Mapping[str, Any], context
             f"{where}: iam_server_id_header_value is empty, so a login signed for any other server is accepted; "
             "set iamServerIdHeader (Gloo sends it as X-Vault-AWS-IAM-Server-ID)"
         )
-    endpoint, region = props.get("stsEndpoint"), props.get("stsRegion")
+    endpoint, iam_endpoint, region = props.get("stsEndpoint"), props.get("iamEndpoint"), props.get("stsRegion")
     if known(endpoint) and endpoint:
-        host = urlsplit(str(endpoint)).hostname or ""
-        match = _STS_HOST.match(host)
-        endpoint_region = match["region"] if match else ("us-east-1" if host == _GLOBAL_STS_HOST else None)
-        if not known(region) and not is_unknown(region):
-            violations.append(
-                f"{where}: sts_endpoint {endpoint!r} is set without sts_region; set both from the stack's region"
-            )
-        elif known(region) and endpoint_region is not None and endpoint_region != region:
-            violations.append(
-                f"{where}: sts_endpoint {endpoint!r} is in {endpoint_region}, but sts_region is {region!r}; "
-                "Vault's signatures would be refused: derive both from the stack's region"
-            )
+        violations += _check_sts_endpoint(where, str(endpoint), region)
+    if known(iam_endpoint) and iam_endpoint:
+        violations += _check_iam_endpoint(where, str(iam_endpoint), region)
+    return violations
+
+
+def _check_sts_endpoint(where: str, endpoint: str, region: Any) -> list[str]:
+    parts = urlsplit(endpoint)
+    violations: list[str] = []
+    if parts.scheme.lower() != "https":
+        violations.append(
+            f"{where}: sts_endpoint must be https (got {endpoint!r}); use https://sts.<region>.amazonaws.com"
+        )
+    endpoint_region = sts_endpoint_region(parts.hostname or "")
+    if endpoint_region is None:
+        return [
+            *violations,
+            f"{where}: sts_endpoint {endpoint!r} is not an AWS STS endpoint, and Vault trusts whoever answers there "
+            "to verify Gloo's logins; use https://sts.<region>.amazonaws.com (sts-fips.…, or …amazonaws.com.cn "
+            "in China) for the stack's region",
+        ]
+    if not known(region) and not is_unknown(region):
+        violations.append(
+            f"{where}: sts_endpoint {endpoint!r} is set without sts_region; set both from the stack's region"
+        )
+    elif known(region) and endpoint_region != region:
+        violations.append(
+            f"{where}: sts_endpoint {endpoint!r} is in {endpoint_region}, but sts_region is {region!r}; "
+            "Vault's signatures would be refused: derive both from the stack's region"
+        )
+    return violations
+
+
+def _check_iam_endpoint(where: str, endpoint: str, region: Any) -> list[str]:
+    parts = urlsplit(endpoint)
+    violations: list[str] = []
+    if parts.scheme.lower() != "https":
+        violations.append(f"{where}: iam_endpoint must be https (got {endpoint!r}); use https://iam.amazonaws.com")
+    endpoint_partition = _IAM_HOSTS.get(parts.hostname or "")
+    want = partition(region) if isinstance(region, str) and known(region) else endpoint_partition
+    if endpoint_partition is None or endpoint_partition != want:
+        violations.append(
+            f"{where}: iam_endpoint {endpoint!r} is not an AWS IAM endpoint"
+            + (f" of the {want} partition (sts_region {region!r})" if want else "")
+            + "; Vault resolves the bound roles there: leave it unset or use "
+            f"{' or '.join('https://' + h for h, p in _IAM_HOSTS.items() if want in (None, p))}"
+        )
     return violations
 
 

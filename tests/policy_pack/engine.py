@@ -60,6 +60,16 @@ def stack_resources(run: ProgramRun) -> list[StackResource]:
     return [StackResource(r.type, r.name, outputs(r, preview)) for r in run.resources if r.custom]
 
 
+def with_props(
+    resources: Sequence[StackResource], type_: str, name: str, change: dict[str, Any]
+) -> list[StackResource]:
+    """The stack with resource `type_` `name`'s properties updated by `change`."""
+    return [
+        StackResource(r.type, r.name, {**r.props, **change}) if r.type == type_ and r.name == name else r
+        for r in resources
+    ]
+
+
 def pack_violations(resources: Sequence[StackResource], context: StackContext) -> list[str]:
     """Every policy of the pack over `resources`, each resource policy on each resource and each
     stack policy on them all: `<policy>: <message>` per violation. (The outputs stand in for the

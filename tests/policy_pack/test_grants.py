@@ -12,7 +12,7 @@ import pytest
 import guardrails
 from guardrails import StackResource
 from tests.harness import ProgramRun
-from tests.policy_pack.engine import DEV, Doc, only, pack_violations, props, real, stack_resources
+from tests.policy_pack.engine import DEV, Doc, only, pack_violations, props, real, stack_resources, with_props
 
 
 def grant(run: ProgramRun) -> Doc:
@@ -124,10 +124,7 @@ def role_name(resources: list[StackResource], name: str) -> str:
 
 def with_role(resources: list[StackResource], name: str, change: dict[str, Any]) -> list[StackResource]:
     """The stack with role `name`'s properties updated by `change`."""
-    return [
-        StackResource(r.type, r.name, {**r.props, **change}) if r.type == guardrails.ROLE and r.name == name else r
-        for r in resources
-    ]
+    return with_props(resources, guardrails.ROLE, name, change)
 
 
 def with_attachment(run: ProgramRun, role: str, policy_arn: str, index: int) -> tuple[list[StackResource], str]:

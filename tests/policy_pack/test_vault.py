@@ -11,7 +11,16 @@ import pytest
 import guardrails
 from components import config as config_module
 from tests.harness import ProgramRun, dev_config, run_program, run_program_failure
-from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, only, props, real
+from tests.policy_pack.engine import (
+    DEV,
+    ENGINE_UNKNOWN,
+    only,
+    pack_violations,
+    props,
+    real,
+    stack_resources,
+    with_props,
+)
 
 # ---------------------------------------------------------------------------- vault-aws-auth-client
 
@@ -39,13 +48,80 @@ def test_a_client_without_the_header_or_out_of_region_fails(
     only(guardrails.check_vault_aws_client(guardrails.VAULT_AWS_CLIENT, client, DEV), fragment)
 
 
+STS_BREAKS: list[tuple[str, dict[str, Any], str]] = [
+    ("attacker-host", {"stsEndpoint": "https://sts.attacker.example.net"}, "is not an AWS STS endpoint"),
+    (
+        "look-alike-suffix",
+        {"stsEndpoint": "http://sts.us-east-1.amazonaws.com.attacker.net"},
+        "is not an AWS STS endpoint",
+    ),
+    ("userinfo", {"stsEndpoint": "https://sts.us-east-1.amazonaws.com@attacker.net"}, "is not an AWS STS endpoint"),
+    ("plain-http", {"stsEndpoint": "http://sts.us-east-1.amazonaws.com"}, "sts_endpoint must be https"),
+    ("china-host-for-aws", {"stsEndpoint": "https://sts.us-east-1.amazonaws.com.cn"}, "is not an AWS STS endpoint"),
+    (
+        "vpc-endpoint",
+        {"stsEndpoint": "https://vpce-0abc-sts.us-east-1.vpce.amazonaws.com"},
+        "is not an AWS STS endpoint",
+    ),
+    ("iam-attacker-host", {"iamEndpoint": "https://iam.attacker.example.net"}, "is not an AWS IAM endpoint"),
+    ("iam-plain-http", {"iamEndpoint": "http://iam.amazonaws.com"}, "iam_endpoint must be https"),
+    ("iam-gov-for-aws", {"iamEndpoint": "https://iam.us-gov.amazonaws.com"}, "is not an AWS IAM endpoint"),
+    ("iam-china-for-aws", {"iamEndpoint": "https://iam.cn-north-1.amazonaws.com.cn"}, "is not an AWS IAM endpoint"),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "fragment"), STS_BREAKS, ids=[c[0] for c in STS_BREAKS])
+def test_a_client_verifying_logins_elsewhere_is_refused(
+    run: ProgramRun, case: str, change: dict[str, Any], fragment: str
+) -> None:
+    """Vault verifies Gloo's signed GetCallerIdentity with the host it is given: only AWS's own."""
+    broken = with_props(stack_resources(run), guardrails.VAULT_AWS_CLIENT, "gloo", change)
+    only(pack_violations(broken, DEV), fragment)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"stsEndpoint": "https://sts.cn-north-1.amazonaws.com"}, "is not an AWS STS endpoint"),
+        ({"stsEndpoint": "https://sts-fips.cn-north-1.amazonaws.com.cn"}, "is not an AWS STS endpoint"),
+        ({"stsEndpoint": "https://sts.amazonaws.com"}, "is in us-east-1, but sts_region is 'cn-north-1'"),
+        ({"iamEndpoint": "https://iam.amazonaws.com"}, "is not an AWS IAM endpoint"),
+        ({"iamEndpoint": "https://iam.us-gov.amazonaws.com"}, "is not an AWS IAM endpoint"),
+    ],
+)
+def test_a_client_in_china_verifies_with_chinas_endpoints(
+    run: ProgramRun, change: dict[str, Any], fragment: str
+) -> None:
+    client = real(run, guardrails.VAULT_AWS_CLIENT, "gloo")
+    client.update(stsEndpoint="https://sts.cn-north-1.amazonaws.com.cn", stsRegion="cn-north-1")
+    assert guardrails.check_vault_aws_client(guardrails.VAULT_AWS_CLIENT, client, DEV) == []
+    client.update(change)
+    only(guardrails.check_vault_aws_client(guardrails.VAULT_AWS_CLIENT, client, DEV), fragment)
+
+
+@pytest.mark.parametrize(
+    ("iam_endpoint", "region"),
+    [
+        ("https://iam.amazonaws.com", "us-east-1"),
+        ("https://iam-fips.amazonaws.com", "eu-west-1"),
+        ("https://iam.us-gov.amazonaws.com", "us-gov-west-1"),
+        ("https://iam.cn-north-1.amazonaws.com.cn", "cn-northwest-1"),
+    ],
+)
+def test_an_iam_endpoint_of_the_regions_partition_passes(run: ProgramRun, iam_endpoint: str, region: str) -> None:
+    client = real(run, guardrails.VAULT_AWS_CLIENT, "gloo")
+    client.update(iamEndpoint=iam_endpoint, stsEndpoint=f"https://sts.{region}.amazonaws.com", stsRegion=region)
+    if region.startswith("cn-"):
+        client["stsEndpoint"] += ".cn"
+    assert guardrails.check_vault_aws_client(guardrails.VAULT_AWS_CLIENT, client, DEV) == []
+
+
 @pytest.mark.parametrize(
     ("endpoint", "region"),
     [
         ("https://sts.cn-north-1.amazonaws.com.cn", "cn-north-1"),
         ("https://sts-fips.us-gov-west-1.amazonaws.com", "us-gov-west-1"),
         ("https://sts.amazonaws.com", "us-east-1"),
-        ("https://vpce-0abc-sts.us-east-1.vpce.amazonaws.com", "eu-west-1"),  # a VPC endpoint: not judged
         (ENGINE_UNKNOWN, ENGINE_UNKNOWN),
     ],
 )
