@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pulumi
@@ -68,6 +68,35 @@ def with_props(
         StackResource(r.type, r.name, {**r.props, **change}) if r.type == type_ and r.name == name else r
         for r in resources
     ]
+
+
+Resources = list[StackResource]
+
+
+def replace(resources: Resources, type_: str, change: Callable[[dict[str, Any]], None]) -> Resources:
+    """The resources with the one of `type_` changed (on a copy)."""
+    out: Resources = []
+    found = 0
+    for r in resources:
+        if r.type == type_ and (type_ != guardrails.HELM_RELEASE or r.name == "gloo"):
+            p = copy.deepcopy(dict(r.props))
+            change(p)
+            r = StackResource(r.type, r.name, p)
+            found += 1
+        out.append(r)
+    assert found == 1, (type_, found)
+    return out
+
+
+def gloo_root(values: dict[str, Any]) -> dict[str, Any]:
+    """Gloo's settings: the values themselves (OSS), or under `gloo` (Enterprise)."""
+    root: dict[str, Any] = values["gloo"] if "license_key" in values else values
+    return root
+
+
+def vault_source(values: dict[str, Any]) -> dict[str, Any]:
+    source: dict[str, Any] = gloo_root(values)["settings"]["secretOptions"]["sources"][0]["vault"]
+    return source
 
 
 def pack_violations(resources: Sequence[StackResource], context: StackContext) -> list[str]:

@@ -4,44 +4,14 @@ real stacks agree; a stack with one side changed fails.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import guardrails
-from guardrails import StackResource
 from tests.harness import ProgramRun, mock_role_arn
-from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, only, stack_resources
-
-Resources = list[StackResource]
-
-
-def replace(resources: Resources, type_: str, change: Callable[[dict[str, Any]], None]) -> Resources:
-    """The resources with the one of `type_` changed (on a copy)."""
-    out: Resources = []
-    found = 0
-    for r in resources:
-        if r.type == type_ and (type_ != guardrails.HELM_RELEASE or r.name == "gloo"):
-            p = copy.deepcopy(dict(r.props))
-            change(p)
-            r = StackResource(r.type, r.name, p)
-            found += 1
-        out.append(r)
-    assert found == 1, (type_, found)
-    return out
-
-
-def gloo_root(values: dict[str, Any]) -> dict[str, Any]:
-    """Gloo's settings: the values themselves (OSS), or under `gloo` (Enterprise)."""
-    root: dict[str, Any] = values["gloo"] if "license_key" in values else values
-    return root
-
-
-def vault_source(values: dict[str, Any]) -> dict[str, Any]:
-    source: dict[str, Any] = gloo_root(values)["settings"]["secretOptions"]["sources"][0]["vault"]
-    return source
+from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, gloo_root, only, replace, stack_resources, vault_source
 
 
 def gloo_aws(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
