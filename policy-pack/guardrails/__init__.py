@@ -47,7 +47,7 @@ from .common import (
 )
 from .grants import check_iam_grants, check_irsa_role_policies
 from .helm import check_chart_pinned
-from .production import check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
+from .production import check_gloo_vault_tls, check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
 from .trust import STS_AUDIENCE, WEB_IDENTITY_ACTION, check_trust_policy
 from .vault import MAX_TOKEN_TTL_SECONDS, check_vault_aws_client, check_vault_aws_role
 
@@ -77,6 +77,12 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
         "vault-provider-tls-in-production",
         "Production stacks reach Vault over https (plain http only to loopback/cluster-internal addresses).",
         check_vault_provider_tls,
+    ),
+    ResourcePolicy(
+        "gloo-vault-tls-in-production",
+        "Production stacks: Gloo reaches its Vault secret sources over https (plain http only to "
+        "loopback/cluster-internal addresses), with TLS verified.",
+        check_gloo_vault_tls,
     ),
     ResourcePolicy(
         "vault-aws-auth-client",
@@ -131,6 +137,7 @@ __all__ = [
     "StackPolicy",
     "StackResource",
     "check_chart_pinned",
+    "check_gloo_vault_tls",
     "check_iam_grants",
     "check_irsa_role_policies",
     "check_stack",

@@ -155,6 +155,17 @@ def seconds(value: Any) -> int | None:
     return None
 
 
+_FALSE_STRINGS = frozenset({"", "false", "f", "0", "no", "n", "off"})
+
+
+def truthy(value: Any) -> bool:
+    """A flag as a chart or provider may read it, failing closed: off only when it is None, False,
+    0 or a string that says false (`enabled: 1` and `"True"` are on)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSE_STRINGS
+    return bool(value)
+
+
 def has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
 

@@ -1,6 +1,7 @@
-"""`no-vault-dev-mode-in-production` and `vault-provider-tls-in-production`: what a production
-stack (see `common.is_production`) may not do with Vault: run it in dev mode (in-memory, unsealed
-with a root token), or send a Vault token in clear text.
+"""`no-vault-dev-mode-in-production`, `vault-provider-tls-in-production` and
+`gloo-vault-tls-in-production`: what a production stack (see `common.is_production`) may not do
+with Vault: run it in dev mode (in-memory, unsealed with a root token), or send a Vault token
+(Pulumi's or Gloo's) in clear text.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .common import HELM_RELEASE, VAULT_PROVIDER, StackContext, get, is_unknown
+from .common import HELM_RELEASE, HELM_TYPES, VAULT_PROVIDER, StackContext, get, is_unknown, known, truthy
+from .gloo_values import gloo_roots, vault_sources
 
 
 def _is_vault_chart(props: Mapping[str, Any]) -> bool:
@@ -59,25 +61,57 @@ def is_local_or_in_cluster(host: str) -> bool:
         return False
 
 
+def plain_http_host(address: Any) -> str | None:
+    """The host a plain-http `address` sends to across a network; None for https, loopback,
+    cluster-internal or an address not known yet."""
+    if not isinstance(address, str) or is_unknown(address):
+        return None
+    parts = urlsplit(address)
+    host = parts.hostname or ""
+    return host if parts.scheme.lower() == "http" and not is_local_or_in_cluster(host) else None
+
+
 def check_vault_provider_tls(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
     """In a production stack, the Vault provider (which sends the Vault token) uses https, or
     plain http only to a loopback or cluster-internal address, and never skips TLS verification."""
     if resource_type != VAULT_PROVIDER or not context.production:
         return []
     violations: list[str] = []
-    address = props.get("address")
-    if isinstance(address, str) and not is_unknown(address):
-        parts = urlsplit(address)
-        host = parts.hostname or ""
-        if parts.scheme.lower() == "http" and not is_local_or_in_cluster(host):
-            violations.append(
-                f"production stack {context.stack!r}: the Vault provider sends its token over plain http to "
-                f"{host!r}; set vaultProviderAddress (or vaultAddress) to an https:// address"
-            )
+    host = plain_http_host(props.get("address"))
+    if host is not None:
+        violations.append(
+            f"production stack {context.stack!r}: the Vault provider sends its token over plain http to "
+            f"{host!r}; set vaultProviderAddress (or vaultAddress) to an https:// address"
+        )
     skip = props.get("skipTlsVerify")
-    if skip is True or (isinstance(skip, str) and skip.lower() == "true"):
+    if known(skip) and truthy(skip):
         violations.append(
             f"production stack {context.stack!r}: the Vault provider skips TLS verification; remove "
             "skip_tls_verify and give it the CA (ca_cert_file)"
         )
+    return violations
+
+
+def check_gloo_vault_tls(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
+    """In a production stack, Gloo (which sends its Vault token with every read) reaches each Vault
+    secret source the same way: https, or plain http only to loopback or cluster-internal names,
+    and never with TLS verification off (`insecure`, `tlsConfig.insecure`)."""
+    if resource_type not in HELM_TYPES or not context.production:
+        return []
+    violations: list[str] = []
+    where = f"production stack {context.stack!r}: settings.secretOptions.sources[].vault"
+    for root in gloo_roots(props.get("values")):
+        for source in vault_sources(root):
+            host = plain_http_host(source.get("address"))
+            if host is not None:
+                violations.append(
+                    f"{where}.address: Gloo sends its Vault token over plain http to {host!r}; set vaultAddress "
+                    "to an https:// address (or a cluster-internal *.svc name)"
+                )
+            for flag in (get(source, "insecure"), get(source, "tlsConfig", "insecure")):
+                if known(flag) and truthy(flag):
+                    violations.append(
+                        f"{where}: Gloo skips TLS verification of Vault (insecure); remove it and give Gloo "
+                        "Vault's CA (tlsConfig.caCert)"
+                    )
     return violations

@@ -65,6 +65,7 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("ResourceValidationPolicy", "helm-chart-version-pinned"),
         ("ResourceValidationPolicy", "no-vault-dev-mode-in-production"),
         ("ResourceValidationPolicy", "vault-provider-tls-in-production"),
+        ("ResourceValidationPolicy", "gloo-vault-tls-in-production"),
         ("ResourceValidationPolicy", "vault-aws-auth-client"),
         ("ResourceValidationPolicy", "vault-aws-auth-role-bounded"),
         ("StackValidationPolicy", "gloo-vault-agreement"),
@@ -146,8 +147,10 @@ def test_the_pack_refuses_dev_vault_in_production(
 ) -> None:
     policy_process(stack, config)
     found = analyze(pack_call, runs["dev"])
-    assert [name for name, _ in found] == ["no-vault-dev-mode-in-production"]
+    # The in-cluster dev topology: its Vault runs in dev mode, and Gloo reaches it over plain http.
+    assert [name for name, _ in found] == ["no-vault-dev-mode-in-production", "gloo-vault-tls-in-production"]
     assert "runs in dev mode" in found[0][1]
+    assert "over plain http to 'vault-internal.vault'" in found[1][1]
 
 
 def test_the_pack_reports_each_broken_layer(

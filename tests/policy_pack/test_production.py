@@ -4,12 +4,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 import guardrails
 from guardrails import StackContext
-from tests.harness import ProgramRun, run_program
-from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, PROD, all_violations, only, props, real
+from tests.harness import LICENSE, VARIANTS, ProgramRun, run_program
+from tests.policy_pack.engine import (
+    DEV,
+    ENGINE_UNKNOWN,
+    PROD,
+    Resources,
+    all_violations,
+    only,
+    pack_violations,
+    props,
+    real,
+    replace,
+    stack_resources,
+    vault_source,
+)
 
 # ---------------------------------------------------------------------------- production
 
@@ -49,7 +65,12 @@ def test_the_same_graph_in_a_production_stack_fails_the_dev_mode_check(stack: st
     run = run_program(stack=stack)
     found = all_violations(run, StackContext(stack))
     only(found["no-vault-dev-mode-in-production"], "runs in dev mode (server.dev.enabled)")
-    assert [name for name, v in found.items() if v] == ["no-vault-dev-mode-in-production"]
+    # ...and Gloo reaches that dev Vault as the guide does, over plain http to `vault-internal.vault`.
+    only(found["gloo-vault-tls-in-production"], "over plain http to 'vault-internal.vault'")
+    assert [name for name, v in found.items() if v] == [
+        "no-vault-dev-mode-in-production",
+        "gloo-vault-tls-in-production",
+    ]
 
 
 def test_a_production_preview_fails_closed_on_the_vault_charts_unknown_values() -> None:
@@ -119,3 +140,53 @@ def test_skipping_tls_verification_is_refused_in_production(run: ProgramRun) -> 
     provider = real(run, guardrails.VAULT_PROVIDER, "vault")
     provider["skipTlsVerify"] = "true"  # provider inputs reach the engine as strings
     only(guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD), "skips TLS verification")
+
+
+# ---------------------------------------------------------------------------- Gloo's own Vault address (issue 11 #4)
+
+
+@pytest.fixture(scope="module")
+def external_runs(runs: dict[str, ProgramRun]) -> dict[str, ProgramRun]:
+    """An external Vault over https, as Gloo OSS and as Gloo Enterprise (its values nested under `gloo`)."""
+    config, secrets = VARIANTS["external-role"]
+    enterprise = run_program({**config, "glooEdition": "enterprise"}, secrets={**secrets, "glooLicenseKey": LICENSE})
+    return {"oss": runs["external-role"], "enterprise": enterprise}
+
+
+def with_gloo_source(run: ProgramRun, change: Callable[[dict[str, Any]], None]) -> Resources:
+    """The stack with Gloo's Vault secret source changed by `change`."""
+    return replace(stack_resources(run), guardrails.HELM_RELEASE, lambda p: change(vault_source(p["values"])))
+
+
+@pytest.mark.parametrize("edition", ["oss", "enterprise"])
+@pytest.mark.parametrize(
+    "address", ["http://vault.example.com:8200", "HTTP://10.0.0.5:8200", "http://vault-internal.vault:8200"]
+)
+def test_gloo_sending_its_vault_token_in_clear_is_refused_in_production(
+    external_runs: dict[str, ProgramRun], edition: str, address: str
+) -> None:
+    run = external_runs[edition]
+    assert vault_source(props(run.one(guardrails.HELM_RELEASE, "gloo"))["values"])["address"].startswith("https://")
+    assert pack_violations(stack_resources(run), PROD) == []
+    broken = with_gloo_source(run, lambda source: source.update(address=address))
+    only(pack_violations(broken, PROD), "Gloo sends its Vault token over plain http")
+    assert pack_violations(broken, DEV) == []
+
+
+@pytest.mark.parametrize("edition", ["oss", "enterprise"])
+@pytest.mark.parametrize(
+    "insecure", [{"tlsConfig": {"insecure": True}}, {"insecure": True}, {"tlsConfig": {"insecure": "true"}}]
+)
+def test_gloo_skipping_vaults_tls_verification_is_refused_in_production(
+    external_runs: dict[str, ProgramRun], edition: str, insecure: dict[str, Any]
+) -> None:
+    broken = with_gloo_source(external_runs[edition], lambda source: source.update(insecure))
+    only(pack_violations(broken, PROD), "Gloo skips TLS verification of Vault")
+
+
+@pytest.mark.parametrize("address", ["http://vault.vault.svc:8200", "http://vault.vault.svc.cluster.local:8200"])
+def test_gloo_over_plain_http_inside_the_cluster_passes_in_production(
+    external_runs: dict[str, ProgramRun], address: str
+) -> None:
+    broken = with_gloo_source(external_runs["oss"], lambda source: source.update(address=address))
+    assert pack_violations(broken, PROD) == []
