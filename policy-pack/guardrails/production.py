@@ -7,44 +7,72 @@ with Vault: run it in dev mode (in-memory, unsealed with a root token), or send 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .common import HELM_RELEASE, HELM_TYPES, VAULT_PROVIDER, StackContext, get, is_unknown, known, truthy
+from .common import HELM_TYPES, VAULT_PROVIDER, StackContext, as_list, get, is_unknown, known, truthy
 from .gloo_values import gloo_roots, vault_sources
+
+_CHART_VERSION_SUFFIX = re.compile(r"-v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
+
+
+def chart_name(chart: str) -> str:
+    """The chart a reference names, however it is given: `vault`, `hashicorp/vault`,
+    `oci://registry/vault:0.29.1`, `https://…/vault-0.29.1.tgz`, `./charts/vault-0.29.1.tgz`."""
+    path = urlsplit(chart).path if "://" in chart else chart
+    name = path.strip().rstrip("/").rsplit("/", 1)[-1].lower().split(":", 1)[0]
+    name = name.removesuffix(".tgz").removesuffix(".tar.gz")
+    return _CHART_VERSION_SUFFIX.sub("", name)
 
 
 def _is_vault_chart(props: Mapping[str, Any]) -> bool:
     chart = props.get("chart")
-    if not isinstance(chart, str) or is_unknown(chart):
-        return False
-    return chart.rstrip("/").rsplit("/", 1)[-1] == "vault"
+    return isinstance(chart, str) and not is_unknown(chart) and chart_name(chart) == "vault"
 
 
 def check_vault_dev_mode(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
-    """In a production stack, no release of the Vault chart runs dev mode (`server.dev.enabled`:
-    in-memory storage, unsealed with a root token).
+    """In a production stack, no release of the Vault chart (however the chart is given) runs dev
+    mode (`server.dev.enabled`: in-memory storage, unsealed with a root token).
 
-    Fails closed: when the release's values are not known yet (a first preview) a production
-    stack is refused too, since this program installs the Vault chart only in dev mode
-    (`vaultTopology: in-cluster-dev`)."""
-    if resource_type != HELM_RELEASE or not context.production or not _is_vault_chart(props):
+    Fails closed: values the pack cannot read are refused in a production stack, since this
+    program installs the Vault chart only in dev mode (`vaultTopology: in-cluster-dev`): values
+    not known yet (a first preview, or any part of `server.dev` unknown), and `valueYamlFiles`.
+    Any truthy `enabled` counts (`1`, `"True"`), as a template's `if` reads it."""
+    if resource_type not in HELM_TYPES or not context.production or not _is_vault_chart(props):
         return []
+    where = f"production stack {context.stack!r}"
     fix = "use vaultTopology: external (a production Vault) for this stack"
-    values = props.get("values")
-    if is_unknown(values):
-        return [
-            f"production stack {context.stack!r}: the Vault chart's values are not known yet, so dev mode "
-            f"cannot be ruled out; {fix}"
-        ]
-    dev = get(values, "server", "dev", "enabled")
-    if is_unknown(dev) or dev is True or (isinstance(dev, str) and dev.lower() == "true"):
-        return [
-            f"production stack {context.stack!r}: the Vault chart runs in dev mode (server.dev.enabled); "
-            f"dev mode keeps secrets in memory and is unsealed with a root token: {fix}"
-        ]
-    return []
+    violations: list[str] = []
+    files = props.get("valueYamlFiles")
+    if is_unknown(files) or as_list(files):
+        violations.append(
+            f"{where}: the Vault chart takes values from valueYamlFiles, which the pack cannot read, so dev "
+            f"mode cannot be ruled out; give the chart's values in `values`, or {fix}"
+        )
+    dev = _dev_enabled(props.get("values"))
+    if dev is None:
+        violations.append(
+            f"{where}: the Vault chart's values are not known yet, so dev mode cannot be ruled out; {fix}"
+        )
+    elif dev:
+        violations.append(
+            f"{where}: the Vault chart runs in dev mode (server.dev.enabled); dev mode keeps secrets in memory "
+            f"and is unsealed with a root token: {fix}"
+        )
+    return violations
+
+
+def _dev_enabled(values: Any) -> bool | None:
+    """`server.dev.enabled` read as a flag; None when it, or a level above it, is not known."""
+    for key in ("server", "dev", "enabled"):
+        if is_unknown(values):
+            return None
+        if not isinstance(values, Mapping):
+            return False
+        values = values.get(key)
+    return None if is_unknown(values) else truthy(values)
 
 
 def is_local_or_in_cluster(host: str) -> bool:

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
 import pytest
 
 import guardrails
-from guardrails import StackContext
+from guardrails import StackContext, StackResource
 from tests.harness import LICENSE, VARIANTS, ProgramRun, run_program
 from tests.policy_pack.engine import (
     DEV,
@@ -95,6 +96,48 @@ def test_dev_mode_is_looked_for_in_the_vault_chart_only(run: ProgramRun) -> None
     gloo = real(run, guardrails.HELM_RELEASE, "gloo")
     gloo["values"]["server"] = {"dev": {"enabled": True}}
     assert guardrails.check_vault_dev_mode(guardrails.HELM_RELEASE, gloo, PROD) == []
+
+
+def dev_mode_as(chart: str) -> Callable[[dict[str, Any]], None]:
+    """Dev mode on, with the Vault chart given as `chart` (and no repository)."""
+
+    def breaks(release: dict[str, Any]) -> None:
+        release.update(chart=chart, repositoryOpts={})
+        release["values"]["server"]["dev"]["enabled"] = True
+
+    return breaks
+
+
+DEV_MODE_BREAKS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    ("chart-as-url", dev_mode_as("https://helm.releases.hashicorp.com/vault-0.29.1.tgz"), "runs in dev mode"),
+    ("chart-archive", dev_mode_as("./charts/vault-0.29.1.tgz"), "runs in dev mode"),
+    ("chart-oci-tag", dev_mode_as("oci://registry.example.com/hashicorp/vault:0.29.1"), "runs in dev mode"),
+    ("chart-named", dev_mode_as("hashicorp/vault"), "runs in dev mode"),
+    ("enabled-1", lambda r: r["values"]["server"]["dev"].update(enabled=1), "runs in dev mode"),
+    ("enabled-True-string", lambda r: r["values"]["server"]["dev"].update(enabled="True"), "runs in dev mode"),
+    (
+        "value-yaml-files",
+        lambda r: (
+            r["values"]["server"]["dev"].update(enabled=False),
+            r.update(valueYamlFiles=[pulumi.StringAsset("server:\n  dev:\n    enabled: true\n")]),
+        ),
+        "valueYamlFiles",
+    ),
+    ("server-unknown", lambda r: r["values"].update(server=ENGINE_UNKNOWN), "dev mode cannot be ruled out"),
+    ("dev-unknown", lambda r: r["values"]["server"].update(dev=ENGINE_UNKNOWN), "dev mode cannot be ruled out"),
+]
+
+
+@pytest.mark.parametrize(("case", "breaks", "fragment"), DEV_MODE_BREAKS, ids=[c[0] for c in DEV_MODE_BREAKS])
+@pytest.mark.parametrize("type_", [guardrails.HELM_RELEASE, "kubernetes:helm.sh/v4:Chart"])
+def test_dev_mode_vault_however_given_is_refused_in_production(
+    run: ProgramRun, case: str, breaks: Callable[[dict[str, Any]], None], fragment: str, type_: str
+) -> None:
+    release = real(run, guardrails.HELM_RELEASE, "vault")
+    release["values"]["server"]["dev"]["enabled"] = False
+    assert pack_violations([StackResource(type_, "vault", release)], PROD) == []
+    breaks(release)
+    only(pack_violations([StackResource(type_, "vault", release)], PROD), fragment)
 
 
 # ---------------------------------------------------------------------------- vault-provider-tls-in-production
