@@ -92,7 +92,8 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "vault-aws-auth-role-bounded",
-        "Gloo's Vault aws auth role: auth_type iam, exact bound ARNs, token_max_ttl set and at most 7 days.",
+        "Gloo's Vault aws auth role: auth_type iam, exact bound ARNs, token_max_ttl set and at most 7 days; "
+        "a periodic token bounded by token_explicit_max_ttl.",
         check_vault_aws_role,
     ),
 )

@@ -141,7 +141,8 @@ def _check_iam_endpoint(where: str, endpoint: str, region: Any) -> list[str]:
 def check_vault_aws_role(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
     """Gloo's Vault aws auth role: `auth_type` is `iam`, `bound_iam_principal_arns` is a
     non-empty list of exact ARNs, `token_max_ttl` is set, above 0 and at most 7 days, and
-    `token_ttl` (when set) does not exceed it."""
+    `token_ttl` (when set) does not exceed it. A periodic token (`token_period`) has a period of
+    at most 7 days and a `token_explicit_max_ttl` (at most 7 days, whenever it is set)."""
     if resource_type != VAULT_AWS_ROLE:
         return []
     violations: list[str] = []
@@ -164,17 +165,36 @@ def check_vault_aws_role(resource_type: str, props: Mapping[str, Any], context: 
 
 def _check_token_ttls(props: Mapping[str, Any]) -> list[str]:
     violations: list[str] = []
+    where = "Vault aws auth role"
     limit = f"between 1 and {MAX_TOKEN_TTL_SECONDS} seconds (7 days; e.g. tokenMaxTtl: 24h)"
     max_ttl_raw = props.get("tokenMaxTtl")
     max_ttl = seconds(max_ttl_raw)
     if not is_unknown(max_ttl_raw):
         if max_ttl is None or max_ttl <= 0:
-            violations.append(f"Vault aws auth role: token_max_ttl is not set; set it {limit}")
+            violations.append(f"{where}: token_max_ttl is not set; set it {limit}")
         elif max_ttl > MAX_TOKEN_TTL_SECONDS:
-            violations.append(f"Vault aws auth role: token_max_ttl is {max_ttl}s; set it {limit}")
+            violations.append(f"{where}: token_max_ttl is {max_ttl}s; set it {limit}")
     ttl = seconds(props.get("tokenTtl"))
     if ttl is not None and max_ttl is not None and max_ttl > 0 and ttl > max_ttl:
+        violations.append(f"{where}: token_ttl ({ttl}s) exceeds token_max_ttl ({max_ttl}s); lower token_ttl")
+    return violations + _check_token_period(where, props, limit)
+
+
+def _check_token_period(where: str, props: Mapping[str, Any], limit: str) -> list[str]:
+    """A periodic token ignores token_max_ttl and renews forever; only token_explicit_max_ttl ends it."""
+    violations: list[str] = []
+    period, explicit_raw = seconds(props.get("tokenPeriod")), props.get("tokenExplicitMaxTtl")
+    explicit = seconds(explicit_raw)
+    if period is not None and period > MAX_TOKEN_TTL_SECONDS:
         violations.append(
-            f"Vault aws auth role: token_ttl ({ttl}s) exceeds token_max_ttl ({max_ttl}s); lower token_ttl"
+            f"{where}: token_period is {period}s; a periodic token renews forever, for that long each time: "
+            f"drop token_period, or set it {limit} with token_explicit_max_ttl"
         )
+    elif period and not is_unknown(explicit_raw) and not explicit:
+        violations.append(
+            f"{where}: token_period is set without token_explicit_max_ttl; a periodic token renews forever "
+            f"(token_max_ttl does not apply to it): drop token_period, or set token_explicit_max_ttl {limit}"
+        )
+    if explicit is not None and explicit > MAX_TOKEN_TTL_SECONDS:
+        violations.append(f"{where}: token_explicit_max_ttl is {explicit}s; set it {limit}")
     return violations

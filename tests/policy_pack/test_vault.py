@@ -159,6 +159,34 @@ def test_a_loose_vault_aws_role_is_refused(run: ProgramRun, case: str, change: d
     only(guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV), fragment)
 
 
+PERIOD_BREAKS: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "period-a-year",
+        {"tokenMaxTtl": 3600, "tokenPeriod": 31536000},
+        "token_period is 31536000s; a periodic token renews forever",
+    ),
+    ("period-one-over", {"tokenPeriod": 604801, "tokenExplicitMaxTtl": 3600}, "token_period is 604801s"),
+    ("period-without-explicit-max", {"tokenPeriod": 3600}, "a periodic token renews forever"),
+    ("explicit-max-a-year", {"tokenExplicitMaxTtl": 31536000}, "token_explicit_max_ttl is 31536000s"),
+    ("explicit-max-as-string", {"tokenExplicitMaxTtl": "604801"}, "token_explicit_max_ttl is 604801s"),
+]
+
+
+@pytest.mark.parametrize(("case", "change", "fragment"), PERIOD_BREAKS, ids=[c[0] for c in PERIOD_BREAKS])
+def test_a_token_that_outlives_the_bound_is_refused(
+    run: ProgramRun, case: str, change: dict[str, Any], fragment: str
+) -> None:
+    """token_max_ttl does not bound a periodic token (it renews forever); token_explicit_max_ttl does."""
+    broken = with_props(stack_resources(run), guardrails.VAULT_AWS_ROLE, "gloo", change)
+    only(pack_violations(broken, DEV), fragment)
+
+
+def test_a_periodic_token_with_an_explicit_bound_passes(run: ProgramRun) -> None:
+    role = real(run, guardrails.VAULT_AWS_ROLE, "gloo")
+    role.update(tokenPeriod=3600, tokenExplicitMaxTtl=float(guardrails.MAX_TOKEN_TTL_SECONDS))
+    assert guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV) == []
+
+
 @pytest.mark.parametrize("ttl", [1, 3600, 604800])
 def test_a_max_ttl_up_to_7_days_passes(run: ProgramRun, ttl: int) -> None:
     role = real(run, guardrails.VAULT_AWS_ROLE, "gloo")
