@@ -131,6 +131,11 @@ def real(run: ProgramRun, type_: str, name: str) -> dict[str, Any]:
     return copy.deepcopy(props(run.one(type_, name)))
 
 
+def refused_when_changed(run: ProgramRun, type_: str, name: str, change: dict[str, Any], fragment: str) -> None:
+    """The run's stack with resource `type_` `name` changed by `change` fails the pack, saying `fragment`."""
+    only(pack_violations(with_props(stack_resources(run), type_, name, change), DEV), fragment)
+
+
 def only(violations: list[str], fragment: str) -> None:
     """The violations include one that says `fragment`."""
     assert violations, f"expected a violation mentioning {fragment!r}, got none"
