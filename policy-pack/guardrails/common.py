@@ -70,7 +70,7 @@ def known(value: Any) -> bool:
 
 # ---------------------------------------------------------------------------- the stack
 
-_PRODUCTION_STACK = re.compile(r"(?:^|[-_./])(?:prod|production)(?:$|[-_./])", re.IGNORECASE)
+_PRODUCTION_STACK = re.compile(r"(?:^|[-_./])(?:prod|prd|production|live)\d*(?:$|[-_./])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,10 @@ class StackContext:
 
 
 def is_production(stack: str, environment: str | None) -> bool:
-    """A stack is production when `environment` is `production`, or its name has a `prod` or
-    `production` part (`prod`, `eu-prod`, `production_2`; not `product`). Either one is enough:
-    a stack named `prod` cannot opt out with `environment: development`."""
+    """A stack is production when `environment` is `production`, or a part of its name (split at
+    `-`, `_`, `.`, `/`) is `prod`, `prd`, `production` or `live`, optionally followed by digits
+    (`prod`, `eu-prd`, `prod2`, `live`, `production_2`; not `product`, `preprod`, `liveness`).
+    Either one is enough: a stack named `prod` cannot opt out with `environment: development`."""
     return environment == "production" or bool(_PRODUCTION_STACK.search(stack))
 
 

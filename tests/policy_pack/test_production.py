@@ -55,6 +55,17 @@ def test_production_is_the_stack_name_or_the_environment_key(
     assert StackContext(stack, environment).production is production
 
 
+@pytest.mark.parametrize("stack", ["prd", "live", "prod1", "prod2", "production2", "eu-prd", "Live-EU", "prd_3"])
+def test_the_dev_graph_in_any_production_named_stack_is_refused(run: ProgramRun, stack: str) -> None:
+    """The names teams give production stacks: each one is production for the pack."""
+    only(pack_violations(stack_resources(run), StackContext(stack)), "runs in dev mode (server.dev.enabled)")
+
+
+@pytest.mark.parametrize("stack", ["liveness", "prodigy", "reproduce", "preprd", "deliver", "product2"])
+def test_names_that_only_contain_prod_or_live_are_not_production(run: ProgramRun, stack: str) -> None:
+    assert pack_violations(stack_resources(run), StackContext(stack)) == []
+
+
 def test_the_dev_stack_runs_dev_vault_because_it_is_not_production(run: ProgramRun) -> None:
     release = props(run.one(guardrails.HELM_RELEASE, "vault"))
     assert release["values"]["server"]["dev"]["enabled"] is True
