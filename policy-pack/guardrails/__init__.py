@@ -1,16 +1,19 @@
 """The guardrails of gloo-vault-irsa as plain functions, testable without the Pulumi CLI.
 
 One module per area, each readable on its own: `trust` (who may assume the IAM roles),
-`grants` (what IAM policies allow, which roles hold policies), `helm` (pinned charts), `production` (what a production
-stack may not do with Vault), `vault` (Vault's aws auth client and role), `agreement` (Gloo's
-values against the Vault resources, a stack policy); `common` holds the type tokens, the
-unknown-value handling, the stack context (is it production?) and readers of properties.
+`grants` (what IAM policies allow, which roles hold policies), `helm` (pinned charts, one
+release per name), `production` (what a production stack may not do with Vault), `vault`
+(Vault's aws auth client and role), `agreement` (Gloo's values against the Vault resources, a
+stack policy), `service_accounts` (IRSA trust against the service accounts annotated with each
+role); `common` holds the type tokens, the unknown-value handling, the stack context (is it
+production?) and readers of properties, `gloo_values` the readers of Gloo's chart values.
 
 Each resource check takes the resource's type token, its properties as the engine sends them
 to a policy pack (camelCase names, secrets unwrapped, values not known during preview replaced
 by `UNKNOWN` or left as the engine's sentinel strings) and the `StackContext`, and returns the
-violations as messages that say what to change; an empty list means compliant. `check_stack`
-does the same over every resource of the stack. `pack.py` only wraps them as
+violations as messages that say what to change; an empty list means compliant. A stack check
+(`check_stack`, `check_irsa_role_policies`, `check_irsa_subjects`, `check_unique_releases`) does
+the same over every resource of the stack, as the engine gives them: their outputs. `pack.py` only wraps them as
 `ResourceValidationPolicy`/`StackValidationPolicy`.
 
 A value that is not known yet (a preview before the resource it comes from exists) is skipped:
@@ -46,8 +49,9 @@ from .common import (
     is_unknown,
 )
 from .grants import check_iam_grants, check_irsa_role_policies
-from .helm import check_chart_pinned
+from .helm import check_chart_pinned, check_unique_releases
 from .production import check_gloo_vault_tls, check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
+from .service_accounts import check_irsa_subjects
 from .trust import STS_AUDIENCE, WEB_IDENTITY_ACTION, check_trust_policy
 from .vault import MAX_TOKEN_TTL_SECONDS, check_vault_aws_client, check_vault_aws_role
 
@@ -109,6 +113,17 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         "No managed policy is attached to an IRSA role, and the Gloo role has no policy at all.",
         check_irsa_role_policies,
     ),
+    StackPolicy(
+        "irsa-subjects-annotated",
+        "Each IRSA role trusts exactly the service accounts annotated with it (Gloo's: those the Gloo release "
+        "annotates).",
+        check_irsa_subjects,
+    ),
+    StackPolicy(
+        "helm-releases-unique",
+        "No two Helm releases share a namespace and a name.",
+        check_unique_releases,
+    ),
 )
 
 __all__ = [
@@ -141,8 +156,10 @@ __all__ = [
     "check_gloo_vault_tls",
     "check_iam_grants",
     "check_irsa_role_policies",
+    "check_irsa_subjects",
     "check_stack",
     "check_trust_policy",
+    "check_unique_releases",
     "check_vault_aws_client",
     "check_vault_aws_role",
     "check_vault_dev_mode",

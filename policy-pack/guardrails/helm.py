@@ -1,15 +1,17 @@
-"""`helm-chart-version-pinned`: every Helm release installs one known chart version.
+"""`helm-chart-version-pinned` and `helm-releases-unique`: every Helm release installs one known
+chart version, under a name and namespace of its own.
 
-A range or no version installs whatever the repository publishes next, unreviewed.
+A range or no version installs whatever the repository publishes next, unreviewed. Helm keeps
+one release per namespace and name, so a second release of the same name replaces the first.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .common import HELM_TYPES, StackContext, is_unknown
+from .common import HELM_RELEASE, HELM_TYPES, StackContext, StackResource, is_unknown, known
 
 _EXACT_SEMVER = re.compile(
     r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -33,3 +35,24 @@ def check_chart_pinned(resource_type: str, props: Mapping[str, Any], context: St
     if not isinstance(version, str) or not _EXACT_SEMVER.match(version):
         return [f"Helm chart {name}: version {version!r} is not exact; pin one version such as 1.15.19, not a range"]
     return []
+
+
+def check_unique_releases(resources: Sequence[StackResource], context: StackContext) -> list[str]:
+    """No two Helm releases of the stack share a namespace and a name (when both are known; a
+    release without a namespace is in the provider's default one)."""
+    seen: dict[tuple[str, str], str] = {}
+    violations: list[str] = []
+    for release in resources:
+        name, namespace = release.props.get("name"), release.props.get("namespace")
+        if release.type != HELM_RELEASE or not isinstance(name, str) or not known(name) or is_unknown(namespace):
+            continue
+        key = (namespace if isinstance(namespace, str) else "", name)
+        if key in seen:
+            violations.append(
+                f"Helm releases {seen[key]!r} and {release.name!r} are both {name!r} in namespace "
+                f"{key[0] or 'of the provider'!r}; Helm keeps one release per namespace and name, so one would "
+                "replace the other: give them different names or namespaces"
+            )
+        else:
+            seen[key] = release.name
+    return violations

@@ -171,13 +171,38 @@ def _check_other_trust(where: str, principal: Mapping[str, Any], actions: list[s
     return violations
 
 
+def _web_identity(statement: Mapping[str, Any]) -> bool:
+    """An Allow statement for a web identity: a `Federated` principal or the web-identity action."""
+    principal = statement.get("Principal")
+    actions = [a.lower() for a in as_list(statement.get("Action")) if isinstance(a, str)]
+    federated = isinstance(principal, Mapping) and "Federated" in principal
+    return allows(statement) and (federated or WEB_IDENTITY_ACTION.lower() in actions)
+
+
 def trusts_web_identity(assume_role_policy: Any) -> bool:
     """Whether a trust policy lets a web identity (IRSA: a Kubernetes service account) assume the role."""
     doc, _ = document(assume_role_policy, "assumeRolePolicy")
+    return any(_web_identity(statement) for _, statement in statements(doc or {}))
+
+
+def web_identity_subjects(assume_role_policy: Any) -> set[str] | None:
+    """The `sub` values (service accounts) a trust policy's web-identity statements admit, under
+    any condition operator; None when the policy or one of them is not known yet."""
+    if is_unknown(assume_role_policy):
+        return None
+    doc, _ = document(assume_role_policy, "assumeRolePolicy")
+    subjects: set[str] = set()
     for _, statement in statements(doc or {}):
-        principal = statement.get("Principal")
-        actions = [a.lower() for a in as_list(statement.get("Action")) if isinstance(a, str)]
-        federated = isinstance(principal, Mapping) and "Federated" in principal
-        if allows(statement) and (federated or WEB_IDENTITY_ACTION.lower() in actions):
-            return True
-    return False
+        condition = statement.get("Condition") if _web_identity(statement) else {}
+        if is_unknown(condition):
+            return None
+        for operator in condition.values() if isinstance(condition, Mapping) else ():
+            if is_unknown(operator):
+                return None
+            for key, value in operator.items() if isinstance(operator, Mapping) else ():
+                if not key.endswith(":sub"):
+                    continue
+                if is_unknown(value) or any(is_unknown(v) for v in as_list(value)):
+                    return None
+                subjects.update(v for v in as_list(value) if isinstance(v, str))
+    return subjects

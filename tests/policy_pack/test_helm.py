@@ -1,12 +1,13 @@
-"""`helm-chart-version-pinned` (guardrails/helm.py)."""
+"""`helm-chart-version-pinned` and `helm-releases-unique` (guardrails/helm.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 import guardrails
+from guardrails import StackResource
 from tests.harness import ProgramRun
-from tests.policy_pack.engine import DEV, only, real
+from tests.policy_pack.engine import DEV, only, pack_violations, real, stack_resources
 
 
 @pytest.mark.parametrize("release", ["gloo", "vault"])
@@ -32,3 +33,20 @@ def test_exact_chart_versions_pass(run: ProgramRun, version: str) -> None:
     chart = real(run, guardrails.HELM_RELEASE, "gloo")
     chart["version"] = version
     assert guardrails.check_chart_pinned("kubernetes:helm.sh/v4:Chart", chart, DEV) == []
+
+
+# ---------------------------------------------------------------------------- helm-releases-unique (issue 11 #8)
+
+
+@pytest.mark.parametrize("release", ["gloo", "vault"])
+def test_two_releases_of_one_name_in_one_namespace_are_refused(run: ProgramRun, release: str) -> None:
+    """Helm keeps one release per namespace and name: the second install replaces the first."""
+    resources = stack_resources(run)
+    original = next(r for r in resources if r.type == guardrails.HELM_RELEASE and r.name == release)
+    twin = StackResource(original.type, f"{release}-again", {**original.props, "chart": "other", "values": {}})
+    only(
+        pack_violations([*resources, twin], DEV),
+        f"are both {original.props['name']!r} in namespace {original.props['namespace']!r}",
+    )
+    elsewhere = StackResource(twin.type, twin.name, {**twin.props, "namespace": "elsewhere"})
+    assert pack_violations([*resources, elsewhere], DEV) == []

@@ -70,6 +70,8 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("ResourceValidationPolicy", "vault-aws-auth-role-bounded"),
         ("StackValidationPolicy", "gloo-vault-agreement"),
         ("StackValidationPolicy", "irsa-role-policies"),
+        ("StackValidationPolicy", "irsa-subjects-annotated"),
+        ("StackValidationPolicy", "helm-releases-unique"),
     ]
     assert all(p.enforcement_level is None for p in policies)  # the pack's MANDATORY applies to each
 
