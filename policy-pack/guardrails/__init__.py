@@ -53,7 +53,7 @@ from .helm import check_chart_pinned, check_unique_releases
 from .production import check_gloo_vault_tls, check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
 from .service_accounts import check_irsa_subjects
 from .trust import STS_AUDIENCE, WEB_IDENTITY_ACTION, check_trust_policy
-from .vault import MAX_TOKEN_TTL_SECONDS, check_vault_aws_client, check_vault_aws_role
+from .vault import MAX_TOKEN_TTL_SECONDS, check_gloo_vault_keys, check_vault_aws_client, check_vault_aws_role
 
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(
@@ -64,7 +64,8 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "iam-no-wildcard-grants",
-        "IAM policies allow no '*', no iam:/sts: wildcards, no NotAction, and no iam:GetRole on a wildcard resource.",
+        "IAM policies allow no '*', no service-wide or iam:/sts: wildcard, no IAM/STS write, no NotAction, no "
+        "iam:GetRole on a wildcard resource; no AWS-managed policy is attached.",
         check_iam_grants,
     ),
     ResourcePolicy(
@@ -74,7 +75,7 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "no-vault-dev-mode-in-production",
-        "Production stacks run no Vault chart in dev mode.",
+        "Production stacks run no Vault chart in dev mode (refusing values the pack cannot read).",
         check_vault_dev_mode,
     ),
     ResourcePolicy(
@@ -90,15 +91,20 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "vault-aws-auth-client",
-        "Gloo's Vault aws auth client requires the IAM server ID header and verifies logins with AWS's own STS "
-        "(and IAM) endpoints over https, in sts_region.",
+        "Gloo's Vault aws auth client requires the IAM server ID header, verifies logins with AWS's own STS "
+        "(and IAM) endpoints over https, in sts_region, and stores no static AWS key.",
         check_vault_aws_client,
     ),
     ResourcePolicy(
         "vault-aws-auth-role-bounded",
-        "Gloo's Vault aws auth role: auth_type iam, exact bound ARNs, token_max_ttl set and at most 7 days; "
-        "a periodic token bounded by token_explicit_max_ttl.",
+        "Gloo's Vault aws auth role: auth_type iam without inference, exact bound ARNs, token_max_ttl set and at "
+        "most 7 days; a periodic token bounded by token_explicit_max_ttl.",
         check_vault_aws_role,
+    ),
+    ResourcePolicy(
+        "gloo-vault-no-static-keys",
+        "Gloo's Vault secret sources log in with IRSA: no static AWS keys.",
+        check_gloo_vault_keys,
     ),
 )
 
@@ -153,6 +159,7 @@ __all__ = [
     "StackPolicy",
     "StackResource",
     "check_chart_pinned",
+    "check_gloo_vault_keys",
     "check_gloo_vault_tls",
     "check_iam_grants",
     "check_irsa_role_policies",

@@ -1,5 +1,6 @@
-"""`vault-aws-auth-client` and `vault-aws-auth-role-bounded`: how Vault verifies Gloo's logins
-and what a login gets, so that only Gloo's IRSA role logs in, verified by AWS, for a bounded time.
+"""`vault-aws-auth-client`, `vault-aws-auth-role-bounded` and `gloo-vault-no-static-keys`: how
+Vault verifies Gloo's logins and what a login gets, so that only Gloo's IRSA role logs in,
+verified by AWS, for a bounded time, and no static AWS key stands in for IRSA on either side.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .common import (
+    HELM_TYPES,
     VAULT_AWS_CLIENT,
     VAULT_AWS_ROLE,
     StackContext,
     as_list,
+    get,
     has_wildcard,
     is_unknown,
     known,
     seconds,
 )
+from .gloo_values import gloo_roots, vault_sources
 
 MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600
 """The longest `token_max_ttl` allowed for Gloo's Vault token: 7 days (168h).
@@ -83,6 +87,13 @@ def check_vault_aws_client(resource_type: str, props: Mapping[str, Any], context
             f"{where}: iam_server_id_header_value is empty, so a login signed for any other server is accepted; "
             "set iamServerIdHeader (Gloo sends it as X-Vault-AWS-IAM-Server-ID)"
         )
+    violations += [
+        f"{where}: {name} is set, a static AWS key stored in Vault; remove it: Vault resolves roles with its own "
+        "identity (its IRSA role, or the role or user it runs as), and IRSA exists so that no long-lived key is "
+        "stored anywhere"
+        for field, name in (("accessKey", "access_key"), ("secretKey", "secret_key"), ("secretKeyWo", "secret_key_wo"))
+        if _set(props.get(field))
+    ]
     endpoint, iam_endpoint, region = props.get("stsEndpoint"), props.get("iamEndpoint"), props.get("stsRegion")
     if known(endpoint) and endpoint:
         violations += _check_sts_endpoint(where, str(endpoint), region)
@@ -139,10 +150,11 @@ def _check_iam_endpoint(where: str, endpoint: str, region: Any) -> list[str]:
 
 
 def check_vault_aws_role(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
-    """Gloo's Vault aws auth role: `auth_type` is `iam`, `bound_iam_principal_arns` is a
-    non-empty list of exact ARNs, `token_max_ttl` is set, above 0 and at most 7 days, and
-    `token_ttl` (when set) does not exceed it. A periodic token (`token_period`) has a period of
-    at most 7 days and a `token_explicit_max_ttl` (at most 7 days, whenever it is set)."""
+    """Gloo's Vault aws auth role: `auth_type` is `iam` without `inferred_entity_type`,
+    `bound_iam_principal_arns` is a non-empty list of exact ARNs, `token_max_ttl` is set, above
+    0 and at most 7 days, and `token_ttl` (when set) does not exceed it. A periodic token
+    (`token_period`) has a period of at most 7 days and a `token_explicit_max_ttl` (at most 7
+    days, whenever it is set)."""
     if resource_type != VAULT_AWS_ROLE:
         return []
     violations: list[str] = []
@@ -160,6 +172,13 @@ def check_vault_aws_role(resource_type: str, props: Mapping[str, Any], context: 
         for arn in arns:
             if isinstance(arn, str) and not is_unknown(arn) and has_wildcard(arn):
                 violations.append(f"Vault aws auth role: bound ARN {arn!r} has a wildcard; bind the exact role ARN")
+    inferred = props.get("inferredEntityType")
+    if _set(inferred):
+        violations.append(
+            f"Vault aws auth role: inferred_entity_type is {inferred!r}; remove it (and inferred_aws_region): "
+            "Vault would look the login up as an EC2 instance, which the assumed-role identity IRSA gives is not "
+            "(hashicorp/vault#20021, #22324)"
+        )
     return violations + _check_token_ttls(props)
 
 
@@ -198,3 +217,29 @@ def _check_token_period(where: str, props: Mapping[str, Any], limit: str) -> lis
     if explicit is not None and explicit > MAX_TOKEN_TTL_SECONDS:
         violations.append(f"{where}: token_explicit_max_ttl is {explicit}s; set it {limit}")
     return violations
+
+
+def _set(value: Any) -> bool:
+    """Present: not None nor empty. A value not known yet is present too: setting it is the problem."""
+    return value is not None and value != "" and value != []
+
+
+# ---------------------------------------------------------------------------- gloo-vault-no-static-keys
+
+_GLOO_KEYS = ("accessKeyId", "secretAccessKey", "sessionToken")
+
+
+def check_gloo_vault_keys(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
+    """Gloo logs in to Vault with its IRSA role: no Vault secret source of a Helm release (OSS,
+    or Enterprise's `gloo:` nesting) carries static AWS keys (`aws.accessKeyId`,
+    `aws.secretAccessKey`, `aws.sessionToken`)."""
+    if resource_type not in HELM_TYPES:
+        return []
+    return [
+        "settings.secretOptions.sources[].vault.aws: Gloo's Vault source carries static AWS keys "
+        f"({', '.join(keys)}); remove them: Gloo signs its login with its IRSA role's credentials, and IRSA "
+        "exists so that no long-lived key is stored anywhere (Gloo also errors when only one key is set)"
+        for root in gloo_roots(props.get("values"))
+        for source in vault_sources(root)
+        if (keys := [k for k in _GLOO_KEYS if _set(get(source, "aws", k))])
+    ]

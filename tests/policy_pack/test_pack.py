@@ -68,6 +68,7 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("ResourceValidationPolicy", "gloo-vault-tls-in-production"),
         ("ResourceValidationPolicy", "vault-aws-auth-client"),
         ("ResourceValidationPolicy", "vault-aws-auth-role-bounded"),
+        ("ResourceValidationPolicy", "gloo-vault-no-static-keys"),
         ("StackValidationPolicy", "gloo-vault-agreement"),
         ("StackValidationPolicy", "irsa-role-policies"),
         ("StackValidationPolicy", "irsa-subjects-annotated"),

@@ -11,7 +11,18 @@ import pytest
 import guardrails
 from components import config as config_module
 from tests.harness import ProgramRun, dev_config, run_program, run_program_failure
-from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, only, props, real, refused_when_changed
+from tests.policy_pack.engine import (
+    DEV,
+    ENGINE_UNKNOWN,
+    only,
+    pack_violations,
+    props,
+    real,
+    refused_when_changed,
+    replace,
+    stack_resources,
+    vault_source,
+)
 
 # ---------------------------------------------------------------------------- vault-aws-auth-client
 
@@ -198,3 +209,46 @@ def test_the_preview_role_with_unknown_arns_passes(preview: ProgramRun) -> None:
     role = props(preview.one(guardrails.VAULT_AWS_ROLE))
     assert role["boundIamPrincipalArns"] == [ENGINE_UNKNOWN]
     assert guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV) == []
+
+
+# ------------------------------------------------------------------ login paths IRSA does not take (issue 11 #9)
+
+KEY_ID, SECRET = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+LOGIN_BREAKS: list[tuple[str, str, dict[str, Any], str]] = [
+    (
+        "inferred-ec2",
+        guardrails.VAULT_AWS_ROLE,
+        {"inferredEntityType": "ec2_instance", "inferredAwsRegion": "us-east-1"},
+        "inferred_entity_type is 'ec2_instance'",
+    ),
+    ("client-keys", guardrails.VAULT_AWS_CLIENT, {"accessKey": KEY_ID, "secretKey": SECRET}, "static AWS key"),
+    ("client-secret-only", guardrails.VAULT_AWS_CLIENT, {"secretKey": SECRET}, "secret_key"),
+    ("client-write-only-secret", guardrails.VAULT_AWS_CLIENT, {"secretKeyWo": SECRET}, "secret_key_wo"),
+]
+
+
+@pytest.mark.parametrize(("case", "type_", "change", "fragment"), LOGIN_BREAKS, ids=[c[0] for c in LOGIN_BREAKS])
+def test_a_login_path_irsa_does_not_take_is_refused(
+    run: ProgramRun, case: str, type_: str, change: dict[str, Any], fragment: str
+) -> None:
+    refused_when_changed(run, type_, "gloo", change, fragment)
+
+
+@pytest.mark.parametrize("variant", ["dev", "enterprise"])
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"accessKeyId": KEY_ID, "secretAccessKey": SECRET},
+        {"secretAccessKey": SECRET},
+        {"accessKeyId": KEY_ID, "secretAccessKey": SECRET, "sessionToken": "IQoJb3JpZ2luX2VjE"},
+    ],
+    ids=["both", "secret-only", "with-session-token"],
+)
+def test_static_aws_keys_in_gloos_vault_source_are_refused(
+    runs: dict[str, ProgramRun], variant: str, keys: dict[str, str]
+) -> None:
+    """IRSA exists so that no long-lived key is stored anywhere; Gloo would log in with these instead."""
+    resources = stack_resources(runs[variant])
+    broken = replace(resources, guardrails.HELM_RELEASE, lambda p: vault_source(p["values"])["aws"].update(keys))
+    only(pack_violations(broken, DEV), "Gloo's Vault source carries static AWS keys")
