@@ -5,6 +5,7 @@ service accounts annotated with it, above all the ones the Gloo release annotate
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -109,3 +110,31 @@ def test_a_service_account_resource_annotated_with_a_role_it_is_not_trusted_by_i
 
 def test_unknown_annotations_are_not_compared(preview: ProgramRun) -> None:
     assert [v for v in pack_violations(stack_resources(preview), DEV) if "annotated" in v] == []
+
+
+@pytest.mark.parametrize("variant", ["dev", "enterprise"])
+def test_the_programs_next_shape_passes(runs: dict[str, ProgramRun], variant: str) -> None:
+    """What the program is changing to (issue 11 #8, decided with the lead): `discovery.enabled`
+    explicit, `sts-regional-endpoints` next to the role ARN, and Vault's service account a resource
+    of its own instead of chart values."""
+    regional = {"eks.amazonaws.com/sts-regional-endpoints": "true"}
+
+    def gloo_values(p: dict[str, Any]) -> None:
+        root = gloo_root(p["values"])
+        root["discovery"]["enabled"] = True
+        for sa in ("gloo", "discovery"):
+            root[sa]["serviceAccount"]["extraAnnotations"].update(regional)
+
+    resources = replace(stack_resources(runs[variant]), guardrails.HELM_RELEASE, gloo_values)
+    vault_values = copy.deepcopy(
+        next(r.props for r in resources if r.type == guardrails.HELM_RELEASE and r.name == "vault")
+    )
+    vault_values["values"]["server"]["serviceAccount"] = {"create": False, "name": "vault"}
+    resources = with_props(resources, guardrails.HELM_RELEASE, "vault", vault_values)
+    annotations = {guardrails.IRSA_ANNOTATION: role_arn(resources, "vault-identity"), **regional}
+    vault_sa = StackResource(
+        "kubernetes:core/v1:ServiceAccount",
+        "vault",
+        {"metadata": {"namespace": "vault", "name": "vault", "annotations": annotations}},
+    )
+    assert pack_violations([*resources, vault_sa], DEV) == []
