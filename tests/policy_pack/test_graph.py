@@ -9,8 +9,10 @@ import json
 import pytest
 
 import guardrails
+from guardrails.gloo_values import gloo_role_arns
+from guardrails.trust import web_identity_subjects
 from tests.harness import VARIANTS, ProgramRun
-from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, PROD, all_violations, props
+from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, PROD, all_violations, props, stack_resources
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -49,3 +51,19 @@ def test_the_policies_see_what_they_check(run: ProgramRun) -> None:
     assert {"authType", "boundIamPrincipalArns", "tokenMaxTtl"} <= set(role)
     assert "assumeRolePolicy" in props(run.one(guardrails.ROLE, "gloo"))
     assert {"iamServerIdHeaderValue", "stsRegion", "backend"} <= set(props(run.one(guardrails.VAULT_AWS_CLIENT)))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_stack_policies_see_the_roles_gloo_is_annotated_with(runs: dict[str, ProgramRun], variant: str) -> None:
+    """Guards the IRSA stack rules against passing by matching nothing: the role whose ARN the Gloo
+    release annotates is in the stack, with its ARN and name, and trusts a web identity."""
+    resources = stack_resources(runs[variant])
+    annotated = gloo_role_arns(resources)
+    roles = [r for r in resources if r.type == guardrails.ROLE and r.props.get("arn") in annotated]
+    assert len(annotated) == 1
+    assert [r.name for r in roles] == ["gloo"]
+    assert roles[0].props["name"] in roles[0].props["arn"]
+    assert web_identity_subjects(roles[0].props["assumeRolePolicy"]) == {
+        "system:serviceaccount:gloo-system:gloo",
+        "system:serviceaccount:gloo-system:discovery",
+    }
