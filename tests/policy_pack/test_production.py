@@ -128,10 +128,7 @@ DEV_MODE_BREAKS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("enabled-True-string", lambda r: r["values"]["server"]["dev"].update(enabled="True"), "runs in dev mode"),
     (
         "value-yaml-files",
-        lambda r: (
-            r["values"]["server"]["dev"].update(enabled=False),
-            r.update(valueYamlFiles=[pulumi.StringAsset("server:\n  dev:\n    enabled: true\n")]),
-        ),
+        lambda r: r.update(valueYamlFiles=[pulumi.StringAsset("server:\n  dev:\n    enabled: true\n")]),
         "valueYamlFiles",
     ),
     ("server-unknown", lambda r: r["values"].update(server=ENGINE_UNKNOWN), "dev mode cannot be ruled out"),

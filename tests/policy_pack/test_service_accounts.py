@@ -126,8 +126,8 @@ def test_the_programs_next_shape_passes(runs: dict[str, ProgramRun], variant: st
             root[sa]["serviceAccount"]["extraAnnotations"].update(regional)
 
     resources = replace(stack_resources(runs[variant]), guardrails.HELM_RELEASE, gloo_values)
-    vault_values = copy.deepcopy(
-        next(r.props for r in resources if r.type == guardrails.HELM_RELEASE and r.name == "vault")
+    vault_values: dict[str, Any] = copy.deepcopy(
+        dict(next(r.props for r in resources if r.type == guardrails.HELM_RELEASE and r.name == "vault"))
     )
     vault_values["values"]["server"]["serviceAccount"] = {"create": False, "name": "vault"}
     resources = with_props(resources, guardrails.HELM_RELEASE, "vault", vault_values)
