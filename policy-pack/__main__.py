@@ -1,6 +1,6 @@
 """gloo-vault-irsa-guardrails: the pack the Pulumi CLI runs (`--policy-pack policy-pack`).
 
-Every rule is a plain function in `guardrails.py`; `pack.py` wraps them as policies.
+Every rule is a plain function in the `guardrails` package; `pack.py` wraps them as policies.
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack

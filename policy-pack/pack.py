@@ -1,7 +1,7 @@
-"""The checks of `guardrails.py` wrapped as Pulumi policies; `__main__.py` serves them as the pack.
+"""The checks of the `guardrails` package wrapped as Pulumi policies; `__main__.py` serves them as the pack.
 
 The wrappers turn the engine's properties into plain values (`plain`) and read the stack's name
-and `environment` key; every rule itself lives in `guardrails.py`.
+and `environment` key; every rule itself lives in `guardrails/`.
 """
 
 from collections.abc import Mapping, Sequence

@@ -1,0 +1,69 @@
+"""The real graph of every config variant (tests/harness.py, with the real Pulumi.dev.yaml and
+the other topologies) passes every policy, and the policies see what they check.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import guardrails
+from guardrails.gloo_values import gloo_role_arns
+from guardrails.trust import web_identity_subjects
+from tests.harness import VARIANTS, ProgramRun
+from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, PROD, all_violations, props, stack_resources
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_real_graph_passes_every_policy(runs: dict[str, ProgramRun], variant: str) -> None:
+    assert all_violations(runs[variant], DEV) == {
+        **{p.name: [] for p in guardrails.RESOURCE_POLICIES},
+        **{p.name: [] for p in guardrails.STACK_POLICIES},
+    }
+
+
+def test_the_preview_graph_passes_every_policy(preview: ProgramRun) -> None:
+    assert any(ENGINE_UNKNOWN in json.dumps(props(r)) for r in preview.resources), "the preview has unknowns"
+    assert all(v == [] for v in all_violations(preview, DEV).values())
+
+
+@pytest.mark.parametrize("variant", ["external-role", "cross-account"])
+def test_an_external_vault_over_https_passes_in_production(runs: dict[str, ProgramRun], variant: str) -> None:
+    assert all(v == [] for v in all_violations(runs[variant], PROD).values())
+
+
+def test_the_policies_see_what_they_check(run: ProgramRun) -> None:
+    """Guards against passing by looking at nothing: each checked type is in the graph, named as the
+    checks expect."""
+    types = {r.type for r in run.resources}
+    assert {
+        guardrails.ROLE,
+        "aws:iam/rolePolicy:RolePolicy",
+        guardrails.HELM_RELEASE,
+        guardrails.VAULT_PROVIDER,
+        guardrails.VAULT_AWS_ROLE,
+        guardrails.VAULT_AWS_CLIENT,
+        guardrails.VAULT_AUTH_BACKEND,
+        guardrails.VAULT_MOUNT,
+    } <= types
+    role = props(run.one(guardrails.VAULT_AWS_ROLE))
+    assert {"authType", "boundIamPrincipalArns", "tokenMaxTtl"} <= set(role)
+    assert "assumeRolePolicy" in props(run.one(guardrails.ROLE, "gloo"))
+    assert {"iamServerIdHeaderValue", "stsRegion", "backend"} <= set(props(run.one(guardrails.VAULT_AWS_CLIENT)))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_stack_policies_see_the_roles_gloo_is_annotated_with(runs: dict[str, ProgramRun], variant: str) -> None:
+    """Guards the IRSA stack rules against passing by matching nothing: the role whose ARN the Gloo
+    release annotates is in the stack, with its ARN and name, and trusts a web identity."""
+    resources = stack_resources(runs[variant])
+    annotated = gloo_role_arns(resources)
+    roles = [r for r in resources if r.type == guardrails.ROLE and r.props.get("arn") in annotated]
+    assert len(annotated) == 1
+    assert [r.name for r in roles] == ["gloo"]
+    assert roles[0].props["name"] in roles[0].props["arn"]
+    assert web_identity_subjects(roles[0].props["assumeRolePolicy"]) == {
+        "system:serviceaccount:gloo-system:gloo",
+        "system:serviceaccount:gloo-system:discovery",
+    }

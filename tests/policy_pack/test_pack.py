@@ -1,0 +1,221 @@
+"""The pack as the Pulumi CLI runs it, without the CLI.
+
+`__main__.py` is run with only `PolicyPack` replaced (the real one starts a gRPC server and never
+returns): its policies are handed to pulumi_policy's own analyzer servicer, as the server would,
+and fed the graph as analyzer requests, with the stack and its config given to the policy
+process as the CLI gives them (PULUMI_STACK, PULUMI_CONFIG).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import runpy
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import mypy.api
+import pulumi
+import pulumi_policy
+import pulumi_policy.proxy
+import pytest
+import yaml
+from pulumi.runtime import config as pulumi_config
+from pulumi.runtime.proto import analyzer_pb2
+
+import guardrails
+import pack
+from tests.harness import ROOT, ProgramRun
+from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props
+
+PACK_DIR = ROOT / "policy-pack"
+
+# ---------------------------------------------------------------------------- the pack as the CLI runs it
+
+
+class CapturedPack:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, name: str, policies: list[pulumi_policy.Policy], **kwargs: Any) -> None:
+        self.calls.append({"name": name, "policies": policies, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def pack_call() -> dict[str, Any]:
+    """Runs policy-pack/ as `python -m pulumi.policy` does (runpy on the folder), with only
+    `PolicyPack` replaced: the real one serves gRPC and never returns."""
+    captured = CapturedPack()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pulumi_policy, "PolicyPack", captured)
+        runpy.run_path(str(PACK_DIR), run_name="__main__")
+    [call] = captured.calls
+    return call
+
+
+def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) -> None:
+    assert pack_call["name"] == "gloo-vault-irsa-guardrails"
+    assert pack_call["enforcement_level"] is pulumi_policy.EnforcementLevel.MANDATORY
+    policies = pack_call["policies"]
+    assert [(type(p).__name__, p.name) for p in policies] == [
+        ("ResourceValidationPolicy", "irsa-trust-policy"),
+        ("ResourceValidationPolicy", "iam-no-wildcard-grants"),
+        ("ResourceValidationPolicy", "helm-chart-version-pinned"),
+        ("ResourceValidationPolicy", "no-vault-dev-mode-in-production"),
+        ("ResourceValidationPolicy", "vault-provider-tls-in-production"),
+        ("ResourceValidationPolicy", "gloo-vault-tls-in-production"),
+        ("ResourceValidationPolicy", "vault-aws-auth-client"),
+        ("ResourceValidationPolicy", "vault-aws-auth-role-bounded"),
+        ("ResourceValidationPolicy", "gloo-vault-no-static-keys"),
+        ("StackValidationPolicy", "gloo-vault-agreement"),
+        ("StackValidationPolicy", "irsa-role-policies"),
+        ("StackValidationPolicy", "irsa-subjects-annotated"),
+        ("StackValidationPolicy", "helm-releases-unique"),
+    ]
+    assert all(p.enforcement_level is None for p in policies)  # the pack's MANDATORY applies to each
+
+
+def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]:
+    """The pack's policies behind pulumi_policy's own servicer, as PolicyPack sets it up, fed one
+    AnalyzeRequest per resource (its inputs) and one AnalyzeStack (every output, as the engine
+    sends the final state): (policy name, message) per violation."""
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    servicer = _PolicyAnalyzerServicer(
+        pack_call["name"], "0.0.1", pack_call["policies"], pack_call["enforcement_level"]
+    )
+    found: list[tuple[str, str]] = []
+    stack = analyzer_pb2.AnalyzeStackRequest()
+    preview = is_preview(run)
+    for res in run.resources:
+        if not res.custom:
+            continue
+        request = analyzer_pb2.AnalyzeRequest(type=res.type, urn=res.urn, name=res.name)
+        request.properties.update(props(res))
+        response = servicer.Analyze(request, None)  # type: ignore[no-untyped-call]  # pulumi_policy leaves it unannotated
+        found += [(d.policyName, d.message) for d in response.diagnostics]
+        resource = stack.resources.add(type=res.type, urn=res.urn, name=res.name)
+        resource.properties.update(outputs(res, preview))
+    response = servicer.AnalyzeStack(stack, None)  # type: ignore[no-untyped-call]
+    found += [(d.policyName, d.message) for d in response.diagnostics]
+    for _, message in found:
+        assert "can't run policy" not in message, message  # an unknown value escaped the wrapper
+    return found
+
+
+@pytest.fixture
+def policy_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, dict[str, str]], None]]:
+    """Gives the policy process its stack and config as the CLI does (PULUMI_STACK, PULUMI_CONFIG)."""
+    saved = dict(pulumi_config.CONFIG.get())
+
+    def configure(stack: str, config: dict[str, str]) -> None:
+        monkeypatch.setenv("PULUMI_PROJECT", "gloo-vault-irsa")
+        monkeypatch.setenv("PULUMI_STACK", stack)
+        monkeypatch.setenv("PULUMI_DRY_RUN", "true")
+        monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+        pulumi.runtime.set_all_config({})
+
+    yield configure
+    pulumi.runtime.set_all_config(saved)
+
+
+def test_the_pack_passes_the_dev_stack(
+    pack_call: dict[str, Any], runs: dict[str, ProgramRun], policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    policy_process("dev", {"gloo-vault-irsa:environment": "development"})
+    assert analyze(pack_call, runs["dev"]) == []
+    assert pulumi.get_stack() == "dev"
+
+
+def test_the_pack_passes_a_preview(
+    pack_call: dict[str, Any], preview: ProgramRun, policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    policy_process("dev", {})
+    assert analyze(pack_call, preview) == []
+
+
+@pytest.mark.parametrize(
+    ("stack", "config"),
+    [("prod", {}), ("dev", {"gloo-vault-irsa:environment": "production"})],
+    ids=["stack-name", "environment-key"],
+)
+def test_the_pack_refuses_dev_vault_in_production(
+    pack_call: dict[str, Any],
+    runs: dict[str, ProgramRun],
+    policy_process: Callable[[str, dict[str, str]], None],
+    stack: str,
+    config: dict[str, str],
+) -> None:
+    policy_process(stack, config)
+    found = analyze(pack_call, runs["dev"])
+    # The in-cluster dev topology: its Vault runs in dev mode, and Gloo reaches it over plain http.
+    assert [name for name, _ in found] == ["no-vault-dev-mode-in-production", "gloo-vault-tls-in-production"]
+    assert "runs in dev mode" in found[0][1]
+    assert "over plain http to 'vault-internal.vault'" in found[1][1]
+
+
+def test_the_pack_reports_each_broken_layer(
+    pack_call: dict[str, Any], runs: dict[str, ProgramRun], policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    policy_process("dev", {})
+    run = copy.deepcopy(runs["dev"])
+    for res in run.resources:
+        if res.type == guardrails.VAULT_AWS_ROLE:
+            res.raw_inputs["tokenMaxTtl"] = 30 * 86400
+        if res.type == guardrails.VAULT_AWS_CLIENT:
+            res.raw_inputs["stsRegion"] = "eu-west-1"
+        if res.type == guardrails.HELM_RELEASE and res.name == "gloo":
+            res.raw_inputs["version"] = "^1.15"
+    assert sorted(name for name, _ in analyze(pack_call, run)) == [
+        "gloo-vault-agreement",
+        "helm-chart-version-pinned",
+        "vault-aws-auth-client",
+        "vault-aws-auth-role-bounded",
+    ]
+
+
+def test_plain_maps_the_engines_unknowns() -> None:
+    proxied = pulumi_policy.proxy.unknown_checking_proxy(
+        {"a": ENGINE_UNKNOWN, "b": [1, "3eeb2bf0-c639-47a8-9e75-3b44932eb421"], "c": {"d": "x"}}
+    )
+    assert pack.plain(proxied) == {"a": guardrails.UNKNOWN, "b": [1, guardrails.UNKNOWN], "c": {"d": "x"}}
+
+
+def test_the_unknown_sentinels_are_pulumi_policys() -> None:
+    names = [n for n in dir(pulumi_policy.proxy) if re.fullmatch(r"UNKNOWN_[A-Z]+_VALUE", n)]
+    assert len(names) == 7
+    assert {getattr(pulumi_policy.proxy, n) for n in names} == guardrails.UNKNOWN_SENTINELS
+
+
+def test_the_pack_entry_point_type_checks_strict() -> None:
+    """mypy cannot hold two `__main__` modules in one run; the pack's is checked on its own."""
+    out, err, status = mypy.api.run(["--config-file", str(ROOT / "pyproject.toml"), str(PACK_DIR / "__main__.py")])
+    assert status == 0, out + err
+
+
+# ---------------------------------------------------------------------------- the pack's files
+
+
+def pins(path: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        m = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)$", line.strip())
+        if m:
+            found[m.group(1).lower()] = m.group(2)
+    return found
+
+
+def test_the_pack_pins_the_projects_versions() -> None:
+    project = {**pins(ROOT / "requirements.txt"), **pins(ROOT / "requirements-dev.txt")}
+    pack = pins(PACK_DIR / "requirements.txt")
+    assert set(pack) == {"pulumi", "pulumi-policy"}
+    assert pack == {name: project[name] for name in pack}
+
+
+def test_pulumi_policy_yaml_runs_python_in_its_own_virtualenv() -> None:
+    manifest = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    assert manifest["runtime"]["name"] == "python"
+    assert manifest["runtime"]["options"]["virtualenv"] == "venv"
+    assert "policy-pack/venv/" in (ROOT / ".gitignore").read_text().splitlines()
