@@ -18,8 +18,8 @@ import pytest
 from components import vault_auth
 from tests.engines.apply import ApplyError, Deployment, _apply_aws, _vault_request, apply
 from tests.engines.conftest import Deployer
-from tests.engines.test_auth_chain import IN_CLUSTER, ROLE_POLICY, VAULT_ROLE, gloo_login
-from tests.harness import IAM_ROLE, GuideMocks, ProgramRun, Registered, dev_config, run_program
+from tests.engines.test_auth_chain import IN_CLUSTER, VAULT_ROLE, gloo_login
+from tests.harness import IAM_ROLE, IAM_ROLE_POLICY, GuideMocks, ProgramRun, Registered, dev_config, run_program
 
 pytestmark = pytest.mark.engines
 
@@ -87,7 +87,7 @@ def _role_write_with_hook(dep: Deployment, role: Registered, land_grant_after: i
             return len(errors) + 1, True
         errors.insert(0, f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}")
         if len(errors) == land_grant_after:
-            _apply_aws(dep.engines, dep.run.one(ROLE_POLICY))
+            _apply_aws(dep.engines, dep.run.one(IAM_ROLE_POLICY))
         if not dep.run.on_error(role, errors):
             return len(errors), False
 
@@ -107,7 +107,7 @@ def _partial(deployer: Deployer) -> Deployment:
     run = deployer(IN_CLUSTER).run
     deployer.forget()
     with pytest.raises(ApplyError) as first_attempt:
-        apply(run, deployer.engines, omit=lambda res: res.type == ROLE_POLICY)
+        apply(run, deployer.engines, omit=lambda res: res.type == IAM_ROLE_POLICY)
     assert "unable to resolve ARN" in str(first_attempt.value)
     dep = first_attempt.value.deployment
     assert dep is not None
