@@ -44,6 +44,8 @@ TOPOLOGIES = ("in-cluster-dev", "external")
 EDITIONS = ("oss", "enterprise")
 POLICY_MODES = ("least-privilege", "guide")
 ENVIRONMENTS = ("development", "production")
+# A stack name with a part `prod`, `prd`, `production` or `live` (digits may follow) is production.
+_PRODUCTION_STACK = re.compile(r"(?:^|[-_./])(?:prod|prd|production|live)\d*(?:$|[-_./])", re.IGNORECASE)
 
 __all__ = [
     "KEYS",
@@ -103,6 +105,8 @@ class Settings:
     gloo_license_key: pulumi.Output[str] | None
     gloo_release_name: str
     kv_retain_on_delete: bool
+    stack: str = ""
+    """The stack's name: production by name too (`prod`, `eu-prd`, `live2`...), as the policy pack rules."""
 
     @property
     def gloo_discovery_enabled(self) -> bool:
@@ -111,7 +115,8 @@ class Settings:
 
     @property
     def production(self) -> bool:
-        return self.environment == "production"
+        """The policy pack's rule (guardrails `is_production`): the `environment` key, or the name."""
+        return self.environment == "production" or bool(_PRODUCTION_STACK.search(self.stack))
 
     @property
     def gloo_subjects(self) -> list[ServiceAccountRef]:
@@ -165,7 +170,7 @@ _GLOO_VERSION = checks.chart_version(
 KEYS: tuple[Key, ...] = (
     Key("clusterName", None, "Name of the existing EKS cluster (required).", check=checks.cluster_name, required="the name of an existing EKS cluster"),
     Key("region", "us-east-1", "AWS region of the cluster, IAM/STS calls and Vault's STS verification.", check=checks.region),
-    Key("environment", "development", "`development` or `production`; `production` (as does a stack named `prod`/`production`) makes the policy pack refuse a dev-mode Vault and plain-http Vault access.", check=checks.one_of(*ENVIRONMENTS)),
+    Key("environment", "development", "`development` or `production`; `production` (as does a stack name with a part `prod`, `prd`, `production` or `live`, digits allowed) makes the policy pack refuse a dev-mode Vault and plain-http Vault access, and the program protect the Vault mounts.", check=checks.one_of(*ENVIRONMENTS)),
     Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it.", check=checks.boolean),
     Key("kubeconfig", None, "Kubeconfig path or contents to use instead of the cluster's endpoint and `aws eks get-token` (read as a secret: `pulumi config set --secret kubeconfig ...`).", secret=True),
     Key("kubeContext", None, "Context inside `kubeconfig` to use."),
@@ -318,17 +323,18 @@ def parse_settings(
     get: Callable[[str], str | None],
     secret: Callable[[str], pulumi.Output[str] | None],
     env: Mapping[str, str],
+    stack: str = "",
 ) -> Settings:
     """Validates every key, then the rules between keys; raises `ConfigError` on the first bad one."""
     values = {key.settings_field: _read(key, get, secret, env) for key in KEYS}
     _cross_key_rules(values)
-    return Settings(**values)
+    return Settings(**values, stack=stack)
 
 
 def load_settings() -> Settings:
     """Reads the current stack's config (project namespace) and the process environment."""
     config = pulumi.Config(PROJECT)
-    settings = parse_settings(config.get, config.get_secret, os.environ)
+    settings = parse_settings(config.get, config.get_secret, os.environ, pulumi.get_stack())
     for warning in config_warnings(settings):
         pulumi.log.warn(warning)
     return settings

@@ -403,4 +403,17 @@ def test_readme_config_table_is_generated_from_keys() -> None:
 def test_every_key_fills_exactly_one_settings_field() -> None:
     fields = {f.name for f in dataclasses.fields(Settings)}
     assert [k.settings_field for k in KEYS if k.settings_field not in fields] == []
-    assert len({k.settings_field for k in KEYS}) == len(KEYS) == len(fields)
+    assert len({k.settings_field for k in KEYS}) == len(KEYS) == len(fields - {"stack"})
+
+
+PRODUCTION_NAMES = ["prod", "production", "prd", "live", "prod1", "prod2", "production2", "eu-prd", "org/prod"]
+NOT_PRODUCTION_NAMES = ["dev", "product", "preprod", "liveness", "staging", "prodx"]
+
+
+@pytest.mark.parametrize("stack", PRODUCTION_NAMES + NOT_PRODUCTION_NAMES)
+def test_production_by_stack_name_is_the_policy_packs_rule(stack: str) -> None:
+    """The program protects what the pack treats as production: one rule, checked name by name."""
+    import guardrails  # policy-pack/, as the Pulumi CLI loads it
+
+    settings = parse_settings({"clusterName": CLUSTER}.get, lambda _: pulumi.Output.secret("t"), {}, stack)
+    assert settings.production == guardrails.is_production(stack, None) == (stack in PRODUCTION_NAMES)
