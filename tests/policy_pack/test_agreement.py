@@ -84,7 +84,7 @@ STACK_BREAKS: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
     (
         "gloo-annotation-other-role",
         guardrails.HELM_RELEASE,
-        lambda p: gloo_root(p["values"])["discovery"]["serviceAccount"]["extraAnnotations"].update(
+        lambda p: gloo_root(p["values"])["gloo"]["serviceAccount"]["extraAnnotations"].update(
             {"eks.amazonaws.com/role-arn": OTHER_ROLE}
         ),
         f"the IRSA role {OTHER_ROLE!r} annotated on Gloo's service accounts is not bound",

@@ -11,7 +11,7 @@ import pytest
 import guardrails
 from guardrails.gloo_values import gloo_role_arns
 from guardrails.trust import web_identity_subjects
-from tests.harness import VARIANTS, ProgramRun
+from tests.harness import VARIANTS, ProgramRun, run_program
 from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, PROD, all_violations, props, stack_resources
 
 
@@ -53,17 +53,47 @@ def test_the_policies_see_what_they_check(run: ProgramRun) -> None:
     assert {"iamServerIdHeaderValue", "stsRegion", "backend"} <= set(props(run.one(guardrails.VAULT_AWS_CLIENT)))
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_the_stack_policies_see_the_roles_gloo_is_annotated_with(runs: dict[str, ProgramRun], variant: str) -> None:
-    """Guards the IRSA stack rules against passing by matching nothing: the role whose ARN the Gloo
-    release annotates is in the stack, with its ARN and name, and trusts a web identity."""
-    resources = stack_resources(runs[variant])
+GLOO_SA = "system:serviceaccount:gloo-system:gloo"
+DISCOVERY_SA = "system:serviceaccount:gloo-system:discovery"
+
+
+@pytest.fixture(scope="module")
+def discovery_runs(runs: dict[str, ProgramRun]) -> dict[str, ProgramRun]:
+    """Every variant with discovery on (`glooServiceAccounts: [gloo, discovery]`), and the dev
+    stack on a chart line that still enables discovery by default (before 1.20)."""
+    found = {
+        f"{name}+discovery": run_program({**config, "glooServiceAccounts": ["gloo", "discovery"]}, secrets=secrets)
+        for name, (config, secrets) in VARIANTS.items()
+    }
+    config, secrets = VARIANTS["dev"]
+    found["dev+chart-1.19"] = run_program({**config, "glooChartVersion": "1.19.20"}, secrets=secrets)
+    return found
+
+
+def assert_gloo_role_seen(run: ProgramRun, subjects: set[str]) -> None:
+    """The role whose ARN the Gloo release annotates is in the stack, with its ARN and name, and
+    trusts exactly `subjects` as a web identity."""
+    resources = stack_resources(run)
     annotated = gloo_role_arns(resources)
     roles = [r for r in resources if r.type == guardrails.ROLE and r.props.get("arn") in annotated]
     assert len(annotated) == 1
     assert [r.name for r in roles] == ["gloo"]
     assert roles[0].props["name"] in roles[0].props["arn"]
-    assert web_identity_subjects(roles[0].props["assumeRolePolicy"]) == {
-        "system:serviceaccount:gloo-system:gloo",
-        "system:serviceaccount:gloo-system:discovery",
-    }
+    assert web_identity_subjects(roles[0].props["assumeRolePolicy"]) == subjects
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_stack_policies_see_the_roles_gloo_is_annotated_with(runs: dict[str, ProgramRun], variant: str) -> None:
+    """Guards the IRSA stack rules against passing by matching nothing. By default (Gloo 1.22,
+    discovery off) the role trusts `gloo` alone."""
+    assert_gloo_role_seen(runs[variant], {GLOO_SA})
+
+
+@pytest.mark.parametrize("variant", [*(f"{v}+discovery" for v in VARIANTS), "dev+chart-1.19"])
+def test_the_stack_policies_see_the_roles_gloo_and_discovery_are_annotated_with(
+    discovery_runs: dict[str, ProgramRun], variant: str
+) -> None:
+    """The same with discovery on: the role trusts `gloo` and `discovery`, and the stack passes."""
+    run = discovery_runs[variant]
+    assert_gloo_role_seen(run, {GLOO_SA, DISCOVERY_SA})
+    assert all(v == [] for v in all_violations(run, DEV).values())

@@ -1,11 +1,10 @@
 """`irsa-subjects-annotated` (guardrails/service_accounts.py): an IRSA role trusts exactly the
 service accounts annotated with it, above all the ones the Gloo release annotates (`gloo`, and
-`discovery` unless discovery is disabled), in the release's namespace.
+`discovery` when discovery is on), in the release's namespace.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 import guardrails
 from guardrails import StackResource
+from guardrails.service_accounts import SERVICE_ACCOUNT
 from tests.harness import LICENSE, TEST_VAULT_TOKEN, ProgramRun, dev_config, run_program
 from tests.policy_pack.engine import (
     DEV,
@@ -20,6 +20,7 @@ from tests.policy_pack.engine import (
     gloo_root,
     only,
     pack_violations,
+    props,
     replace,
     stack_resources,
     with_props,
@@ -55,26 +56,39 @@ def set_subjects(resources: Resources, role: str, subjects: list[str]) -> Resour
 
 
 @pytest.mark.parametrize("enterprise", [False, True], ids=["oss", "enterprise"])
-def test_a_trusted_service_account_gloo_does_not_run_as_is_refused(enterprise: bool) -> None:
-    """The issue's case: glooServiceAccounts [gloo, discovery, default] lets any pod of gloo-system
-    running as `default` assume Gloo's role."""
-    resources = stack_resources(gloo_run(["gloo", "discovery", "default"], enterprise=enterprise))
+@pytest.mark.parametrize("accounts", [["gloo"], ["gloo", "discovery"]], ids=["gloo", "gloo+discovery"])
+def test_a_trusted_service_account_gloo_does_not_run_as_is_refused(enterprise: bool, accounts: list[str]) -> None:
+    """The issue's case: a trust naming `default` next to Gloo's own lets any pod of gloo-system
+    running as `default` assume Gloo's role. The config refuses `default` in glooServiceAccounts
+    now (issue 10), so the broken trust is written into the registered role directly."""
+    resources = stack_resources(gloo_run(accounts, enterprise=enterprise))
+    assert pack_violations(resources, DEV) == []
+    broken = set_subjects(resources, "gloo", [f"{SA}{a}" for a in [*accounts, "default"]])
     only(
-        pack_violations(resources, DEV),
+        pack_violations(broken, DEV),
         f"trusts {SA}default, which is not one of the service accounts annotated with the role",
     )
 
 
 def test_a_service_account_annotated_but_not_trusted_is_refused() -> None:
-    """Gloo annotates `discovery` with the role; a trust without it breaks discovery's logins."""
-    resources = stack_resources(gloo_run(["gloo"]))
-    only(pack_violations(resources, DEV), f"{SA}discovery is annotated with the IRSA role")
+    """With discovery on, Gloo annotates `discovery` with the role; a trust without it breaks
+    discovery's logins."""
+    resources = stack_resources(gloo_run(["gloo", "discovery"]))
+    assert pack_violations(resources, DEV) == []
+    only(
+        pack_violations(set_subjects(resources, "gloo", [f"{SA}gloo"]), DEV),
+        f"{SA}discovery is annotated with the IRSA role",
+    )
 
 
 def test_discovery_disabled_is_not_trusted(run: ProgramRun) -> None:
-    """With discovery off its service account runs nothing, so the role trusts only `gloo`."""
+    """With discovery off its service account runs nothing, so the role trusts only `gloo`: the
+    default graph (Gloo 1.22, discovery off) does, and a discovery-on graph whose values turn
+    discovery off again (its annotation left in place) is refused until its trust drops it."""
+    assert gloo_root(props(run.one(guardrails.HELM_RELEASE, "gloo"))["values"])["discovery"] == {"enabled": False}
+    assert pack_violations(stack_resources(run), DEV) == []
     disabled = replace(
-        stack_resources(run),
+        stack_resources(gloo_run(["gloo", "discovery"])),
         guardrails.HELM_RELEASE,
         lambda p: gloo_root(p["values"])["discovery"].update(enabled=False),
     )
@@ -91,20 +105,16 @@ def test_the_release_namespace_is_the_trusted_one(run: ProgramRun) -> None:
 
 
 def test_a_service_account_resource_annotated_with_a_role_it_is_not_trusted_by_is_refused(run: ProgramRun) -> None:
-    """Vault's service account as a resource of its own (where the program is heading): same rule."""
+    """Vault's service account, a resource of its own (issue 10): another one annotated with
+    Vault's role, which does not trust it, is refused."""
     resources = stack_resources(run)
-    annotations = {
-        guardrails.IRSA_ANNOTATION: role_arn(resources, "vault-identity"),
-        "eks.amazonaws.com/sts-regional-endpoints": "true",
-    }
-    vault_sa = StackResource(
-        "kubernetes:core/v1:ServiceAccount",
-        "vault",
-        {"metadata": {"namespace": "vault", "name": "vault", "annotations": annotations}},
+    [vault_sa] = [r for r in resources if r.type == SERVICE_ACCOUNT]
+    assert vault_sa.props["metadata"]["annotations"][guardrails.IRSA_ANNOTATION] == role_arn(
+        resources, "vault-identity"
     )
-    assert pack_violations([*resources, vault_sa], DEV) == []
+    assert pack_violations(resources, DEV) == []
     other = StackResource(vault_sa.type, "other", {"metadata": {**vault_sa.props["metadata"], "name": "other"}})
-    found = pack_violations([*resources, vault_sa, other], DEV)
+    found = pack_violations([*resources, other], DEV)
     only(found, "system:serviceaccount:vault:other is annotated with the IRSA role")
 
 
@@ -112,29 +122,29 @@ def test_unknown_annotations_are_not_compared(preview: ProgramRun) -> None:
     assert [v for v in pack_violations(stack_resources(preview), DEV) if "annotated" in v] == []
 
 
-@pytest.mark.parametrize("variant", ["dev", "enterprise"])
-def test_the_programs_next_shape_passes(runs: dict[str, ProgramRun], variant: str) -> None:
-    """What the program is changing to (issue 11 #8, decided with the lead): `discovery.enabled`
-    explicit, `sts-regional-endpoints` next to the role ARN, and Vault's service account a resource
-    of its own instead of chart values."""
+@pytest.mark.parametrize("discovery", [False, True], ids=["default", "discovery"])
+@pytest.mark.parametrize("enterprise", [False, True], ids=["oss", "enterprise"])
+def test_the_programs_shape_passes(enterprise: bool, discovery: bool) -> None:
+    """The shape issue 11 #8 anticipated, now the program's own (issue 10): `discovery.enabled`
+    explicit, `sts-regional-endpoints` next to the role ARN on every annotated Gloo service
+    account, and Vault's service account a resource of its own instead of chart values. The real
+    graph has it, and passes."""
     regional = {"eks.amazonaws.com/sts-regional-endpoints": "true"}
-
-    def gloo_values(p: dict[str, Any]) -> None:
-        root = gloo_root(p["values"])
-        root["discovery"]["enabled"] = True
-        for sa in ("gloo", "discovery"):
-            root[sa]["serviceAccount"]["extraAnnotations"].update(regional)
-
-    resources = replace(stack_resources(runs[variant]), guardrails.HELM_RELEASE, gloo_values)
-    vault_values: dict[str, Any] = copy.deepcopy(
-        dict(next(r.props for r in resources if r.type == guardrails.HELM_RELEASE and r.name == "vault"))
-    )
-    vault_values["values"]["server"]["serviceAccount"] = {"create": False, "name": "vault"}
-    resources = with_props(resources, guardrails.HELM_RELEASE, "vault", vault_values)
-    annotations = {guardrails.IRSA_ANNOTATION: role_arn(resources, "vault-identity"), **regional}
-    vault_sa = StackResource(
-        "kubernetes:core/v1:ServiceAccount",
-        "vault",
-        {"metadata": {"namespace": "vault", "name": "vault", "annotations": annotations}},
-    )
-    assert pack_violations([*resources, vault_sa], DEV) == []
+    accounts = ["gloo", "discovery"] if discovery else ["gloo"]
+    run = gloo_run(accounts, enterprise=enterprise)
+    resources = stack_resources(run)
+    root = gloo_root(props(run.one(guardrails.HELM_RELEASE, "gloo"))["values"])
+    assert root["discovery"]["enabled"] is discovery
+    gloo_arn = role_arn(resources, "gloo")
+    for sa in accounts:
+        assert root[sa]["serviceAccount"]["extraAnnotations"] == {guardrails.IRSA_ANNOTATION: gloo_arn, **regional}
+    vault_values = props(run.one(guardrails.HELM_RELEASE, "vault"))["values"]
+    assert vault_values["server"]["serviceAccount"] == {"create": False, "name": "vault"}
+    [vault_sa] = [r for r in resources if r.type == SERVICE_ACCOUNT]
+    assert vault_sa.props["metadata"]["namespace"] == "vault"
+    assert vault_sa.props["metadata"]["name"] == "vault"
+    assert vault_sa.props["metadata"]["annotations"] == {
+        guardrails.IRSA_ANNOTATION: role_arn(resources, "vault-identity"),
+        **regional,
+    }
+    assert pack_violations(resources, DEV) == []
