@@ -36,8 +36,9 @@ from tests.engines.gloo_client import (
     login_data,
     web_identity_token,
 )
+from tests.engines.gloo_pod import REGIONAL_STS_ANNOTATION, webhook_env
 from tests.engines.servers import Engines, Response
-from tests.harness import ACCOUNT_ID, oidc_provider_arn
+from tests.harness import ACCOUNT_ID, dev_config, oidc_provider_arn
 
 pytestmark = pytest.mark.engines
 
@@ -106,6 +107,22 @@ CROSS_ACCOUNT = Scenario(
     {**EXTERNAL, "vaultCrossAccountPrincipalArn": CROSS_ACCOUNT_USER},
     given=_given_cross_account_vault_user,
 )
+
+
+# The regions the signing-mode tests run in: the dev stack's, one of Europe's and one more that
+# aws-sdk-go v1.34.9 still sends to STS's global endpoint by default.
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+
+
+def in_region(region: str) -> Scenario:
+    """The in-cluster-dev stack in `region` (the dev stack itself for its own region)."""
+    if region == dev_region():
+        return IN_CLUSTER
+    return Scenario(f"in-cluster-dev, {region}", {"region": region})
+
+
+def dev_region() -> str:
+    return dev_config()["region"]
 
 
 @pytest.fixture
@@ -438,3 +455,66 @@ def test_the_chain_in_other_topologies(deployer: Deployer, scenario: Scenario) -
     stored = dep.operator("GET", f"auth/{role['backend']}/role/{role['role']}").expect(200).data
     gloo_role = bound_iam_role(dep, role)
     assert stored["bound_iam_principal_id"] == [gloo_role["RoleId"]]
+
+
+# ---------------------------------------------------------------------------- STS signing modes
+
+
+def sts_hosts(region: str, regional: bool) -> str:
+    """The STS host aws-sdk-go v1.34.9 calls for `region`: regional, or the global endpoint its
+    legacy default keeps for the regions STS had in 2020 (all of REGIONS)."""
+    return f"sts.{region}.amazonaws.com" if regional else "sts.amazonaws.com"
+
+
+@pytest.mark.parametrize("regional", [True, False], ids=["AWS_STS_REGIONAL_ENDPOINTS=regional", "unset"])
+@pytest.mark.parametrize("region", REGIONS)
+def test_both_sdk_sts_modes_sign_for_vaults_sts_region(deployer: Deployer, region: str, regional: bool) -> None:
+    """With the annotation the webhook sets AWS_STS_REGIONAL_ENDPOINTS=regional and the SDK calls
+    and signs for sts.<region>. Without it, the SDK calls STS's global endpoint and the login URL
+    Vault gets is https://sts.amazonaws.com/, yet the request is signed for Gloo's region, not
+    us-east-1: api/auth/aws signs with go-secure-stdlib/awsutil v0.1.6, whose GenerateLoginData
+    resolves STS with a signing region forced to the configured one. Vault sends it to its own
+    regional sts_endpoint (Host header kept), which accepts that scope: both modes log in."""
+    dep = deployer(in_region(region))
+    seed_secret(dep)
+    pod = dep.gloo_pod().with_annotations(**{REGIONAL_STS_ANNOTATION: "true" if regional else None})
+    assert ("AWS_STS_REGIONAL_ENDPOINTS" in webhook_env(pod.annotations, region=region)) is regional
+
+    run = dep.run_gloo(pod).ok()
+    host = sts_hosts(region, regional)
+    assert {call["host"] for call in run.transcript["sts_calls"]} == {host}  # the pod's IRSA credentials
+    [login] = run.logins
+    assert login["request"]["sts_url"] == f"https://{host}/"
+    assert login["request"]["signed_region"] == declared(dep, CLIENT)["stsRegion"] == region
+    assert run.reads[0]["secrets"] == {"upstream-aws": UPSTREAM_SECRET}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_programs_gloo_pod_calls_and_signs_for_regional_sts(deployer: Deployer, region: str) -> None:
+    """The program's own service account annotations (read from the graph) make the webhook set
+    AWS_STS_REGIONAL_ENDPOINTS=regional, so Gloo's pod calls STS in the stack's region only (no
+    dependency on us-east-1's global endpoint, and reachable through an STS VPC endpoint).
+    Needs `eks.amazonaws.com/sts-regional-endpoints: "true"` on Gloo's service accounts."""
+    dep = deployer(in_region(region))
+    pod = dep.gloo_pod()
+    env = webhook_env(pod.annotations, region=region)
+    assert env.get("AWS_STS_REGIONAL_ENDPOINTS") == "regional", f"Gloo's service account annotations: {pod.annotations}"
+
+    run = dep.run_gloo(pod).ok()
+    assert {call["host"] for call in run.transcript["sts_calls"]} == {sts_hosts(region, regional=True)}
+    assert run.logins[0]["request"]["sts_url"] == f"https://{sts_hosts(region, regional=True)}/"
+    assert run.logins[0]["request"]["signed_region"] == declared(dep, CLIENT)["stsRegion"]
+
+
+def test_without_gloos_region_setting_it_signs_for_us_east_1_which_vault_refuses(deployer: Deployer) -> None:
+    """Where the signed region and Vault's sts_region differ, the login is refused with Vault's
+    error. With no region in Gloo's Settings, Gloo adds no WithRegion and api/auth/aws signs for its
+    default, us-east-1; an eu-west-1 stack's Vault sends that to its eu-west-1 STS endpoint."""
+    dep = deployer(in_region("eu-west-1"))
+    run = dep.run_gloo(dep.gloo_pod().with_vault_settings(region="")).refused()
+    assert "WithRegion" not in run.transcript["options"]
+    assert [r["signed_region"] for r in run.transcript["login_requests"]] == ["us-east-1"]
+    assert declared(dep, CLIENT)["stsRegion"] == "eu-west-1"
+    assert run.status == 400
+    assert "error making upstream request: received error code 403 from STS" in run.error
+    assert "Credential should be scoped to a valid region" in run.error
