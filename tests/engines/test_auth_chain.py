@@ -20,6 +20,7 @@ says so.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from typing import Any
 
@@ -112,6 +113,7 @@ CROSS_ACCOUNT = Scenario(
 # The regions the signing-mode tests run in: the dev stack's, one of Europe's and one more that
 # aws-sdk-go v1.34.9 still sends to STS's global endpoint by default.
 REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+SHORT_TTL = Scenario("in-cluster-dev, tokenMaxTtl 1m", {"tokenMaxTtl": "1m"})  # config's minimum
 
 
 def in_region(region: str) -> Scenario:
@@ -518,3 +520,34 @@ def test_without_gloos_region_setting_it_signs_for_us_east_1_which_vault_refuses
     assert run.status == 400
     assert "error making upstream request: received error code 403 from STS" in run.error
     assert "Credential should be scoped to a valid region" in run.error
+
+
+# ---------------------------------------------------------------------------- staying logged in
+
+
+def test_gloo_stays_logged_in_past_two_token_lifetimes(deployer: Deployer) -> None:
+    """Gloo's renewal loop with the stack's tokenMaxTtl at its minimum (1m): the token is renewed
+    (renew-self) until its max TTL, then Gloo logs in again, and its reads never fail; the first
+    token, past its max TTL with no login of its own, is refused."""
+    dep = deployer(SHORT_TTL)
+    seed_secret(dep)
+    max_ttl = declared(dep, VAULT_ROLE)["tokenMaxTtl"]
+    assert max_ttl == 60
+    run = dep.run_gloo(stay=2 * max_ttl + 5, read_every=5).ok()
+    logins, renewals, reads = run.logins, run.transcript["renewals"], run.reads
+
+    assert len(logins) >= 3, logins  # a login per lifetime
+    for number, (issued, after) in enumerate(itertools.pairwise(logins), start=1):
+        assert any(r["login"] == number for r in renewals), f"token {number} was never renewed"
+        assert after["at"] < issued["at"] + max_ttl, "the next login came after the token expired"
+    for renewal in renewals:  # renewing never carries a token past its max TTL
+        issued = logins[renewal["login"] - 1]["at"]
+        assert renewal["at"] + renewal["lease_duration"] <= issued + max_ttl + 1, renewal
+
+    assert [r.get("error", "") for r in reads] == [""] * len(reads)
+    assert all(r["secrets"] == {"upstream-aws": UPSTREAM_SECRET} for r in reads)
+    assert reads[-1]["at"] > 2 * max_ttl and reads[-1]["login"] >= 3  # after two lifetimes
+
+    expired = run.transcript["expired_token"]
+    assert expired["login"] == 1 and expired["status"] == 403, expired
+    assert "permission denied" in expired["error"]
