@@ -93,25 +93,23 @@ func vaultSource(v *helmValues) (*vaultSettings, error) {
 	return nil, errors.New("the Gloo values have no settings (nor gloo.settings)")
 }
 
-// newAwsAuthMethod: Gloo's options, each added only when its setting is set.
+// newAwsAuthMethod: Gloo's options, in Gloo's order, each added only when its setting is set.
 func newAwsAuthMethod(s awsSettings) (*awsauth.AWSAuth, []string, error) {
 	options := []awsauth.LoginOption{awsauth.WithIAMAuth()}
 	names := []string{"WithIAMAuth"}
-	if s.VaultRole != "" {
-		options = append(options, awsauth.WithRole(s.VaultRole))
-		names = append(names, "WithRole")
-	}
-	if s.Region != "" {
-		options = append(options, awsauth.WithRegion(s.Region))
-		names = append(names, "WithRegion")
-	}
-	if s.IamServerIdHeader != "" {
-		options = append(options, awsauth.WithIAMServerIDHeader(s.IamServerIdHeader))
-		names = append(names, "WithIAMServerIDHeader")
-	}
-	if s.MountPath != "" {
-		options = append(options, awsauth.WithMountPath(s.MountPath))
-		names = append(names, "WithMountPath")
+	for _, o := range []struct {
+		setting, name string
+		with          func(string) awsauth.LoginOption
+	}{
+		{s.VaultRole, "WithRole", awsauth.WithRole},
+		{s.Region, "WithRegion", awsauth.WithRegion},
+		{s.IamServerIdHeader, "WithIAMServerIDHeader", awsauth.WithIAMServerIDHeader},
+		{s.MountPath, "WithMountPath", awsauth.WithMountPath},
+	} {
+		if o.setting != "" {
+			options = append(options, o.with(o.setting))
+			names = append(names, o.name)
+		}
 	}
 	auth, err := awsauth.NewAWSAuth(options...)
 	return auth, names, err
