@@ -3,10 +3,13 @@
 #   actionlint        lints .github/workflows (tests/test_workflows.py)
 #   aws-auth-plugin   the AWS auth method as an external plugin that OpenBao registers, for the
 #                     auth-chain tests (tests/engines)
+#   gloologin         Gloo's Vault login and secret reads with the Go libraries Gloo pins, which
+#                     the auth-chain tests log in with (tests/engines/gloologin, a module here)
 # A tool that cannot be built leaves a one-line reason in .cache/tools/<tool>.unavailable; the
 # tests that need it skip with that line. Nothing here fails the run: the tests decide.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 tools="$PWD/.cache/tools"
 mkdir -p "$tools"
 
@@ -22,9 +25,21 @@ ACTIONLINT="github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 OPENBAO_AWS_PLUGIN="github.com/openbao/openbao-plugins/auth/aws/cmd@v0.0.0-20250504210342-2ff5b9ee413b"
 VAULT_AWS_PLUGIN="github.com/hashicorp/vault/builtin/credential/aws/cmd/aws@v1.18.5"
 
+source_hash() {  # source_hash <dir>: what a module of this repository is built from
+  (cd "$1" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) | LC_ALL=C sort |
+    xargs sha256sum | sha256sum | cut -c1-16)
+}
+# A module of this repository is named ./<dir>@<hash of its sources>: a change to them rebuilds it.
+GLOOLOGIN="./tests/engines/gloologin@$(source_hash tests/engines/gloologin)"
+
 go_build() {  # go_build <package@version> <output file>
   local pkg=$1 out=$2
   mkdir -p "$(dirname "$out")"
+  if [[ $pkg == ./* ]]; then
+    # This repository's module: its own go.mod and go.sum decide every version (-mod=readonly).
+    (cd "$root/${pkg%@*}" && GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -o "$out" .)
+    return
+  fi
   if GOBIN="$(dirname "$out")" GOFLAGS=-mod=mod go install "$pkg"; then
     mv "$(dirname "$out")/$(basename "${pkg%@*}")" "$out"
     return 0
@@ -74,4 +89,5 @@ build() {  # build <binary name> <package@version>...: the first that builds win
 
 build actionlint "$ACTIONLINT"
 build aws-auth-plugin "$OPENBAO_AWS_PLUGIN" "$VAULT_AWS_PLUGIN"
+build gloologin "$GLOOLOGIN"
 exit 0

@@ -29,6 +29,7 @@ from tests.engines.gloo_client import (
     gloo_settings,
     web_identity_token,
 )
+from tests.engines.gloo_pod import GlooPod, GlooRun
 from tests.engines.servers import Engines, Response
 from tests.harness import ACCOUNT_ID, ProgramRun, Registered, mock_physical_name, oidc_provider_arn
 
@@ -76,7 +77,8 @@ class Rewrites:
         return self.engines.moto.url
 
     def pod_sts_endpoint(self) -> str:
-        """The STS endpoint a pod's AWS SDK calls AssumeRoleWithWebIdentity at (IRSA) → moto."""
+        """Where a pod's AWS SDK reaches STS (`sts.amazonaws.com` or `sts.<region>.amazonaws.com`) for
+        AssumeRoleWithWebIdentity (IRSA) → moto."""
         return self.engines.moto.url
 
     def vault_address(self, declared: str) -> str:
@@ -188,6 +190,24 @@ class Deployment:
 
     def gloo_settings(self) -> GlooVaultSettings:
         return gloo_settings(self.gloo_release, self.rewrites.vault_address)
+
+    def gloo_pod(self) -> GlooPod:
+        """Gloo's pod as the program declares it: the release's values and gloo's service account."""
+        release = self.gloo_release
+        outputs = self.run.outputs
+        return GlooPod.of_release(
+            release.inputs["values"], release.inputs["namespace"], outputs["region"], outputs["oidcIssuerUrl"]
+        )
+
+    def run_gloo(self, pod: GlooPod | None = None, *, stay: float = 0, read_every: float = 5) -> GlooRun:
+        """Gloo's own login and reads (the Go client) as `pod` (default: as declared), with the
+        Vault address and the pod's route to STS rewritten to the local engines."""
+        return (pod or self.gloo_pod()).run(
+            vault_address=self.gloo_settings().address,
+            sts_endpoint=self.rewrites.pod_sts_endpoint(),
+            stay=stay,
+            read_every=read_every,
+        )
 
     def operator(self, method: str, path: str, body: Any = None) -> Response:
         """The operator's Vault access: the provider's token, which is the dev server's root token."""

