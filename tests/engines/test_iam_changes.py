@@ -18,7 +18,7 @@ import pytest
 from components import vault_auth
 from tests.engines.apply import ApplyError, Deployment, _apply_aws, _vault_request, apply
 from tests.engines.conftest import Deployer
-from tests.engines.test_auth_chain import IN_CLUSTER, VAULT_ROLE, gloo_login
+from tests.engines.test_auth_chain import IN_CLUSTER, VAULT_ROLE
 from tests.harness import IAM_ROLE, IAM_ROLE_POLICY, GuideMocks, ProgramRun, Registered, dev_config, run_program
 
 pytestmark = pytest.mark.engines
@@ -57,13 +57,13 @@ def _replace(dep: Deployment, role: Registered) -> None:
 def test_a_recreated_gloo_role_locks_gloo_out_until_the_program_rebinds_it(deployer: Deployer) -> None:
     deployer.forget()
     dep = deployer(IN_CLUSTER)
-    gloo_login(dep).expect(200)
+    dep.run_gloo().ok()
     old_role = dep.run.one(VAULT_ROLE)
     new_id = _recreate_iam_role(dep, dep.run.outputs["glooRoleName"])
     deployer.forget()
 
-    refused = gloo_login(dep)
-    assert refused.status in (400, 403), refused.body  # Vault still holds the old unique ID
+    refused = dep.run_gloo().refused()  # Vault still holds the old unique ID
+    assert refused.status in (400, 403), refused.error
 
     rerun = _run_seeing_unique_id(new_id, dep.engines.bao.root_token)
     new_role = rerun.one(VAULT_ROLE)
@@ -71,7 +71,7 @@ def test_a_recreated_gloo_role_locks_gloo_out_until_the_program_rebinds_it(deplo
     assert new_role.options["deleteBeforeReplace"] is True
     assert new_role.inputs == old_role.inputs  # nothing else would have told the engine to rewrite it
     _replace(dep, new_role)
-    gloo_login(dep).expect(200)
+    dep.run_gloo().ok()
 
 
 def _role_write_with_hook(dep: Deployment, role: Registered, land_grant_after: int | None) -> tuple[int, bool]:
@@ -118,7 +118,7 @@ def test_a_grant_that_lands_late_still_ends_in_one_working_up(deployer: Deployer
     dep = _partial(deployer)
     attempts, written = _role_write_with_hook(dep, dep.run.one(VAULT_ROLE), land_grant_after=2)
     assert (attempts, written) == (3, True)
-    gloo_login(dep).expect(200)
+    dep.run_gloo().ok()
     assert quick_waits == []
 
 
