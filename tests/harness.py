@@ -1,343 +1,114 @@
-"""Runs the real program under Pulumi's mock runtime and records what it registers.
-
-Every registration is captured as the engine would see it: type, name, parent, provider,
-inputs (with which ones are secret), and the resource and property dependencies the SDK
-computed from outputs. `run_program` drives it with a stack config, by default the real
-`Pulumi.dev.yaml`, in update or preview mode.
+"""The tests' way to run the real program under Pulumi's mock runtime (`components/offline.py`,
+which the offline review uses too): the real `Pulumi.dev.yaml` and a test Vault token by default,
+the config variants every test module shares, and runs expected to fail.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import contextlib
-import hashlib
-import os
-import runpy
-import shutil
-import tempfile
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-import yaml
-from google.protobuf import json_format
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime._callbacks import _CallbackServicer
-from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _sync_await
+from components.checks import PROJECT
+from components.offline import (
+    ACCOUNT_ID,
+    CA_DATA,
+    CA_PEM,
+    EKS_TOKEN,
+    ENDPOINT,
+    GET_CALLER_IDENTITY,
+    GET_CLUSTER,
+    GET_CLUSTER_AUTH,
+    GET_OIDC_PROVIDER,
+    HELM_RELEASE,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    IAM_USER_POLICY,
+    ISSUER_URL,
+    OIDC_PROVIDER,
+    ROOT,
+    VAULT_AUTH_BACKEND,
+    VAULT_AWS_CLIENT,
+    VAULT_AWS_ROLE,
+    VAULT_MOUNT,
+    VAULT_POLICY,
+    VAULT_PROVIDER,
+    VAULT_STS_ROLE,
+    ErrorHookCallback,
+    GuideMocks,
+    ProgramRun,
+    RecordingMonitor,
+    Registered,
+    contains_secret,
+    is_secret,
+    mock_physical_name,
+    mock_role_arn,
+    mock_role_unique_id,
+    oidc_provider_arn,
+    patched_environ,
+    program_tempdir,
+    remove_program_tempdir,
+    unwrap,
+)
+from components.offline import execute as _execute_offline
+from components.offline import stack_config as _stack_config
 
-ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "gloo-vault-irsa"
-ACCOUNT_ID = "123456789012"
-ISSUER_URL = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
-ENDPOINT = "https://EXAMPLE0123456789.gr7.us-east-1.eks.amazonaws.com"
-CA_PEM = b"-----BEGIN CERTIFICATE-----\nTUlJQ0V4YW1wbGU=\n-----END CERTIFICATE-----\n"
-CA_DATA = base64.b64encode(CA_PEM).decode()
-EKS_TOKEN = "k8s-aws-v1.mock-eks-token"
+__all__ = [
+    "ACCOUNT_ID",
+    "CA_DATA",
+    "CA_PEM",
+    "EKS_TOKEN",
+    "ENDPOINT",
+    "EXTERNAL_VAULT",
+    "GET_CALLER_IDENTITY",
+    "GET_CLUSTER",
+    "GET_CLUSTER_AUTH",
+    "GET_OIDC_PROVIDER",
+    "HELM_RELEASE",
+    "IAM_ROLE",
+    "IAM_ROLE_POLICY",
+    "IAM_USER_POLICY",
+    "ISSUER_URL",
+    "LICENSE",
+    "OIDC_PROVIDER",
+    "PROJECT",
+    "ROOT",
+    "TEST_VAULT_TOKEN",
+    "VARIANTS",
+    "VAULT_AUTH_BACKEND",
+    "VAULT_AWS_CLIENT",
+    "VAULT_AWS_ROLE",
+    "VAULT_MOUNT",
+    "VAULT_POLICY",
+    "VAULT_PROVIDER",
+    "VAULT_STS_ROLE",
+    "ErrorHookCallback",
+    "FailedRun",
+    "GuideMocks",
+    "ProgramRun",
+    "RecordingMonitor",
+    "Registered",
+    "contains_secret",
+    "dev_config",
+    "is_secret",
+    "mock_physical_name",
+    "mock_role_arn",
+    "mock_role_unique_id",
+    "oidc_provider_arn",
+    "patched_environ",
+    "program_tempdir",
+    "remove_program_tempdir",
+    "run_program",
+    "run_program_failure",
+    "unwrap",
+]
+
 TEST_VAULT_TOKEN = "hvs.test-root-token"
-
-# Type tokens the tests look resources and invokes up by, named once.
-IAM_ROLE = "aws:iam/role:Role"
-IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
-OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-VAULT_PROVIDER = "pulumi:providers:vault"
-VAULT_AUTH_BACKEND = "vault:index/authBackend:AuthBackend"
-VAULT_MOUNT = "vault:index/mount:Mount"
-VAULT_POLICY = "vault:index/policy:Policy"
-VAULT_AWS_CLIENT = "vault:aws/authBackendClient:AuthBackendClient"
-VAULT_AWS_ROLE = "vault:aws/authBackendRole:AuthBackendRole"
-VAULT_STS_ROLE = "vault:aws/authBackendStsRole:AuthBackendStsRole"
-GET_CLUSTER = "aws:eks/getCluster:getCluster"
-GET_CLUSTER_AUTH = "aws:eks/getClusterAuth:getClusterAuth"
-GET_OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
-GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
-
-
-def unwrap(value: Any) -> Any:
-    """Removes secret wrappers, recursively: assertions look at plain values."""
-    if is_secret(value):
-        return unwrap(value["value"])
-    if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def contains_secret(value: Any) -> bool:
-    if is_secret(value):
-        return True
-    if isinstance(value, dict):
-        return any(contains_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_secret(v) for v in value)
-    return False
-
-
-@dataclass
-class Registered:
-    type: str
-    name: str
-    urn: str
-    parent: str
-    provider: str
-    custom: bool
-    raw_inputs: dict[str, Any]
-    dependencies: list[str]
-    property_dependencies: dict[str, list[str]]
-    options: dict[str, Any] = field(default_factory=dict)
-    """Resource options as the engine gets them: protect, retainOnDelete, deleteBeforeReplace,
-    replacementTrigger (resolved value) and onError (the error hooks' names)."""
-
-    @property
-    def inputs(self) -> dict[str, Any]:
-        inputs: dict[str, Any] = unwrap(self.raw_inputs)
-        return inputs
-
-    def secret(self, key: str) -> bool:
-        return contains_secret(self.raw_inputs.get(key))
-
-
-ErrorHookCallback = Callable[[bytes], Coroutine[Any, Any, Any]]
-"""An error hook as the engine calls it: a serialized ErrorHookRequest in, an ErrorHookResponse out."""
-
-
-@dataclass
-class ProgramRun:
-    resources: list[Registered]
-    outputs: dict[str, Any]
-    secret_outputs: set[str]
-    invokes: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
-    error_hooks: dict[str, ErrorHookCallback] = field(default_factory=dict)
-
-    def on_error(self, res: Registered, errors: list[str]) -> bool:
-        """Runs `res`'s error hooks as the engine does after a failed create (`errors` newest
-        first); True when one asks for a retry."""
-        request = resource_pb2.ErrorHookRequest(
-            urn=res.urn, id="", name=res.name, type=res.type, failed_operation="create", errors=errors
-        )
-        retry = False
-        loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the loop Pulumi's runtime uses
-        try:
-            for name in res.options.get("onError", []):
-                response: Any = loop.run_until_complete(self.error_hooks[name](request.SerializeToString()))
-                retry = retry or bool(response.retry)
-        finally:
-            loop.close()
-        return retry
-
-    def of_type(self, type_: str) -> list[Registered]:
-        return [r for r in self.resources if r.type == type_]
-
-    def one(self, type_: str, name: str | None = None) -> Registered:
-        found = [r for r in self.of_type(type_) if name is None or r.name == name]
-        assert len(found) == 1, f"expected one {type_} {name or ''}, found {[r.name for r in found]}"
-        return found[0]
-
-    def by_urn(self, urn: str) -> Registered:
-        return next(r for r in self.resources if r.urn == urn)
-
-    def ancestors(self, res: Registered) -> Iterator[Registered]:
-        while res.parent:
-            parent = [r for r in self.resources if r.urn == res.parent]
-            if not parent:
-                return
-            res = parent[0]
-            yield res
-
-    def depends_on(self, res: Registered, target: Registered) -> bool:
-        """Whether `res` waits for `target`, directly or through any property."""
-        urns = set(res.dependencies)
-        for deps in res.property_dependencies.values():
-            urns.update(deps)
-        return target.urn in urns
-
-    def provider_of(self, res: Registered) -> Registered:
-        urn = res.provider.split("::" + res.provider.rsplit("::", 1)[-1])[0] if res.provider else ""
-        return self.by_urn(urn)
-
-
-def mock_physical_name(name: str) -> str:
-    """The auto-name the mocks give a resource that sets no `name`, as AWS's auto-naming would."""
-    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
-
-
-def mock_role_arn(resource_name: str) -> str:
-    """The ARN the mocks give an auto-named `aws.iam.Role` registered as `resource_name`."""
-    return f"arn:aws:iam::{ACCOUNT_ID}:role/{mock_physical_name(resource_name)}"
-
-
-def mock_role_unique_id(resource_name: str) -> str:
-    """The unique ID the mocks give an `aws.iam.Role` registered as `resource_name`."""
-    return "AROA" + hashlib.sha256(resource_name.encode()).hexdigest()[:7].upper()
-
-
-def oidc_provider_arn(issuer_url: str = ISSUER_URL, account_id: str = ACCOUNT_ID) -> str:
-    """An IAM OIDC provider's ARN, as IAM forms it from the issuer."""
-    return f"arn:aws:iam::{account_id}:oidc-provider/{issuer_url.removeprefix('https://')}"
-
-
-class GuideMocks(pulumi.runtime.Mocks):
-    """Answers like AWS would for the guide's cluster; in preview, computed outputs stay unknown."""
-
-    def __init__(self, preview: bool) -> None:
-        self.preview = preview
-        self.invokes: list[tuple[str, dict[str, Any], str]] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        state = dict(args.inputs)
-        if self.preview:
-            return None, state
-        if args.typ == IAM_ROLE:
-            name = state.get("name") or mock_physical_name(args.name)
-            state.update(
-                name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", uniqueId=mock_role_unique_id(args.name)
-            )
-        elif args.typ == OIDC_PROVIDER:
-            state["arn"] = oidc_provider_arn(state["url"])
-        elif args.typ in (IAM_ROLE_POLICY, IAM_USER_POLICY):
-            state.setdefault("name", mock_physical_name(args.name))
-        elif args.typ == HELM_RELEASE:
-            state["status"] = {
-                "name": state.get("name"),
-                "namespace": state.get("namespace"),
-                "version": state.get("version"),
-                "status": "deployed",
-            }
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        self.invokes.append((args.token, dict(args.args), args.provider))
-        if args.token == GET_CLUSTER:
-            return {
-                "name": args.args["name"],
-                "arn": f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:cluster/{args.args['name']}",
-                "endpoint": ENDPOINT,
-                "certificateAuthorities": [{"data": CA_DATA}],
-                "identities": [{"oidcs": [{"issuer": ISSUER_URL}]}],
-            }, []
-        if args.token == GET_OIDC_PROVIDER:
-            host = args.args["url"].removeprefix("https://")
-            return {
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}",
-                "url": host,
-                "clientIdLists": ["sts.amazonaws.com"],
-            }, []
-        if args.token == GET_CLUSTER_AUTH:
-            return {"name": args.args["name"], "token": EKS_TOKEN}, []
-        if args.token == GET_CALLER_IDENTITY:
-            return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/deployer",
-                "userId": "AIDAEXAMPLEDEPLOYER",
-                "id": ACCOUNT_ID,
-            }, []
-        raise AssertionError(f"unexpected invoke {args.token}")
-
-
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, mocks: GuideMocks) -> None:
-        super().__init__(mocks)
-        self.registered: list[Registered] = []
-        self.error_hooks: dict[str, ErrorHookCallback] = {}
-
-    def RegisterErrorHook(self, request: Any) -> Any:
-        """Keeps the program's own callback, which the engine would call when an operation fails."""
-        for servicer in _CallbackServicer._servicers:
-            if request.callback.token in servicer._callbacks:
-                self.error_hooks[request.name] = servicer._callbacks[request.callback.token]  # type: ignore[assignment]
-        return super().RegisterErrorHook(request)  # type: ignore[no-untyped-call]
-
-    def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
-            self.registered.append(
-                Registered(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent,
-                    provider=request.provider,
-                    custom=request.custom,
-                    raw_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
-                    dependencies=list(request.dependencies),
-                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                    options=_options(request),
-                )
-            )
-        return response
-
-
-def _options(request: Any) -> dict[str, Any]:
-    """The options a test may assert on, read from a RegisterResourceRequest."""
-    options: dict[str, Any] = {
-        "protect": request.protect if request.HasField("protect") else None,
-        "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else None,
-        "deleteBeforeReplace": request.deleteBeforeReplace,
-        "onError": list(request.hooks.on_error) if request.HasField("hooks") else [],
-    }
-    if request.HasField("replacement_trigger"):
-        options["replacementTrigger"] = rpc.deserialize_property(
-            json_format.MessageToDict(request.replacement_trigger), keep_unknowns=True
-        )
-    return options
-
-
-@contextlib.contextmanager
-def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
-    """Sets (None: removes) environment variables for the block, then puts back what was there."""
-    saved = {key: os.environ.get(key) for key in changes}
-    for key, value in changes.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-_PROGRAM_TEMPDIR: list[str] = []
-
-
-@contextlib.contextmanager
-def program_tempdir() -> Iterator[str]:
-    """Points the program's temp files (the cluster CA) at one directory for the test session,
-    which `remove_program_tempdir` deletes at its end: test runs leave nothing in /tmp."""
-    if not _PROGRAM_TEMPDIR:
-        _PROGRAM_TEMPDIR.append(tempfile.mkdtemp(prefix="gloo-vault-irsa-tests-"))
-    saved, tempfile.tempdir = tempfile.tempdir, _PROGRAM_TEMPDIR[0]
-    try:
-        yield _PROGRAM_TEMPDIR[0]
-    finally:
-        tempfile.tempdir = saved
-
-
-def remove_program_tempdir() -> None:
-    while _PROGRAM_TEMPDIR:
-        shutil.rmtree(_PROGRAM_TEMPDIR.pop(), ignore_errors=True)
 
 
 def dev_config() -> dict[str, str]:
     """The real `Pulumi.dev.yaml`, keys without the project prefix."""
-    data = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    return {k.split(":", 1)[1]: (v if isinstance(v, str) else yaml.safe_dump(v).strip()) for k, v in data.items()}
+    return _stack_config("dev")
 
 
 LICENSE = "LICENSE-KEY-0123456789"
@@ -416,44 +187,11 @@ def _execute(
     stack: str,
     mocks: Callable[[bool], GuideMocks],
 ) -> tuple[ProgramRun, BaseException | None]:
-    import json
-
-    values = dev_config() if config is None else dict(config)
-    secret_values = {"vaultToken": TEST_VAULT_TOKEN} if secrets is None else dict(secrets)
-    all_config = {
-        f"{PROJECT}:{k}": (json.dumps(v) if isinstance(v, (list, bool)) else str(v)) for k, v in values.items()
-    }
-    all_config.update({f"{PROJECT}:{k}": v for k, v in secret_values.items()})
-
-    guide_mocks = mocks(preview)
-    monitor = RecordingMonitor(guide_mocks)
-    pulumi_settings.reset_options()
-    pulumi.runtime.set_mocks(guide_mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    pulumi.runtime.set_all_config(all_config, [f"{PROJECT}:{k}" for k in secret_values])
-
-    exported: dict[str, Any] = {}
-    resolved: dict[str, Any] = {}
-    secret_outputs: set[str] = set()
-    error: BaseException | None = None
-    # A VAULT_TOKEN in the shell must not stand in for the config the test gives.
-    with patched_environ({"VAULT_TOKEN": None, **(env or {})}), program_tempdir():
-        try:
-            root = pulumi_settings.get_root_resource()
-
-            def program() -> pulumi.Output[Any]:
-                runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
-                outputs = dict(getattr(root, "outputs", {}))
-                exported.update(outputs)
-                return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in outputs.values()])
-
-            pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
-            for name, value in exported.items():
-                out = pulumi.Output.from_input(value)
-                resolved[name] = _sync_await(out.future(with_unknowns=True))
-                if _sync_await(out.is_secret()):
-                    secret_outputs.add(name)
-                if type(resolved[name]).__name__ == "Unknown":
-                    resolved[name] = None
-        except Exception as exc:  # handed to the caller: run_program re-raises it
-            error = exc
-    return ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes, monitor.error_hooks), error
+    return _execute_offline(
+        dev_config() if config is None else config,
+        secrets={"vaultToken": TEST_VAULT_TOKEN} if secrets is None else secrets,
+        preview=preview,
+        env=env,
+        stack=stack,
+        mocks=mocks,
+    )

@@ -70,7 +70,7 @@ def deploy() -> dict[str, Any]:
 def test_pull_requests_trigger_the_checks_and_the_preview(pr: dict[str, Any]) -> None:
     assert set(pr["on"]) == {"pull_request"}
     assert pr["on"]["pull_request"]["branches"] == ["main"]
-    assert set(pr["jobs"]) == {"checks", "preview"}
+    assert set(pr["jobs"]) == {"checks", "review", "preview"}
     assert pr["jobs"]["preview"]["needs"] == "checks"
 
 
@@ -194,6 +194,19 @@ def test_the_virtualenvs_are_where_pulumi_looks(path: Path, job: str) -> None:
     assert one_step(cloud_job, "actions/setup-python")["with"]["python-version"] == "3.11"
     names = [str(s.get("uses", s.get("name"))) for s in cloud_job["steps"]]
     assert names.index("Virtualenvs of the program and the policy pack") < names.index("pulumi/actions@v6")
+
+
+def test_the_offline_review_of_every_stack_is_attached_without_credentials(pr: dict[str, Any]) -> None:
+    job = pr["jobs"]["review"]
+    assert stacks(job) == stacks(pr["jobs"]["preview"])
+    assert "permissions" not in job and "if" not in job and "needs" not in job  # forks get it too
+    text = yaml.safe_dump(job)
+    assert "secrets." not in text and "vars." not in text and "configure-aws-credentials" not in text
+    review = next(s for s in job["steps"] if s.get("name") == "Offline review")
+    assert review["run"] == '.venv/bin/python -m components.review --stack "$STACK" --out "review/$STACK"'
+    assert review["env"] == {"STACK": "${{ matrix.stack }}"}
+    upload = one_step(job, "actions/upload-artifact")["with"]
+    assert upload["path"] == "review/${{ matrix.stack }}" and upload["if-no-files-found"] == "error"
 
 
 # ---------------------------------------------------------------------------- actionlint
