@@ -105,6 +105,8 @@ class Settings:
     gloo_license_key: pulumi.Output[str] | None
     gloo_release_name: str
     kv_retain_on_delete: bool
+    adopt_auth_mount: bool = False
+    adopt_kv_mount: bool = False
     stack: str = ""
     """The stack's name: production by name too (`prod`, `eu-prd`, `live2`...), as the policy pack rules."""
 
@@ -188,6 +190,8 @@ KEYS: tuple[Key, ...] = (
     Key("vaultCrossAccountPrincipalArn", None, "`external`: ARN of Vault's principal in another account; a role it assumes is created and registered with `auth/<mount>/config/sts/<account>`.", check=checks.principal_arn, field="vault_cross_account_principal"),
     Key("authMountPath", "aws", "Mount path of Vault's aws auth method.", check=checks.mount_path),
     Key("kvPath", "dev", "Mount path of the kv-v2 secrets engine (Gloo's `pathPrefix`).", check=checks.mount_path),
+    Key("adoptAuthMount", False, "Use the aws auth method already enabled at `authMountPath` instead of enabling it: never disabled by the stack; its client config and Gloo's role are still written (the client config is kept on `destroy`).", check=checks.boolean),
+    Key("adoptKvMount", False, "Use the kv-v2 mount already at `kvPath` instead of creating it: never disabled by the stack.", check=checks.boolean),
     Key("kvRetainOnDelete", True, "Keep the kv-v2 mount, and every secret in it, when the stack is destroyed or the mount replaced (`protect`ed too in production).", check=checks.boolean),
     Key("vaultPolicyName", "dev", "Name of the Vault policy given to Gloo's token.", check=checks.vault_policy_name),
     Key("vaultPolicyMode", "least-privilege", "`least-privilege` (read/list under the root key) or `guide` (the guide's wider policy).", check=checks.one_of(*POLICY_MODES)),

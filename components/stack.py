@@ -122,6 +122,8 @@ def _vault_aws_auth_args(settings: Settings, gloo_role: IrsaRole, identity: Vaul
         identity_grant=identity.grant,
         sts_role_arn=identity.sts_role_arn,
         kv_retain_on_delete=settings.kv_retain_on_delete,
+        adopt_auth_mount=settings.adopt_auth_mount,
+        adopt_kv_mount=settings.adopt_kv_mount,
         protect=settings.production,
     )
 

@@ -49,6 +49,10 @@ class VaultAwsAuthArgs:
     """Production: the mounts cannot be deleted without unprotecting them first."""
     sts_role_arn: pulumi.Input[str] | None = None
     """Cross-account: the role Vault assumes to resolve ARNs in the bound role's account (IAM layer)."""
+    adopt_auth_mount: bool = False
+    """The aws auth method is already enabled at `auth_mount_path` (config `adoptAuthMount`)."""
+    adopt_kv_mount: bool = False
+    """The kv-v2 mount already exists at `kv_path` (config `adoptKvMount`)."""
 
 
 class VaultAwsAuth(pulumi.ComponentResource):
@@ -64,36 +68,25 @@ class VaultAwsAuth(pulumi.ComponentResource):
         super().__init__("gloo-vault-irsa:vault:VaultAwsAuth", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        backend = vault.AuthBackend(
-            name,
-            type="aws",
-            path=args.auth_mount_path,
-            description="Gloo logs in with IRSA",
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        kv = vault.Mount(
-            name,
-            path=args.kv_path,
-            type="kv",
-            options={"version": "2"},
-            description="Gloo's secrets (kv-v2)",
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.kv_retain_on_delete, protect=args.protect),
-        )
+        auth_mount_path = self._auth_mount(name, args)
+        kv_path = self._kv_mount(name, args)
         policy = vault.Policy(name, name=args.policy_name, policy=args.policy_hcl, opts=child)
+        # An adopted mount has one client config for all its roles: written, as Gloo's header and
+        # region must be its own, but kept on destroy, as the mount and its other roles outlive the stack.
         client = vault.aws.AuthBackendClient(
             name,
-            backend=backend.path,
+            backend=auth_mount_path,
             iam_server_id_header_value=args.iam_server_id_header,
             sts_endpoint=args.sts_endpoint,
             sts_region=args.region,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.adopt_auth_mount or None),
         )
         role_deps: list[pulumi.Resource] = [client, args.identity_grant]
         if args.sts_role_arn is not None:
-            role_deps.append(self._sts_role(name, backend, args.bound_role_arn, args.sts_role_arn))
+            role_deps.append(self._sts_role(name, auth_mount_path, args.bound_role_arn, args.sts_role_arn))
         self.role = vault.aws.AuthBackendRole(
             name,
-            backend=backend.path,
+            backend=auth_mount_path,
             role=args.role_name,
             auth_type="iam",
             bound_iam_principal_arns=[args.bound_role_arn],
@@ -112,8 +105,8 @@ class VaultAwsAuth(pulumi.ComponentResource):
                 ),
             ),
         )
-        self.auth_mount_path = backend.path
-        self.kv_path = kv.path
+        self.auth_mount_path = pulumi.Output.from_input(auth_mount_path)
+        self.kv_path = pulumi.Output.from_input(kv_path)
         self.policy_name = policy.name
         self.role_name = self.role.role
         self.register_outputs(
@@ -125,17 +118,44 @@ class VaultAwsAuth(pulumi.ComponentResource):
             }
         )
 
+    def _auth_mount(self, name: str, args: VaultAwsAuthArgs) -> pulumi.Input[str]:
+        """The aws auth mount's path: the adopted one as configured, else the path of the one enabled here."""
+        if args.adopt_auth_mount:
+            return args.auth_mount_path
+        backend = vault.AuthBackend(
+            name,
+            type="aws",
+            path=args.auth_mount_path,
+            description="Gloo logs in with IRSA",
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        return backend.path
+
+    def _kv_mount(self, name: str, args: VaultAwsAuthArgs) -> pulumi.Input[str]:
+        """The kv-v2 mount's path: the adopted one as configured, else the path of the one created here."""
+        if args.adopt_kv_mount:
+            return args.kv_path
+        kv = vault.Mount(
+            name,
+            path=args.kv_path,
+            type="kv",
+            options={"version": "2"},
+            description="Gloo's secrets (kv-v2)",
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.kv_retain_on_delete, protect=args.protect),
+        )
+        return kv.path
+
     def _sts_role(
         self,
         name: str,
-        backend: vault.AuthBackend,
+        backend: pulumi.Input[str],
         bound_role_arn: pulumi.Input[str],
         sts_role_arn: pulumi.Input[str],
     ) -> vault.aws.AuthBackendStsRole:
         """Cross-account: `auth/<mount>/config/sts/<account>`, the role Vault assumes in the bound role's account."""
         return vault.aws.AuthBackendStsRole(
             name,
-            backend=backend.path,
+            backend=backend,
             account_id=pulumi.Output.from_input(bound_role_arn).apply(lambda arn: arn.split(":")[4]),
             sts_role=sts_role_arn,
             opts=pulumi.ResourceOptions(parent=self),

@@ -124,6 +124,10 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         {**dev_config(), **EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server"},
         {"vaultToken": TEST_VAULT_TOKEN},
     ),
+    "adopted-mounts": (
+        {**dev_config(), "adoptKvMount": True, "adoptAuthMount": True},
+        {"vaultToken": TEST_VAULT_TOKEN},
+    ),
     "cross-account": (
         {**dev_config(), **EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
         {"vaultToken": TEST_VAULT_TOKEN},
