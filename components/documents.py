@@ -11,9 +11,9 @@ from typing import Any
 IAM_VERSION = "2012-10-17"
 STS_AUDIENCE = "sts.amazonaws.com"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
-# The EKS pod identity webhook turns this into AWS_STS_REGIONAL_ENDPOINTS=regional; without it the
-# SDK Gloo uses (aws-sdk-go v1.34.9) signs for the global endpoint, i.e. us-east-1, whatever the
-# cluster's default, and Vault verifying in another region refuses the login.
+# The EKS pod identity webhook turns this into AWS_STS_REGIONAL_ENDPOINTS=regional, so the pod's
+# STS calls (aws-sdk-go v1.34.9 in Gloo) go to its region's endpoint, not the global one, whatever
+# the cluster's default. Gloo's login stays signed for its configured `region` either way.
 STS_REGIONAL_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints"
 # On Gloo's pod templates: IRSA credentials are injected when a pod is created, so a new role
 # must roll the pods.

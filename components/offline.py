@@ -317,6 +317,29 @@ def patched_environ(changes: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+_REPORTED_ERRORS: list[BaseException] = []
+
+
+def _quiet_about(error: BaseException) -> None:
+    """A failed run's error also sits in every output future that depended on it; when those are
+    garbage-collected asyncio would print each one as 'Future exception was never retrieved'.
+    The error was handed to the caller, so those reports (of that error only) are dropped."""
+    _REPORTED_ERRORS.append(error)
+    loop = asyncio.get_event_loop()
+    default = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if any(context.get("exception") is e for e in _REPORTED_ERRORS):
+            return
+        if default is not None:
+            default(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    if default is None or getattr(default, "__name__", "") != "handler":
+        loop.set_exception_handler(handler)
+
+
 _PROGRAM_TEMPDIR: list[str] = []
 
 
@@ -397,4 +420,5 @@ def execute(
                     resolved[name] = None
         except Exception as exc:  # handed to the caller, who decides
             error = exc
+            _quiet_about(exc)
     return ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes, monitor.error_hooks), error

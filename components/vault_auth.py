@@ -84,27 +84,7 @@ class VaultAwsAuth(pulumi.ComponentResource):
         role_deps: list[pulumi.Resource] = [client, args.identity_grant]
         if args.sts_role_arn is not None:
             role_deps.append(self._sts_role(name, auth_mount_path, args.bound_role_arn, args.sts_role_arn))
-        self.role = vault.aws.AuthBackendRole(
-            name,
-            backend=auth_mount_path,
-            role=args.role_name,
-            auth_type="iam",
-            bound_iam_principal_arns=[args.bound_role_arn],
-            resolve_aws_unique_ids=True,
-            token_policies=[policy.name],
-            token_max_ttl=args.token_max_ttl_seconds,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=role_deps,
-                # A role recreated under the same ARN has a new unique ID, which Vault must resolve
-                # again; create-before-delete would write this path and then delete it.
-                replacement_trigger=args.bound_role_unique_id,
-                delete_before_replace=True,
-                hooks=pulumi.ResourceHookBinding(
-                    on_error=[pulumi.ErrorHook(f"{name}-retries-while-iam-propagates", _retry_while_iam_propagates)]
-                ),
-            ),
-        )
+        self.role = self._role(name, args, auth_mount_path, policy, role_deps)
         self.auth_mount_path = pulumi.Output.from_input(auth_mount_path)
         self.kv_path = pulumi.Output.from_input(kv_path)
         self.policy_name = policy.name
@@ -144,6 +124,37 @@ class VaultAwsAuth(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.kv_retain_on_delete, protect=args.protect),
         )
         return kv.path
+
+    def _role(
+        self,
+        name: str,
+        args: VaultAwsAuthArgs,
+        auth_mount_path: pulumi.Input[str],
+        policy: vault.Policy,
+        depends_on: list[pulumi.Resource],
+    ) -> vault.aws.AuthBackendRole:
+        """Guide step 6: the role Gloo logs in with, bound to the Gloo role by its unique ID."""
+        return vault.aws.AuthBackendRole(
+            name,
+            backend=auth_mount_path,
+            role=args.role_name,
+            auth_type="iam",
+            bound_iam_principal_arns=[args.bound_role_arn],
+            resolve_aws_unique_ids=True,
+            token_policies=[policy.name],
+            token_max_ttl=args.token_max_ttl_seconds,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=depends_on,
+                # A role recreated under the same ARN has a new unique ID, which Vault must resolve
+                # again; create-before-delete would write this path and then delete it.
+                replacement_trigger=args.bound_role_unique_id,
+                delete_before_replace=True,
+                hooks=pulumi.ResourceHookBinding(
+                    on_error=[pulumi.ErrorHook(f"{name}-retries-while-iam-propagates", _retry_while_iam_propagates)]
+                ),
+            ),
+        )
 
     def _sts_role(
         self,
