@@ -16,6 +16,7 @@ from tests.harness import ROOT
 WORKFLOWS = ROOT / ".github" / "workflows"
 PR = WORKFLOWS / "pull-request.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
+DRIFT = WORKFLOWS / "drift.yml"
 TOOLS = ROOT / ".cache" / "tools"
 Job = dict[str, Any]
 Step = dict[str, Any]
@@ -95,7 +96,7 @@ def test_the_checks_job_runs_the_readme_test_command(path: Path) -> None:
 # ---------------------------------------------------------------------------- credentials
 
 
-@pytest.mark.parametrize("path", [PR, DEPLOY], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [PR, DEPLOY, DRIFT], ids=lambda p: p.name)
 def test_no_long_lived_aws_keys(path: Path) -> None:
     text = path.read_text().lower()
     for forbidden in ("aws-access-key-id", "aws-secret-access-key", "aws_access_key_id", "aws_secret_access_key"):
@@ -119,7 +120,7 @@ def test_aws_credentials_come_from_github_oidc(path: Path, job: str, variable: s
 def test_every_secret_and_variable_is_documented() -> None:
     readme = (WORKFLOWS / "README.md").read_text()
     used: set[str] = set()
-    for path in (PR, DEPLOY):
+    for path in (PR, DEPLOY, DRIFT):
         used |= set(re.findall(r"\b(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)", path.read_text()))
     assert {"AWS_PREVIEW_ROLE_ARN", "AWS_DEPLOY_ROLE_ARN", "PULUMI_ACCESS_TOKEN", "VAULT_TOKEN"} <= used
     for name in sorted(used):
@@ -209,6 +210,40 @@ def test_the_offline_review_of_every_stack_is_attached_without_credentials(pr: d
     assert upload["path"] == "review/${{ matrix.stack }}" and upload["if-no-files-found"] == "error"
 
 
+# ---------------------------------------------------------------------------- drift
+
+
+@pytest.fixture(scope="module")
+def drift() -> dict[str, Any]:
+    return load(DRIFT)
+
+
+def test_drift_runs_on_a_schedule_for_every_deployed_stack(drift: dict[str, Any], deploy: dict[str, Any]) -> None:
+    assert set(drift["on"]) == {"schedule", "workflow_dispatch"}
+    assert drift["on"]["schedule"][0]["cron"]
+    job = drift["jobs"]["drift"]
+    assert stacks(job) == stacks(deploy["jobs"]["up"])
+    assert job["concurrency"] == {"group": deploy["jobs"]["up"]["concurrency"]["group"], "cancel-in-progress": False}
+    assert drift["permissions"] == {"contents": "read"} and job["permissions"]["id-token"] == "write"
+    role = one_step(job, "aws-actions/configure-aws-credentials")["with"]["role-to-assume"]
+    assert role == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"  # the read-only role, as previews
+    assert pulumi_step(job)["with"]["pulumi-version"] == pinned("pulumi")
+    assert "command" not in pulumi_step(job)["with"]
+
+
+def test_drift_is_told_apart_from_an_error_by_the_previews_json(drift: dict[str, Any]) -> None:
+    """`--expect-no-changes` exits the same way for both (pulumi/pulumi#8992): the JSON decides."""
+    job = drift["jobs"]["drift"]
+    lines = run_lines(job)
+    assert 'pulumi preview --refresh --json --stack "$STACK" > preview.json' in lines
+    assert "--expect-no-changes" not in DRIFT.read_text().replace("`--expect-no-changes`", "")
+    assert lines.index("set +e") < lines.index('echo "$?" > preview.rc')
+    report = next(s for s in job["steps"] if s.get("name") == "Drift or error")
+    assert report["run"].startswith('python3 scripts/drift_report.py preview.json --exit-code "$(cat preview.rc)"')
+    assert report["shell"] == "bash"  # -o pipefail: the report's status survives the tee
+    assert (ROOT / "scripts" / "drift_report.py").is_file()
+
+
 # ---------------------------------------------------------------------------- actionlint
 
 
@@ -224,7 +259,7 @@ def actionlint() -> str:
 
 def test_actionlint_finds_nothing() -> None:
     result = subprocess.run(
-        [actionlint(), "-no-color", str(PR.relative_to(ROOT)), str(DEPLOY.relative_to(ROOT))],
+        [actionlint(), "-no-color", *(str(p.relative_to(ROOT)) for p in (PR, DEPLOY, DRIFT))],
         cwd=ROOT,
         capture_output=True,
         text=True,

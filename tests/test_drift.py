@@ -1,0 +1,149 @@
+"""The drift check: scripts/drift_report.py on refreshed-preview JSON, the scheduled workflow that
+runs it, and the program's side of pulumi/pulumi-vault#744 (no input that would keep diffing)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.harness import ROOT, VARIANTS, VAULT_AUTH_BACKEND, run_program
+
+
+def _load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("drift_report", ROOT / "scripts" / "drift_report.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["drift_report"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+drift_report = _load_script()
+
+PREFIX = "urn:pulumi:dev::gloo-vault-irsa::"
+STACK = PREFIX + "pulumi:pulumi:Stack::gloo-vault-irsa-dev"
+ROLE = PREFIX + "gloo-vault-irsa:iam:IrsaRole$aws:iam/role:Role::gloo"
+BACKEND = PREFIX + "gloo-vault-irsa:vault:VaultAwsAuth$vault:index/authBackend:AuthBackend::gloo"
+POLICY = PREFIX + "gloo-vault-irsa:vault:VaultAwsAuth$vault:index/policy:Policy::gloo"
+
+
+def step(op: str, urn: str, **more: Any) -> dict[str, Any]:
+    """One `PreviewStep` as the CLI writes it (pkg/display/json.go)."""
+    return {"op": op, "urn": urn, "provider": "", "detailedDiff": None, **more}
+
+
+def digest(steps: list[dict[str, Any]], diagnostics: list[dict[str, Any]] | None = None) -> str:
+    """A `PreviewDigest`: config, steps, diagnostics, duration, changeSummary."""
+    summary: dict[str, int] = {}
+    for s in steps:
+        summary[s["op"]] = summary.get(s["op"], 0) + 1
+    document: dict[str, Any] = {"config": {"gloo-vault-irsa:region": "us-east-1"}, "steps": steps}
+    if diagnostics:
+        document["diagnostics"] = diagnostics
+    document.update(duration=4_000_000_000, changeSummary=summary)
+    return json.dumps(document, indent=4)
+
+
+UNCHANGED = [step("same", STACK), step("refresh", ROLE), step("same", ROLE), step("same", BACKEND)]
+
+
+def test_an_unchanged_estate_is_no_drift() -> None:
+    report = drift_report.read_report(digest(UNCHANGED))
+    assert (report.status, report.lines()) == (0, ["drift-report: no drift"])
+
+
+def test_a_warning_is_not_drift() -> None:
+    warning = {"urn": ROLE, "message": "a deprecated input", "severity": "warning"}
+    assert drift_report.read_report(digest(UNCHANGED, [warning])).status == 0
+
+
+def test_a_resource_changed_outside_the_code_is_drift_once() -> None:
+    """A refresh that found a difference is rewritten to an update with a detailed diff; the
+    preview then plans the update that puts the code's value back: one line for the resource."""
+    steps = [
+        step("same", STACK),
+        step("update", ROLE, detailedDiff={"assumeRolePolicy": {"kind": "update", "inputDiff": False}}),
+        step("update", ROLE, diffReasons=["assumeRolePolicy"]),
+        step("same", BACKEND),
+    ]
+    report = drift_report.read_report(digest(steps))
+    assert report.status == 1
+    assert report.lines() == [
+        "drift: update aws:iam/role:Role gloo (assumeRolePolicy)",
+        "drift-report: 1 resource(s) differ from the code",
+    ]
+
+
+def test_a_resource_deleted_outside_the_code_is_drift() -> None:
+    steps = [
+        step("same", STACK),
+        step("delete", POLICY),
+        step("create", POLICY),
+        step("replace", BACKEND, replaceReasons=["type"]),
+    ]
+    report = drift_report.read_report(digest(steps))
+    assert report.status == 1
+    assert report.drift == [
+        "create vault:index/policy:Policy gloo",
+        "replace vault:index/authBackend:AuthBackend gloo (type)",
+    ]
+
+
+def test_a_failed_preview_is_an_error_not_drift() -> None:
+    failure = {"message": "error: Preview failed: 401 Unauthorized\n  from the API server", "severity": "error"}
+    report = drift_report.read_report(digest([step("same", STACK)], [failure]), exit_code=255)
+    assert report.status == 2
+    assert report.lines() == [
+        "error: error: Preview failed: 401 Unauthorized from the API server",
+        "drift-report: the preview failed; this is an error, not (only) drift",
+    ]
+
+
+def test_an_error_wins_over_drift_but_the_drift_is_still_listed() -> None:
+    failure = {"urn": BACKEND, "message": "permission denied", "severity": "error"}
+    report = drift_report.read_report(digest([step("update", ROLE, diffReasons=["description"])], [failure]), 255)
+    assert report.status == 2
+    assert "drift: update aws:iam/role:Role gloo (description)" in report.lines()
+
+
+@pytest.mark.parametrize(
+    ("text", "exit_code", "reason"),
+    [
+        ("", 255, "the preview printed nothing"),
+        ("error: no stack named 'dev' found", 255, "the preview's output is not JSON"),
+        ("[]", 0, "not a preview digest"),
+        (digest(UNCHANGED), 1, "pulumi preview exited 1"),
+    ],
+)
+def test_no_usable_answer_is_an_error(text: str, exit_code: int, reason: str) -> None:
+    report = drift_report.read_report(text, exit_code)
+    assert report.status == 2
+    assert reason in report.errors[0]
+
+
+def test_the_command_exits_with_the_reports_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    preview = tmp_path / "preview.json"
+    preview.write_text(digest([step("update", ROLE, diffReasons=["tags"])]))
+    assert drift_report.main([str(preview), "--exit-code", "0"]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == "drift: update aws:iam/role:Role gloo (tags)"
+    assert drift_report.main([str(tmp_path / "missing.json"), "--exit-code", "255"]) == 2
+
+
+# ---------------------------------------------------------------------------- pulumi/pulumi-vault#744
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_auth_backend_sets_no_input_that_keeps_diffing(variant: str) -> None:
+    """pulumi-vault#744: an AuthBackend that updates on every `up` with no change; its likely cause
+    is a `tune` block (even an empty one), whose values Vault reads back from another endpoint than
+    it writes. The program sets type, path and description only, each read back as written (the
+    engine test test_vault_reads_back_what_the_program_declared shows it on OpenBao)."""
+    config, secrets = VARIANTS[variant]
+    for backend in run_program(config, secrets=secrets).of_type(VAULT_AUTH_BACKEND):
+        assert set(backend.inputs) - {"__defaults"} == {"type", "path", "description"}, backend.inputs
