@@ -63,10 +63,11 @@ def test_the_regional_sts_annotation_sets_the_sdks_regional_mode_only_when_true(
 def test_every_supported_regions_stack_asks_the_webhook_for_regional_sts() -> None:
     """The program's stacks, in each region config accepts, annotate Gloo's service accounts (gloo
     and discovery) so that their pods call and sign for STS in the stack's region. Needs
-    `eks.amazonaws.com/sts-regional-endpoints: "true"` in the Gloo values (the lead's change)."""
+    `eks.amazonaws.com/sts-regional-endpoints: "true"` in the Gloo values (the lead's change).
+    Discovery is off by default from Gloo 1.20, so it is turned on here to check both accounts."""
     modes: dict[str, list[str]] = {}
     for region in sorted(AWS_REGIONS):
-        run = run_program({**dev_config(), "region": region})
+        run = run_program({**dev_config(), "region": region, "glooServiceAccounts": ["gloo", "discovery"]})
         [release] = [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "gloo"]
         for account in ("gloo", "discovery"):
             env = webhook_env(service_account_annotations(release.inputs["values"], account), region=region)
