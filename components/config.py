@@ -105,6 +105,10 @@ class Settings:
     gloo_license_key: pulumi.Output[str] | None
     gloo_release_name: str
     kv_retain_on_delete: bool
+    iam_role_path: str
+    iam_permissions_boundary_arn: str | None
+    iam_max_session_seconds: int | None
+    aws_default_tags: dict[str, str] | None
     stack: str = ""
     """The stack's name: production by name too (`prod`, `eu-prd`, `live2`...), as the policy pack rules."""
 
@@ -155,7 +159,15 @@ class Key:
     field: str | None = None
     """The `Settings` field; default: the key's name in snake_case."""
     pulumi_type: str | None = None
-    """`Pulumi.yaml`'s type for a key without a default (default: string)."""
+    """`Pulumi.yaml`'s type for a key without a default (default: string); `object` keys are not
+    declared there, as a project's config types do not include maps."""
+    unless: str | None = None
+    """Another key that, when set, makes this required key optional (its value comes from there)."""
+
+    @property
+    def declared(self) -> bool:
+        """Declared in `Pulumi.yaml`: not a secret (no defaults there) and not a map (no such type)."""
+        return not self.secret and self.pulumi_type != "object"
 
     @property
     def settings_field(self) -> str:
@@ -170,7 +182,7 @@ _GLOO_VERSION = checks.chart_version(
 KEYS: tuple[Key, ...] = (
     Key("clusterName", None, "Name of the existing EKS cluster (required).", check=checks.cluster_name, required="the name of an existing EKS cluster"),
     Key("region", "us-east-1", "AWS region of the cluster, IAM/STS calls and Vault's STS verification.", check=checks.region),
-    Key("environment", "development", "`development` or `production`; `production` (as does a stack name with a part `prod`, `prd`, `production` or `live`, digits allowed) makes the policy pack refuse a dev-mode Vault and plain-http Vault access, and the program protect the Vault mounts.", check=checks.one_of(*ENVIRONMENTS)),
+    Key("environment", "development", "`development` or `production`; `production` (as does a stack name with a part `prod`, `prd`, `production` or `live`, digits allowed) makes the policy pack refuse a dev-mode Vault and plain-http Vault access, and the program protect the IAM roles, the OIDC provider it creates and the Vault mounts.", check=checks.one_of(*ENVIRONMENTS)),
     Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it.", check=checks.boolean),
     Key("kubeconfig", None, "Kubeconfig path or contents to use instead of the cluster's endpoint and `aws eks get-token` (read as a secret: `pulumi config set --secret kubeconfig ...`).", secret=True),
     Key("kubeContext", None, "Context inside `kubeconfig` to use."),
@@ -197,6 +209,10 @@ KEYS: tuple[Key, ...] = (
     Key("glooChartVersion", DEFAULT_GLOO_VERSION, "Exact Gloo chart version; 1.15.3 or later (IRSA), 1.15.19 or later (token renewal), 1.18 to 1.22 maintained.", check=_GLOO_VERSION),
     Key("glooLicenseKey", None, "Gloo Edge Enterprise license key (secret; `enterprise` only).", secret=True),
     Key("glooReleaseName", "gloo", "Name of the Gloo Helm release.", check=checks.helm_release_name),
+    Key("iamRolePath", "/", "IAM path of every role the program creates (Gloo's, and Vault's when it makes one); Vault binds Gloo's role by its unique ID, so a path does not break the login.", check=checks.iam_path),
+    Key("iamPermissionsBoundaryArn", None, "Managed policy set as the permissions boundary of every role the program creates; it must allow Vault's role `iam:GetRole` (Gloo's role needs no permission).", check=checks.managed_policy_arn),
+    Key("iamMaxSessionDuration", None, "Maximum session duration of every role the program creates, `1h` to `12h` (IAM's default: `1h`).", check=checks.session_seconds, field="iam_max_session_seconds"),
+    Key("awsDefaultTags", None, "Tags on every AWS resource the program creates (the AWS provider's `default_tags`), a map: `pulumi config set --path 'awsDefaultTags.team' edge`; not declared in `Pulumi.yaml`, which has no map type.", check=checks.tag_map, pulumi_type="object"),
 )  # fmt: skip
 
 
@@ -230,9 +246,20 @@ def _read(
         if raw is None or raw == "":  # Pulumi.yaml declares `default: ""` for optional keys
             raw = None if key.default is None else config_text(key.default)
         value = None if raw is None else key.check(key.name, raw)
-    if value is None and key.required:
-        raise ConfigError(key.name, key.required)
     return value
+
+
+def _required(values: dict[str, Any]) -> None:
+    """Each required key is set, unless the key it names (`Key.unless`) gives its value instead."""
+    for key in KEYS:
+        exempt = key.unless is not None and values[_field_of(key.unless)] is not None
+        if values[key.settings_field] is None and key.required and not exempt:
+            raise ConfigError(key.name, key.required)
+
+
+def _field_of(name: str) -> str:
+    [key] = [k for k in KEYS if k.name == name]
+    return key.settings_field
 
 
 def _cross_key_rules(values: dict[str, Any]) -> None:
@@ -242,6 +269,7 @@ def _cross_key_rules(values: dict[str, Any]) -> None:
     _principal_rules(values)
     _gloo_rules(values)
     _collision_rules(values)
+    _iam_rules(values)
     if values["kube_context"] and not values["kubeconfig"]:
         raise ConfigError("kubeContext", "to be set only together with kubeconfig")
 
@@ -306,6 +334,26 @@ def _collision_rules(values: dict[str, Any]) -> None:
         )
 
 
+# Tags the program puts on resources itself (`stack.resource_tags`); the default tags may not set them.
+PROGRAM_TAG_KEYS = ("eks-cluster", "irsa-service-accounts")
+
+
+def _iam_rules(values: dict[str, Any]) -> None:
+    """The boundary is in the region's partition; default tags leave the program's own tags alone."""
+    boundary = values["iam_permissions_boundary_arn"]
+    partition = checks.partition_of(values["region"])
+    if boundary is not None and checks.policy_partition(boundary) != partition:
+        raise ConfigError(
+            "iamPermissionsBoundaryArn",
+            f"a policy in partition {partition}, the region's {values['region']} (got {boundary!r})",
+        )
+    taken = sorted(set(values["aws_default_tags"] or {}) & set(PROGRAM_TAG_KEYS))
+    if taken:
+        raise ConfigError(
+            "awsDefaultTags", f"tags other than the program's own {', '.join(PROGRAM_TAG_KEYS)} (got {taken[0]!r})"
+        )
+
+
 def config_warnings(settings: Settings) -> list[str]:
     """One line each for a Gloo version that works but that users should not stay on."""
     version = settings.gloo_chart_version
@@ -327,6 +375,7 @@ def parse_settings(
 ) -> Settings:
     """Validates every key, then the rules between keys; raises `ConfigError` on the first bad one."""
     values = {key.settings_field: _read(key, get, secret, env) for key in KEYS}
+    _required(values)
     _cross_key_rules(values)
     return Settings(**values, stack=stack)
 

@@ -15,6 +15,7 @@ from components.iam import (
     InClusterVaultIdentity,
     IrsaRole,
     IrsaRoleArgs,
+    RoleOptions,
     SameAccountVaultIdentity,
     VaultAwsIdentity,
     VaultAwsIdentityArgs,
@@ -28,7 +29,7 @@ from components.vault_provider import vault_provider
 
 def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     """Registers every resource; returns the stack outputs (the contract other stacks read)."""
-    aws_provider = aws.Provider("aws", region=settings.region)
+    aws_provider = aws.Provider("aws", region=settings.region, default_tags=_default_tags(settings))
     existing_oidc_provider_arn = check_against_aws(settings, aws_provider)
     on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
     cluster = EksOidcCluster(
@@ -39,11 +40,14 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
             existing_oidc_provider_arn=existing_oidc_provider_arn,
             kubeconfig=settings.kubeconfig,
             kube_context=settings.kube_context,
+            tags={"eks-cluster": settings.cluster_name},
+            protect=settings.production,
         ),
         opts=on_aws,
     )
     on_k8s = pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider})
 
+    role_options = _role_options(settings, cluster)
     gloo_role = IrsaRole(
         "gloo",
         IrsaRoleArgs(
@@ -51,12 +55,17 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
             oidc_issuer=cluster.oidc_issuer,
             service_accounts=settings.gloo_subjects,
             description=f"Gloo Edge in {settings.gloo_namespace} logs in to Vault with this role",
+            options=role_options,
         ),
         opts=on_aws,
     )
     vault_identity = VaultAwsIdentity(
         "vault-identity",
-        VaultAwsIdentityArgs(bound_role_arns=[gloo_role.arn], source=_vault_identity_source(settings, cluster)),
+        VaultAwsIdentityArgs(
+            bound_role_arns=[gloo_role.arn],
+            source=_vault_identity_source(settings, cluster),
+            role_options=role_options,
+        ),
         opts=on_aws,
     )
     provider = _vault_provider(settings, cluster, vault_identity, on_k8s)
@@ -67,6 +76,23 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     )
     gloo = GlooRelease("gloo", _gloo_release_args(settings, gloo_role, vault_auth), opts=on_k8s)
     return _outputs(settings, cluster, gloo_role, vault_identity, vault_auth, gloo)
+
+
+def _default_tags(settings: Settings) -> aws.ProviderDefaultTagsArgs | None:
+    """`awsDefaultTags` as the AWS provider's default tags: on every AWS resource it creates."""
+    return aws.ProviderDefaultTagsArgs(tags=settings.aws_default_tags) if settings.aws_default_tags else None
+
+
+def _role_options(settings: Settings, cluster: EksOidcCluster) -> RoleOptions:
+    """What every IAM role the program creates gets: the organisation's `iam*` keys, the cluster it
+    serves as a tag, and `protect` in production."""
+    return RoleOptions(
+        path=settings.iam_role_path,
+        permissions_boundary=settings.iam_permissions_boundary_arn,
+        max_session_seconds=settings.iam_max_session_seconds,
+        tags={"eks-cluster": cluster.cluster_name},
+        protect=settings.production,
+    )
 
 
 def _vault_identity_source(settings: Settings, cluster: EksOidcCluster) -> VaultIdentitySource:

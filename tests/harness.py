@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import json
 import os
 import runpy
 import shutil
@@ -173,9 +174,10 @@ def mock_physical_name(name: str) -> str:
     return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
 
 
-def mock_role_arn(resource_name: str) -> str:
-    """The ARN the mocks give an auto-named `aws.iam.Role` registered as `resource_name`."""
-    return f"arn:aws:iam::{ACCOUNT_ID}:role/{mock_physical_name(resource_name)}"
+def mock_role_arn(resource_name: str, path: str = "/") -> str:
+    """The ARN the mocks give an auto-named `aws.iam.Role` registered as `resource_name` (IAM puts
+    the role's path between `role` and its name)."""
+    return f"arn:aws:iam::{ACCOUNT_ID}:role{path}{mock_physical_name(resource_name)}"
 
 
 def mock_role_unique_id(resource_name: str) -> str:
@@ -201,8 +203,9 @@ class GuideMocks(pulumi.runtime.Mocks):
             return None, state
         if args.typ == IAM_ROLE:
             name = state.get("name") or mock_physical_name(args.name)
+            path = state.get("path") or "/"
             state.update(
-                name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", uniqueId=mock_role_unique_id(args.name)
+                name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}", uniqueId=mock_role_unique_id(args.name)
             )
         elif args.typ == OIDC_PROVIDER:
             state["arn"] = oidc_provider_arn(state["url"])
@@ -334,14 +337,40 @@ def remove_program_tempdir() -> None:
         shutil.rmtree(_PROGRAM_TEMPDIR.pop(), ignore_errors=True)
 
 
+def config_text(value: Any) -> str:
+    """A config value as the CLI hands it to the program: strings as they are, booleans as
+    true/false, lists and maps as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """The real `Pulumi.<stack>.yaml`'s project keys, without the project prefix, as the CLI hands
+    them to the program (other namespaces' keys and the `environment` imports are not the program's)."""
+    data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k.split(":", 1)[1]: config_text(v) for k, v in data.items() if k.startswith(f"{PROJECT}:")}
+
+
 def dev_config() -> dict[str, str]:
     """The real `Pulumi.dev.yaml`, keys without the project prefix."""
-    data = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    return {k.split(":", 1)[1]: (v if isinstance(v, str) else yaml.safe_dump(v).strip()) for k, v in data.items()}
+    return stack_config("dev")
 
 
 LICENSE = "LICENSE-KEY-0123456789"
 EXTERNAL_VAULT = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
+ROLE_PATH = "/platform/gloo/"
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/platform/workload-boundary"
+DEFAULT_TAGS = {"team": "edge", "cost-center": "4711", "owner": "platform@example.com"}
+ORG_IAM = {
+    "iamRolePath": ROLE_PATH,
+    "iamPermissionsBoundaryArn": BOUNDARY_ARN,
+    "iamMaxSessionDuration": "2h",
+    "awsDefaultTags": DEFAULT_TAGS,
+}
+"""What organisations require of IAM (terraform-aws-modules' IRSA role inputs), all at once."""
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "dev": (dev_config(), {"vaultToken": TEST_VAULT_TOKEN}),
     "adopted-oidc": ({**dev_config(), "adoptOidcProvider": True}, {"vaultToken": TEST_VAULT_TOKEN}),
@@ -355,6 +384,16 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     ),
     "cross-account": (
         {**dev_config(), **EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
+        {"vaultToken": TEST_VAULT_TOKEN},
+    ),
+    "org-iam": ({**dev_config(), **ORG_IAM}, {"vaultToken": TEST_VAULT_TOKEN}),
+    "org-iam-cross-account": (
+        {
+            **dev_config(),
+            **ORG_IAM,
+            **EXTERNAL_VAULT,
+            "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault",
+        },
         {"vaultToken": TEST_VAULT_TOKEN},
     ),
 }
@@ -416,13 +455,9 @@ def _execute(
     stack: str,
     mocks: Callable[[bool], GuideMocks],
 ) -> tuple[ProgramRun, BaseException | None]:
-    import json
-
     values = dev_config() if config is None else dict(config)
     secret_values = {"vaultToken": TEST_VAULT_TOKEN} if secrets is None else dict(secrets)
-    all_config = {
-        f"{PROJECT}:{k}": (json.dumps(v) if isinstance(v, (list, bool)) else str(v)) for k, v in values.items()
-    }
+    all_config = {f"{PROJECT}:{k}": config_text(v) for k, v in values.items()}
     all_config.update({f"{PROJECT}:{k}": v for k, v in secret_values.items()})
 
     guide_mocks = mocks(preview)

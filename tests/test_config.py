@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -252,6 +253,34 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
         {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vaült"},
         TOKEN,
     ),
+    # IAM as organisations require it (tests/test_org_iam.py)
+    ("path-no-slashes", "iamRolePath", {"iamRolePath": "platform"}, TOKEN),
+    ("path-no-trailing-slash", "iamRolePath", {"iamRolePath": "/platform"}, TOKEN),
+    ("path-empty-part", "iamRolePath", {"iamRolePath": "/platform//gloo/"}, TOKEN),
+    ("path-space", "iamRolePath", {"iamRolePath": "/plat form/"}, TOKEN),
+    (
+        "boundary-a-role",
+        "iamPermissionsBoundaryArn",
+        {"iamPermissionsBoundaryArn": "arn:aws:iam::123456789012:role/b"},
+        TOKEN,
+    ),
+    ("boundary-name-only", "iamPermissionsBoundaryArn", {"iamPermissionsBoundaryArn": "workload-boundary"}, TOKEN),
+    (
+        "boundary-other-partition",
+        "iamPermissionsBoundaryArn",
+        {"region": "cn-north-1", "iamPermissionsBoundaryArn": "arn:aws:iam::123456789012:policy/b"},
+        TOKEN,
+    ),
+    ("session-too-short", "iamMaxSessionDuration", {"iamMaxSessionDuration": "30m"}, TOKEN),
+    ("session-too-long", "iamMaxSessionDuration", {"iamMaxSessionDuration": "13h"}, TOKEN),
+    ("session-words", "iamMaxSessionDuration", {"iamMaxSessionDuration": "one hour"}, TOKEN),
+    ("tags-not-a-map", "awsDefaultTags", {"awsDefaultTags": '["team"]'}, TOKEN),
+    ("tags-number", "awsDefaultTags", {"awsDefaultTags": '{"cost-center": 4711}'}, TOKEN),
+    ("tags-aws-prefix", "awsDefaultTags", {"awsDefaultTags": '{"aws:team": "edge"}'}, TOKEN),
+    ("tags-bad-char", "awsDefaultTags", {"awsDefaultTags": '{"team": "edge!"}'}, TOKEN),
+    ("tags-long-value", "awsDefaultTags", {"awsDefaultTags": json.dumps({"team": "e" * 257})}, TOKEN),
+    ("tags-too-many", "awsDefaultTags", {"awsDefaultTags": json.dumps({f"t{i}": "x" for i in range(49)})}, TOKEN),
+    ("tags-the-programs-own", "awsDefaultTags", {"awsDefaultTags": '{"eks-cluster": "other"}'}, TOKEN),
     (
         "cross-arn-group",
         "vaultCrossAccountPrincipalArn",
@@ -345,7 +374,7 @@ def pulumi_yaml_config() -> dict[str, Any]:
     return config
 
 
-@pytest.mark.parametrize("key", [k for k in KEYS if not k.secret], ids=lambda k: k.name)
+@pytest.mark.parametrize("key", [k for k in KEYS if k.declared], ids=lambda k: k.name)
 def test_pulumi_yaml_declares_every_key_with_its_default(key: config_module.Key) -> None:
     declared = pulumi_yaml_config()
     assert key.name in declared, f"Pulumi.yaml's config block lacks {key.name}"
@@ -365,6 +394,8 @@ def test_pulumi_yaml_declares_no_unknown_key_and_no_secret_default() -> None:
     names = {k.name for k in KEYS}
     declared = pulumi_yaml_config()
     assert set(declared) <= names, set(declared) - names
+    # A project's config types have no map: a declared map key would make the CLI refuse its value.
+    assert [k.name for k in KEYS if k.pulumi_type == "object" and k.name in declared] == []
     for key in KEYS:
         if key.secret and key.name in declared:
             assert "default" not in declared[key.name], f"{key.name} is a secret: no default in Pulumi.yaml"

@@ -154,7 +154,9 @@ VAULT_APIS: dict[str, VaultApi] = {
 # Declared inputs of each AWS type the apply sends (anything else declared stops it).
 AWS_INPUTS: dict[str, frozenset[str]] = {
     OIDC_PROVIDER: frozenset({"url", "clientIdLists", "thumbprintLists", "tags"}),
-    ROLE: frozenset({"name", "assumeRolePolicy", "description", "path", "maxSessionDuration", "tags"}),
+    ROLE: frozenset(
+        {"name", "assumeRolePolicy", "description", "path", "maxSessionDuration", "permissionsBoundary", "tags"}
+    ),
     ROLE_POLICY: frozenset({"name", "role", "policy"}),
     USER_POLICY: frozenset({"name", "user", "policy"}),
 }
@@ -270,10 +272,12 @@ def _apply_aws(engines: Engines, res: Registered) -> None:
             kwargs["Path"] = inputs["path"]
         if "maxSessionDuration" in inputs:
             kwargs["MaxSessionDuration"] = _number(inputs["maxSessionDuration"])
+        if "permissionsBoundary" in inputs:
+            kwargs["PermissionsBoundary"] = inputs["permissionsBoundary"]
         if "tags" in inputs:
             kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in inputs["tags"].items()]
         role = iam.create_role(**kwargs)["Role"]
-        expected = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+        expected = f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path', '/')}{name}"
         if role["Arn"] != expected:
             raise ApplyError(f"moto's role is {role['Arn']}, the graph uses {expected}")
         if json.loads(inputs["assumeRolePolicy"]) != _policy_document(role["AssumeRolePolicyDocument"]):

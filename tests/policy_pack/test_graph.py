@@ -11,7 +11,7 @@ import pytest
 import guardrails
 from guardrails.gloo_values import gloo_role_arns
 from guardrails.trust import web_identity_subjects
-from tests.harness import VARIANTS, ProgramRun, run_program
+from tests.harness import BOUNDARY_ARN, ROLE_PATH, VARIANTS, ProgramRun, run_program
 from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, PROD, all_violations, props, stack_resources
 
 
@@ -31,6 +31,18 @@ def test_the_preview_graph_passes_every_policy(preview: ProgramRun) -> None:
 @pytest.mark.parametrize("variant", ["external-role", "cross-account"])
 def test_an_external_vault_over_https_passes_in_production(runs: dict[str, ProgramRun], variant: str) -> None:
     assert all(v == [] for v in all_violations(runs[variant], PROD).values())
+
+
+def test_organisation_iam_passes_in_production_and_the_pack_sees_it(runs: dict[str, ProgramRun]) -> None:
+    """A path, a permissions boundary, a session limit and default tags on every role (issue 14)
+    leave every policy satisfied, in production too; the roles the pack checked carry them."""
+    run = runs["org-iam-cross-account"]
+    assert all(v == [] for v in all_violations(run, PROD).values())
+    roles = [props(r) for r in run.of_type(guardrails.ROLE)]
+    assert len(roles) == 2
+    assert all(r["path"] == ROLE_PATH and r["permissionsBoundary"] == BOUNDARY_ARN for r in roles)
+    pathed = [r for r in stack_resources(run) if r.type == guardrails.ROLE]
+    assert all(f":role{ROLE_PATH}" in r.props["arn"] for r in pathed)
 
 
 def test_the_policies_see_what_they_check(run: ProgramRun) -> None:
