@@ -76,7 +76,8 @@ class ServiceAccountRef:
 class Settings:
     """The validated stack config; the one place every shared value comes from."""
 
-    cluster_name: str
+    cluster_name: str | None
+    """None when the cluster comes from `clusterStackRef` (its name is that stack's output)."""
     region: str
     environment: str
     adopt_oidc_provider: bool
@@ -109,6 +110,12 @@ class Settings:
     iam_permissions_boundary_arn: str | None
     iam_max_session_seconds: int | None
     aws_default_tags: dict[str, str] | None
+    cluster_stack_ref: str | None
+    cluster_stack_oidc: bool
+    cluster_stack_cluster_name_output: str
+    cluster_stack_oidc_provider_arn_output: str
+    cluster_stack_oidc_issuer_url_output: str
+    cluster_stack_kubeconfig_output: str
     stack: str = ""
     """The stack's name: production by name too (`prod`, `eu-prd`, `live2`...), as the policy pack rules."""
 
@@ -180,7 +187,7 @@ _GLOO_VERSION = checks.chart_version(
 
 # The documented contract, one key a row.
 KEYS: tuple[Key, ...] = (
-    Key("clusterName", None, "Name of the existing EKS cluster (required).", check=checks.cluster_name, required="the name of an existing EKS cluster"),
+    Key("clusterName", None, "Name of the existing EKS cluster (required, unless `clusterStackRef` gives it).", check=checks.cluster_name, required="the name of an existing EKS cluster (or clusterStackRef, the stack that owns it)", unless="clusterStackRef"),
     Key("region", "us-east-1", "AWS region of the cluster, IAM/STS calls and Vault's STS verification.", check=checks.region),
     Key("environment", "development", "`development` or `production`; `production` (as does a stack name with a part `prod`, `prd`, `production` or `live`, digits allowed) makes the policy pack refuse a dev-mode Vault and plain-http Vault access, and the program protect the IAM roles, the OIDC provider it creates and the Vault mounts.", check=checks.one_of(*ENVIRONMENTS)),
     Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it.", check=checks.boolean),
@@ -213,6 +220,12 @@ KEYS: tuple[Key, ...] = (
     Key("iamPermissionsBoundaryArn", None, "Managed policy set as the permissions boundary of every role the program creates; it must allow Vault's role `iam:GetRole` (Gloo's role needs no permission).", check=checks.managed_policy_arn),
     Key("iamMaxSessionDuration", None, "Maximum session duration of every role the program creates, `1h` to `12h` (IAM's default: `1h`).", check=checks.session_seconds, field="iam_max_session_seconds"),
     Key("awsDefaultTags", None, "Tags on every AWS resource the program creates (the AWS provider's `default_tags`), a map: `pulumi config set --path 'awsDefaultTags.team' edge`; not declared in `Pulumi.yaml`, which has no map type.", check=checks.tag_map, pulumi_type="object"),
+    Key("clusterStackRef", None, "Stack that owns the EKS cluster (`org/project/stack`): its outputs give the cluster's name, kubeconfig (kept secret) and OIDC provider, instead of `clusterName` and AWS lookups.", check=checks.stack_name),
+    Key("clusterStackOidc", True, "With `clusterStackRef`: take the OIDC provider ARN and issuer URL from that stack (`true`), or only the cluster's name and kubeconfig, looking the issuer up and creating the provider here (`false`).", check=checks.boolean),
+    Key("clusterStackClusterNameOutput", "clusterName", "With `clusterStackRef`: that stack's output holding the EKS cluster's name.", check=checks.output_name),
+    Key("clusterStackOidcProviderArnOutput", "oidcProviderArn", "With `clusterStackRef` and `clusterStackOidc`: that stack's output holding the cluster's IAM OIDC provider ARN.", check=checks.output_name),
+    Key("clusterStackOidcIssuerUrlOutput", "oidcIssuerUrl", "With `clusterStackRef` and `clusterStackOidc`: that stack's output holding the cluster's OIDC issuer URL (`https://oidc.eks...`).", check=checks.output_name),
+    Key("clusterStackKubeconfigOutput", "kubeconfig", "With `clusterStackRef`: that stack's output holding the cluster's kubeconfig (read as a secret).", check=checks.output_name),
 )  # fmt: skip
 
 
@@ -265,13 +278,31 @@ def _field_of(name: str) -> str:
 def _cross_key_rules(values: dict[str, Any]) -> None:
     """The rules that tie keys together, in one place; completes `values` where one key's
     default depends on another."""
+    _cluster_stack_rules(values)
     _vault_rules(values)
     _principal_rules(values)
     _gloo_rules(values)
     _collision_rules(values)
     _iam_rules(values)
-    if values["kube_context"] and not values["kubeconfig"]:
-        raise ConfigError("kubeContext", "to be set only together with kubeconfig")
+    if values["kube_context"] and not (values["kubeconfig"] or values["cluster_stack_ref"]):
+        raise ConfigError("kubeContext", "to be set only together with kubeconfig or clusterStackRef")
+
+
+def _cluster_stack_rules(values: dict[str, Any]) -> None:
+    """With `clusterStackRef` the cluster's stack names the cluster and gives its kubeconfig: no key
+    may give them a second time, and the OIDC provider is that stack's (or made here), never adopted."""
+    ref = values["cluster_stack_ref"]
+    if ref is None:
+        return
+    for key, field in (("clusterName", "cluster_name"), ("kubeconfig", "kubeconfig")):
+        if values[field] is not None:
+            raise ConfigError(key, f"no value when clusterStackRef is set (stack {ref} gives it)")
+    if values["adopt_oidc_provider"]:
+        raise ConfigError(
+            "adoptOidcProvider",
+            "false when clusterStackRef is set: the OIDC provider comes from that stack (clusterStackOidc true) "
+            "or is created here (false)",
+        )
 
 
 def _vault_rules(values: dict[str, Any]) -> None:

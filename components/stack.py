@@ -7,6 +7,7 @@ import pulumi_aws as aws
 import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster, EksOidcClusterArgs
+from components.cluster_stack import ClusterStack, after, read_cluster_stack
 from components.config import Settings
 from components.documents import vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
@@ -29,22 +30,12 @@ from components.vault_provider import vault_provider
 
 def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     """Registers every resource; returns the stack outputs (the contract other stacks read)."""
-    aws_provider = aws.Provider("aws", region=settings.region, default_tags=_default_tags(settings))
+    cluster_stack = read_cluster_stack(settings)
+    gate = cluster_stack.gate if cluster_stack is not None else None
+    aws_provider = aws.Provider("aws", region=after(gate, settings.region), default_tags=_default_tags(settings))
     existing_oidc_provider_arn = check_against_aws(settings, aws_provider)
     on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
-    cluster = EksOidcCluster(
-        "cluster",
-        EksOidcClusterArgs(
-            cluster_name=settings.cluster_name,
-            region=settings.region,
-            existing_oidc_provider_arn=existing_oidc_provider_arn,
-            kubeconfig=settings.kubeconfig,
-            kube_context=settings.kube_context,
-            tags={"eks-cluster": settings.cluster_name},
-            protect=settings.production,
-        ),
-        opts=on_aws,
-    )
+    cluster = EksOidcCluster("cluster", _cluster_args(settings, cluster_stack, existing_oidc_provider_arn), opts=on_aws)
     on_k8s = pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider})
 
     role_options = _role_options(settings, cluster)
@@ -68,7 +59,7 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
         ),
         opts=on_aws,
     )
-    provider = _vault_provider(settings, cluster, vault_identity, on_k8s)
+    provider = _vault_provider(settings, cluster, vault_identity, on_k8s, gate)
     vault_auth = VaultAwsAuth(
         "gloo",
         _vault_aws_auth_args(settings, gloo_role, vault_identity),
@@ -76,6 +67,40 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     )
     gloo = GlooRelease("gloo", _gloo_release_args(settings, gloo_role, vault_auth), opts=on_k8s)
     return _outputs(settings, cluster, gloo_role, vault_identity, vault_auth, gloo)
+
+
+def _cluster_args(
+    settings: Settings, cluster_stack: ClusterStack | None, adopted_oidc_provider_arn: str | None
+) -> EksOidcClusterArgs:
+    """The cluster as config names it, or as the stack that owns it exports it (`clusterStackRef`)."""
+    name: pulumi.Input[str]
+    provider_arn: pulumi.Input[str] | None
+    kubeconfig: pulumi.Input[str] | None
+    if cluster_stack is None:
+        assert settings.cluster_name is not None  # parse_settings requires one of the two
+        name, provider_arn, issuer_url, kubeconfig = (
+            settings.cluster_name,
+            adopted_oidc_provider_arn,
+            None,
+            settings.kubeconfig,
+        )
+    else:
+        name, provider_arn, issuer_url = (
+            cluster_stack.cluster_name,
+            cluster_stack.oidc_provider_arn,
+            cluster_stack.oidc_issuer_url,
+        )
+        kubeconfig = after(cluster_stack.gate, cluster_stack.kubeconfig)
+    return EksOidcClusterArgs(
+        cluster_name=name,
+        region=settings.region,
+        existing_oidc_provider_arn=provider_arn,
+        oidc_issuer_url=issuer_url,
+        kubeconfig=kubeconfig,
+        kube_context=settings.kube_context,
+        tags={"eks-cluster": name},
+        protect=settings.production,
+    )
 
 
 def _default_tags(settings: Settings) -> aws.ProviderDefaultTagsArgs | None:
@@ -110,12 +135,17 @@ def _vault_identity_source(settings: Settings, cluster: EksOidcCluster) -> Vault
 
 
 def _vault_provider(
-    settings: Settings, cluster: EksOidcCluster, identity: VaultAwsIdentity, on_k8s: pulumi.ResourceOptions
+    settings: Settings,
+    cluster: EksOidcCluster,
+    identity: VaultAwsIdentity,
+    on_k8s: pulumi.ResourceOptions,
+    gate: pulumi.Output[bool] | None,
 ) -> vault.Provider:
-    """How Pulumi reaches Vault belongs to the topology: the in-cluster Vault owns its way in."""
+    """How Pulumi reaches Vault belongs to the topology: the in-cluster Vault owns its way in (and
+    waits for the cluster's stack through the Kubernetes provider its release uses)."""
     if settings.vault_topology != "in-cluster-dev":
         address = settings.vault_provider_address or settings.vault_address
-        return vault_provider("vault", address=address, token=settings.vault_token)
+        return vault_provider("vault", address=after(gate, address), token=settings.vault_token)
     server = InClusterVault(
         "vault",
         InClusterVaultArgs(
@@ -184,7 +214,7 @@ def _outputs(
 ) -> dict[str, pulumi.Input[object]]:
     """The stack outputs: the contract other stacks read through `StackReference` (README)."""
     return {
-        "clusterName": settings.cluster_name,
+        "clusterName": cluster.cluster_name,
         "region": settings.region,
         "oidcProviderArn": cluster.oidc_provider_arn,
         "oidcIssuer": cluster.oidc_issuer,

@@ -59,6 +59,7 @@ GET_CLUSTER = "aws:eks/getCluster:getCluster"
 GET_CLUSTER_AUTH = "aws:eks/getClusterAuth:getClusterAuth"
 GET_OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
 GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
 def is_secret(value: Any) -> bool:
@@ -121,6 +122,8 @@ class ProgramRun:
     secret_outputs: set[str]
     invokes: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     error_hooks: dict[str, ErrorHookCallback] = field(default_factory=dict)
+    reads: list[Registered] = field(default_factory=list)
+    """Resources read, not managed (a `StackReference`): kept apart, as they belong to no layer."""
 
     def on_error(self, res: Registered, errors: list[str]) -> bool:
         """Runs `res`'s error hooks as the engine does after a failed create (`errors` newest
@@ -190,15 +193,60 @@ def oidc_provider_arn(issuer_url: str = ISSUER_URL, account_id: str = ACCOUNT_ID
     return f"arn:aws:iam::{account_id}:oidc-provider/{issuer_url.removeprefix('https://')}"
 
 
-class GuideMocks(pulumi.runtime.Mocks):
-    """Answers like AWS would for the guide's cluster; in preview, computed outputs stay unknown."""
+@dataclass(frozen=True)
+class OtherStack:
+    """Another stack as a `StackReference` reads it: its outputs, and which of them are secret."""
 
-    def __init__(self, preview: bool) -> None:
+    outputs: Mapping[str, Any]
+    secret: frozenset[str] = frozenset()
+
+
+# The stack that owns production's EKS cluster (`clusterStackRef`), as pulumi-eks exports one: its
+# kubeconfig an object, and a secret.
+EKS_STACK = "acme/eks/prod"
+EKS_CLUSTER = "edge-prod"
+EKS_ISSUER_URL = "https://oidc.eks.eu-west-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB"
+EKS_KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": EKS_CLUSTER, "cluster": {"server": "https://PROD.gr7.eu-west-1.eks.amazonaws.com"}}],
+    "contexts": [{"name": "admin@edge-prod", "context": {"cluster": EKS_CLUSTER, "user": "admin"}}],
+    "current-context": "admin@edge-prod",
+    "users": [{"name": "admin", "user": {"token": "eks-stack-secret"}}],
+}
+EKS_OUTPUTS = {
+    "clusterName": EKS_CLUSTER,
+    "oidcIssuerUrl": EKS_ISSUER_URL,
+    "oidcProviderArn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{EKS_ISSUER_URL.removeprefix('https://')}",
+    "kubeconfig": EKS_KUBECONFIG,
+}
+OTHER_STACKS = {EKS_STACK: OtherStack(EKS_OUTPUTS, frozenset({"kubeconfig"}))}
+"""The other stacks the default mocks know, by fully qualified name."""
+
+
+class GuideMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would for the guide's cluster; in preview, computed outputs stay unknown.
+
+    `stacks` are the other stacks a `StackReference` may name (by fully qualified name); the
+    engine reads their outputs in a preview as in an update, and so do these mocks.
+    """
+
+    def __init__(self, preview: bool, stacks: Mapping[str, OtherStack] = OTHER_STACKS) -> None:
         self.preview = preview
         self.invokes: list[tuple[str, dict[str, Any], str]] = []
+        self.stacks = dict(stacks)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
+        if args.typ == STACK_REFERENCE:
+            other = self.stacks.get(state["name"])
+            if other is None:
+                raise AssertionError(f"no stack {state['name']!r} in these mocks")
+            return state["name"], {
+                "name": state["name"],
+                "outputs": dict(other.outputs),
+                "secretOutputNames": sorted(other.secret),
+            }
         if self.preview:
             return None, state
         if args.typ == IAM_ROLE:
@@ -253,7 +301,26 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: GuideMocks) -> None:
         super().__init__(mocks)
         self.registered: list[Registered] = []
+        self.reads: list[Registered] = []
         self.error_hooks: dict[str, ErrorHookCallback] = {}
+
+    def ReadResource(self, request: Any) -> Any:
+        """Records a read (a `StackReference`) as the engine sees it, then answers as the mocks do."""
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self.reads.append(
+            Registered(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                provider=request.provider,
+                custom=True,
+                raw_inputs=rpc.deserialize_properties(request.properties, keep_unknowns=True),
+                dependencies=list(request.dependencies),
+                property_dependencies={},
+            )
+        )
+        return response
 
     def RegisterErrorHook(self, request: Any) -> Any:
         """Keeps the program's own callback, which the engine would call when an operation fails."""
@@ -371,6 +438,8 @@ ORG_IAM = {
     "awsDefaultTags": DEFAULT_TAGS,
 }
 """What organisations require of IAM (terraform-aws-modules' IRSA role inputs), all at once."""
+CLUSTER_FROM_STACK = {"clusterStackRef": EKS_STACK, "region": "eu-west-1"}
+"""The cluster, its kubeconfig and OIDC provider from the stack that owns it, not from AWS lookups."""
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "dev": (dev_config(), {"vaultToken": TEST_VAULT_TOKEN}),
     "adopted-oidc": ({**dev_config(), "adoptOidcProvider": True}, {"vaultToken": TEST_VAULT_TOKEN}),
@@ -387,6 +456,10 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         {"vaultToken": TEST_VAULT_TOKEN},
     ),
     "org-iam": ({**dev_config(), **ORG_IAM}, {"vaultToken": TEST_VAULT_TOKEN}),
+    "cluster-from-stack": (
+        {**{k: v for k, v in dev_config().items() if k != "clusterName"}, **CLUSTER_FROM_STACK},
+        {"vaultToken": TEST_VAULT_TOKEN},
+    ),
     "org-iam-cross-account": (
         {
             **dev_config(),
@@ -491,4 +564,6 @@ def _execute(
                     resolved[name] = None
         except Exception as exc:  # handed to the caller: run_program re-raises it
             error = exc
-    return ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes, monitor.error_hooks), error
+    run = ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes, monitor.error_hooks)
+    run.reads = monitor.reads
+    return run, error
