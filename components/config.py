@@ -116,6 +116,8 @@ class Settings:
     cluster_stack_oidc_provider_arn_output: str
     cluster_stack_oidc_issuer_url_output: str
     cluster_stack_kubeconfig_output: str
+    vault_ca_cert: str | None
+    gloo_vault_ca_cert_path: str | None
     stack: str = ""
     """The stack's name: production by name too (`prod`, `eu-prd`, `live2`...), as the policy pack rules."""
 
@@ -226,6 +228,8 @@ KEYS: tuple[Key, ...] = (
     Key("clusterStackOidcProviderArnOutput", "oidcProviderArn", "With `clusterStackRef` and `clusterStackOidc`: that stack's output holding the cluster's IAM OIDC provider ARN.", check=checks.output_name),
     Key("clusterStackOidcIssuerUrlOutput", "oidcIssuerUrl", "With `clusterStackRef` and `clusterStackOidc`: that stack's output holding the cluster's OIDC issuer URL (`https://oidc.eks...`).", check=checks.output_name),
     Key("clusterStackKubeconfigOutput", "kubeconfig", "With `clusterStackRef`: that stack's output holding the cluster's kubeconfig (read as a secret).", check=checks.output_name),
+    Key("vaultCaCert", None, "PEM CA bundle the Vault provider verifies an `https` Vault with (`pulumi config set vaultCaCert < ca.pem`; public, not a secret).", check=checks.ca_bundle),
+    Key("glooVaultCaCertPath", None, "Path, inside Gloo's pod, of the CA file Gloo verifies an `https` Vault with (`tlsConfig.caCert`); the Gloo chart cannot mount one on the gloo deployment, so the platform must (unset: the image's trust store).", check=checks.file_path),
 )  # fmt: skip
 
 
@@ -284,6 +288,7 @@ def _cross_key_rules(values: dict[str, Any]) -> None:
     _gloo_rules(values)
     _collision_rules(values)
     _iam_rules(values)
+    _tls_rules(values)
     if values["kube_context"] and not (values["kubeconfig"] or values["cluster_stack_ref"]):
         raise ConfigError("kubeContext", "to be set only together with kubeconfig or clusterStackRef")
 
@@ -383,6 +388,20 @@ def _iam_rules(values: dict[str, Any]) -> None:
         raise ConfigError(
             "awsDefaultTags", f"tags other than the program's own {', '.join(PROGRAM_TAG_KEYS)} (got {taken[0]!r})"
         )
+
+
+def _tls_rules(values: dict[str, Any]) -> None:
+    """A CA goes only with an `https` address that uses it."""
+    provider_address = values["vault_provider_address"]
+    if provider_address is None and values["vault_topology"] == "external":
+        provider_address = values["vault_address"]
+    if values["vault_ca_cert"] is not None and not (provider_address or "").startswith("https://"):
+        raise ConfigError(
+            "vaultCaCert",
+            "no value unless the Vault provider's address (vaultProviderAddress, or vaultAddress when external) is https",
+        )
+    if values["gloo_vault_ca_cert_path"] is not None and not values["vault_address"].startswith("https://"):
+        raise ConfigError("glooVaultCaCertPath", "no value unless vaultAddress is https")
 
 
 def config_warnings(settings: Settings) -> list[str]:

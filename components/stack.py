@@ -8,7 +8,7 @@ import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster, EksOidcClusterArgs
 from components.cluster_stack import ClusterStack, after, read_cluster_stack
-from components.config import Settings
+from components.config import PROJECT, Settings
 from components.documents import vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
 from components.iam import (
@@ -145,7 +145,13 @@ def _vault_provider(
     waits for the cluster's stack through the Kubernetes provider its release uses)."""
     if settings.vault_topology != "in-cluster-dev":
         address = settings.vault_provider_address or settings.vault_address
-        return vault_provider("vault", address=after(gate, address), token=settings.vault_token)
+        return vault_provider(
+            "vault",
+            address=after(gate, address),
+            token=settings.vault_token,
+            token_name=_token_name(settings),
+            ca_pem=settings.vault_ca_cert,
+        )
     server = InClusterVault(
         "vault",
         InClusterVaultArgs(
@@ -158,8 +164,18 @@ def _vault_provider(
         opts=on_k8s,
     )
     return server.provider(
-        "vault", cluster=cluster, token=settings.vault_token, address=settings.vault_provider_address
+        "vault",
+        cluster=cluster,
+        token=settings.vault_token,
+        token_name=_token_name(settings),
+        address=settings.vault_provider_address,
+        ca_pem=settings.vault_ca_cert,
     )
+
+
+def _token_name(settings: Settings) -> str:
+    """The provider's child token's name: which project and stack wrote what, in Vault's audit log."""
+    return f"pulumi-{PROJECT}-{settings.stack or 'stack'}".replace("/", "-")
 
 
 def _vault_aws_auth_args(settings: Settings, gloo_role: IrsaRole, identity: VaultAwsIdentity) -> VaultAwsAuthArgs:
@@ -201,6 +217,7 @@ def _gloo_release_args(settings: Settings, gloo_role: IrsaRole, vault_auth: Vaul
         role_arn=gloo_role.arn,
         service_accounts=settings.gloo_service_accounts,
         license_key=settings.gloo_license_key,
+        vault_ca_cert_path=settings.gloo_vault_ca_cert_path,
     )
 
 

@@ -455,6 +455,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         {**dev_config(), **EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
         {"vaultToken": TEST_VAULT_TOKEN},
     ),
+    "prod": (stack_config("prod"), {"vaultToken": TEST_VAULT_TOKEN, "glooLicenseKey": LICENSE}),
     "org-iam": ({**dev_config(), **ORG_IAM}, {"vaultToken": TEST_VAULT_TOKEN}),
     "cluster-from-stack": (
         {**{k: v for k, v in dev_config().items() if k != "clusterName"}, **CLUSTER_FROM_STACK},
@@ -470,7 +471,10 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         {"vaultToken": TEST_VAULT_TOKEN},
     ),
 }
-"""Whole-program variants (config, secrets): the dev stack and each topology/edition it can switch to."""
+"""Whole-program variants (config, secrets): the dev and prod stacks (their real stack files, the
+secrets supplied) and each topology/edition/option the program can switch to."""
+VARIANT_STACKS = {"prod": "prod"}
+"""The stack a variant runs as (default `dev`): the production stack file under its own name."""
 
 
 @dataclass

@@ -184,6 +184,8 @@ class Deployment:
     vault_identity_arn: str
     applied: list[Registered] = field(default_factory=list)
     vault_writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    provider_token: str = ""
+    """The child token the Vault provider issued itself and wrote the Vault resources with."""
 
     @property
     def gloo_release(self) -> Registered:
@@ -245,6 +247,21 @@ def _role_name(res: Registered) -> str:
     """An auto-named role's physical name, as the mocks (and so every output) name it."""
     name: str = res.inputs.get("name") or mock_physical_name(res.name)
     return name
+
+
+def _provider_child_token(engines: Engines, provider: Registered) -> str:
+    """What pulumi-vault does before its first write: a child of the given token
+    (`auth/token/create`) living `max_lease_ttl_seconds`, named `token_name`; it writes with it."""
+    inputs = provider.inputs
+    if str(inputs.get("skipChildToken")).lower() == "true":
+        return engines.bao.root_token
+    ttl = f"{int(inputs['maxLeaseTtlSeconds'])}s"
+    body = {"ttl": ttl, "explicit_max_ttl": ttl, "display_name": inputs["tokenName"]}
+    answer = engines.bao.api("POST", "auth/token/create", body)
+    if answer.status != 200:
+        raise ApplyError(f"the Vault provider could not create its child token: {'; '.join(answer.errors)}")
+    token: str = answer.body["auth"]["client_token"]
+    return token
 
 
 def _apply_aws(engines: Engines, res: Registered) -> None:
@@ -401,6 +418,7 @@ def apply(
     provider = run.one(VAULT_PROVIDER)
     if provider.inputs["token"] != engines.bao.root_token:
         raise ApplyError("the Vault provider's token is not the dev server's root token")
+    deployment.provider_token = _provider_child_token(engines, provider)
     # Writing the Vault role makes Vault resolve the bound ARN with its own identity: moto checks
     # that identity's IAM policies (and every signature) while Vault is being configured.
     with engines.moto.enforcing_iam():
@@ -411,7 +429,7 @@ def apply(
                 raise ApplyError(f"{res.type} {res.name} does not use the Vault provider")
             _check_order(run, res, applied, omit)
             method, path, body = _vault_request(res, rewrites)
-            answer = engines.bao.api(method, path, body)
+            answer = engines.bao.api(method, path, body, token=deployment.provider_token)
             if answer.status not in (200, 204):
                 raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
             deployment.vault_writes.append((method, path, body))
