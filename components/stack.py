@@ -251,4 +251,6 @@ def _outputs(
         "glooReleaseName": gloo.name,
         "glooChart": settings.gloo_chart[0],
         "glooChartVersion": gloo.chart_version,
+        "glooRootKey": settings.gloo_root_key,
+        "vaultCaCert": settings.vault_ca_cert or "",
     }

@@ -493,15 +493,20 @@ def run_program(
     env: Mapping[str, str] | None = None,
     stack: str = "dev",
     mocks: Callable[[bool], GuideMocks] = GuideMocks,
+    program: Path = ROOT / "__main__.py",
+    project: str = PROJECT,
 ) -> ProgramRun:
     """Runs `__main__.py` as `pulumi up` (or `preview`) would, and returns what it registered.
 
     `config` defaults to `Pulumi.dev.yaml`; values that are lists are JSON-encoded as the CLI
     stores them. The Vault token comes from `secrets` (default: a test token) unless `env`
     supplies VAULT_TOKEN instead. `mocks` builds the mocks (given `preview`), for tests that
-    need AWS to answer differently.
+    need AWS to answer differently. `program` and `project` run another program (an example)
+    the same way.
     """
-    run, error = _execute(config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks)
+    run, error = _execute(
+        config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks, program=program, project=project
+    )
     if error is not None:
         raise error
     return run
@@ -515,9 +520,13 @@ def run_program_failure(
     env: Mapping[str, str] | None = None,
     stack: str = "dev",
     mocks: Callable[[bool], GuideMocks] = GuideMocks,
+    program: Path = ROOT / "__main__.py",
+    project: str = PROJECT,
 ) -> FailedRun:
     """Runs the program expecting it to fail; returns the error and every registration made."""
-    run, error = _execute(config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks)
+    run, error = _execute(
+        config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks, program=program, project=project
+    )
     if error is None:
         raise AssertionError(f"the program succeeded, registering {len(run.resources)} resources")
     return FailedRun(error, run.resources)
@@ -531,17 +540,19 @@ def _execute(
     env: Mapping[str, str] | None,
     stack: str,
     mocks: Callable[[bool], GuideMocks],
+    program: Path,
+    project: str,
 ) -> tuple[ProgramRun, BaseException | None]:
     values = dev_config() if config is None else dict(config)
     secret_values = {"vaultToken": TEST_VAULT_TOKEN} if secrets is None else dict(secrets)
-    all_config = {f"{PROJECT}:{k}": config_text(v) for k, v in values.items()}
-    all_config.update({f"{PROJECT}:{k}": v for k, v in secret_values.items()})
+    all_config = {f"{project}:{k}": config_text(v) for k, v in values.items()}
+    all_config.update({f"{project}:{k}": v for k, v in secret_values.items()})
 
     guide_mocks = mocks(preview)
     monitor = RecordingMonitor(guide_mocks)
     pulumi_settings.reset_options()
-    pulumi.runtime.set_mocks(guide_mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    pulumi.runtime.set_all_config(all_config, [f"{PROJECT}:{k}" for k in secret_values])
+    pulumi.runtime.set_mocks(guide_mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(all_config, [f"{project}:{k}" for k in secret_values])
 
     exported: dict[str, Any] = {}
     resolved: dict[str, Any] = {}
@@ -552,13 +563,13 @@ def _execute(
         try:
             root = pulumi_settings.get_root_resource()
 
-            def program() -> pulumi.Output[Any]:
-                runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+            def evaluate() -> pulumi.Output[Any]:
+                runpy.run_path(str(program), run_name="__main__")
                 outputs = dict(getattr(root, "outputs", {}))
                 exported.update(outputs)
                 return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in outputs.values()])
 
-            pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+            pulumi.runtime.test(evaluate)()  # type: ignore[no-untyped-call]
             for name, value in exported.items():
                 out = pulumi.Output.from_input(value)
                 resolved[name] = _sync_await(out.future(with_unknowns=True))

@@ -131,6 +131,7 @@ VAULT_APIS: dict[str, VaultApi] = {
     "vault:aws/authBackendStsRole:AuthBackendStsRole": VaultApi(
         "auth/{backend}/config/sts/{accountId}", ("backend", "accountId"), {"stsRole": "sts_role"}
     ),
+    "vault:kv/secretV2:SecretV2": VaultApi("{mount}/data/{name}", ("mount", "name"), {"dataJson": "data"}),
     "vault:aws/authBackendRole:AuthBackendRole": VaultApi(
         "auth/{backend}/role/{role}",
         ("backend", "role"),
@@ -254,10 +255,11 @@ def _provider_child_token(engines: Engines, provider: Registered) -> str:
     (`auth/token/create`) living `max_lease_ttl_seconds`, named `token_name`; it writes with it."""
     inputs = provider.inputs
     if str(inputs.get("skipChildToken")).lower() == "true":
-        return engines.bao.root_token
+        given: str = inputs["token"]
+        return given
     ttl = f"{int(inputs['maxLeaseTtlSeconds'])}s"
     body = {"ttl": ttl, "explicit_max_ttl": ttl, "display_name": inputs["tokenName"]}
-    answer = engines.bao.api("POST", "auth/token/create", body)
+    answer = engines.bao.api("POST", "auth/token/create", body, token=inputs["token"])
     if answer.status != 200:
         raise ApplyError(f"the Vault provider could not create its child token: {'; '.join(answer.errors)}")
     token: str = answer.body["auth"]["client_token"]
@@ -323,6 +325,8 @@ def _vault_request(res: Registered, rewrites: Rewrites) -> tuple[str, str, dict[
     _unknown_inputs(res, set(api.path_inputs) | set(api.fields))
     path = api.path.format(**{key: str(inputs[key]).strip("/") for key in api.path_inputs})
     body = {api.fields[key]: _number(value) for key, value in inputs.items() if key in api.fields}
+    if res.type == "vault:kv/secretV2:SecretV2":
+        body["data"] = json.loads(body["data"])  # data_json: the kv-v2 write's `data` object
     if res.type == "vault:aws/authBackendClient:AuthBackendClient":
         if "sts_endpoint" in body:
             body["sts_endpoint"] = rewrites.sts_endpoint(body["sts_endpoint"])
@@ -385,6 +389,35 @@ def _account_admin(engines: Engines, account_id: str) -> dict[str, str]:
     }
 
 
+def _apply_vault(
+    run: ProgramRun, deployment: Deployment, applied: list[Registered], omit: Callable[[Registered], bool]
+) -> str:
+    """Writes `run`'s Vault resources as its Vault provider would: with the child token it issues
+    itself from the token it is given, in dependency order; returns that child token."""
+    engines = deployment.engines
+    provider = run.one(VAULT_PROVIDER)
+    token = _provider_child_token(engines, provider)
+    for res in run.resources:
+        if not (res.custom and res.type in VAULT_APIS) or omit(res):
+            continue
+        if run.provider_of(res).urn != provider.urn:
+            raise ApplyError(f"{res.type} {res.name} does not use the Vault provider")
+        _check_order(run, res, applied, omit)
+        method, path, body = _vault_request(res, deployment.rewrites)
+        answer = engines.bao.api(method, path, body, token=token)
+        if answer.status not in (200, 204):
+            raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
+        deployment.vault_writes.append((method, path, body))
+        applied.append(res)
+    return token
+
+
+def apply_another(deployment: Deployment, run: ProgramRun) -> None:
+    """Applies another program's Vault resources (a consumer's) to the deployed engines, with the
+    token that program's provider is given."""
+    _apply_vault(run, deployment, [], lambda res: False)
+
+
 def apply(
     run: ProgramRun,
     engines: Engines,
@@ -415,23 +448,10 @@ def apply(
     engines.bao.register_aws_plugin(rewrites.vault_aws_credentials(identity))
     deployment = Deployment(run, engines, rewrites, identity, identity_arn, applied)
 
-    provider = run.one(VAULT_PROVIDER)
-    if provider.inputs["token"] != engines.bao.root_token:
+    if run.one(VAULT_PROVIDER).inputs["token"] != engines.bao.root_token:
         raise ApplyError("the Vault provider's token is not the dev server's root token")
-    deployment.provider_token = _provider_child_token(engines, provider)
     # Writing the Vault role makes Vault resolve the bound ARN with its own identity: moto checks
     # that identity's IAM policies (and every signature) while Vault is being configured.
     with engines.moto.enforcing_iam():
-        for res in run.resources:
-            if not (res.custom and res.type in VAULT_APIS) or omit(res):
-                continue
-            if run.provider_of(res).urn != provider.urn:
-                raise ApplyError(f"{res.type} {res.name} does not use the Vault provider")
-            _check_order(run, res, applied, omit)
-            method, path, body = _vault_request(res, rewrites)
-            answer = engines.bao.api(method, path, body, token=deployment.provider_token)
-            if answer.status not in (200, 204):
-                raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
-            deployment.vault_writes.append((method, path, body))
-            applied.append(res)
+        deployment.provider_token = _apply_vault(run, deployment, applied, omit)
     return deployment
