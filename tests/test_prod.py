@@ -108,6 +108,17 @@ def test_prod_keeps_to_the_organisations_iam(prod: ProgramRun) -> None:
     }
 
 
+def test_it_assumes_pulumi_cloud_as_the_readme_says() -> None:
+    """README, "Team state": Pulumi Cloud, organization `acme`; a DIY backend would add the stack's
+    KMS secrets provider to the file and name references `organization/...`."""
+    text = (ROOT / "Pulumi.prod.yaml").read_text()
+    assert "secretsprovider:" not in text and "encryptedkey:" not in text
+    assert PROD["clusterStackRef"].startswith("acme/")
+    readme = (ROOT / "README.md").read_text()
+    team = readme[readme.index("## Team state") : readme.index("## Prerequisites")]
+    assert "**Pulumi Cloud: what `Pulumi.prod.yaml` assumes** (organization `acme`" in team
+
+
 def test_its_secrets_are_not_in_the_file() -> None:
     raw = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
     assert not {"gloo-vault-irsa:vaultToken", "gloo-vault-irsa:glooLicenseKey"} & set(raw)
