@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import pulumi
 
+from components.documents import PROGRAM_TAG_KEYS
+
 PROJECT = "gloo-vault-irsa"
 
 # Every AWS region (commercial, China, GovCloud) as of 2026; an unknown name is a typo, and a
@@ -69,7 +71,7 @@ _MANAGED_POLICY_ARN = re.compile(
 # IAM's bounds on a role's maximum session duration.
 MIN_SESSION_SECONDS, MAX_SESSION_SECONDS = 3600, 12 * 3600
 # IAM takes 50 tags a resource; the program adds at most this many of its own to one resource.
-MAX_TAGS, PROGRAM_TAGS = 50, 2
+MAX_TAGS, PROGRAM_TAGS = 50, len(PROGRAM_TAG_KEYS)
 _TAG_KEY_MAX, _TAG_VALUE_MAX = 128, 256
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+){0,2}$")
 
@@ -191,8 +193,13 @@ def region(key: str, value: str) -> str:
     return value
 
 
+def _word(value: str) -> bool:
+    """Printable and without whitespace: what a header value, an output name or a path may hold."""
+    return value.isprintable() and not any(c.isspace() for c in value)
+
+
 def header_value(key: str, value: str) -> str:
-    if any(c.isspace() for c in value) or not value.isprintable():
+    if not _word(value):
         raise ConfigError(key, f"a header value without whitespace (got {value!r})")
     return value
 
@@ -349,7 +356,7 @@ def stack_name(key: str, value: str) -> str:
 
 def output_name(key: str, value: str) -> str:
     """The name of another stack's output (any name `pulumi.export` takes, without whitespace)."""
-    if any(c.isspace() for c in value) or not value.isprintable():
+    if not _word(value):
         raise ConfigError(key, f"a stack output name such as kubeconfig (got {value!r})")
     return value
 
@@ -371,7 +378,7 @@ def ca_bundle(key: str, value: str) -> str:
 
 def file_path(key: str, value: str) -> str:
     """An absolute file path without whitespace."""
-    if not value.startswith("/") or any(c.isspace() for c in value) or not value.isprintable():
+    if not value.startswith("/") or not _word(value):
         raise ConfigError(key, f"an absolute file path such as /etc/vault-ca/ca.crt (got {value!r})")
     return value
 

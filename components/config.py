@@ -21,7 +21,7 @@ import pulumi
 
 from components import checks
 from components.checks import MAX_TOKEN_TTL_SECONDS, PROJECT, ConfigError, PrincipalArn
-from components.documents import VAULT_RELEASE, in_cluster_vault_address
+from components.documents import PROGRAM_TAG_KEYS, VAULT_RELEASE, in_cluster_vault_address
 
 # Gloo before 1.15.3 required static AWS keys for Vault's aws auth (no IRSA); before 1.15.19 it
 # never renews its Vault token, so with a 24h max TTL it loses its secrets after a day.
@@ -368,10 +368,6 @@ def _collision_rules(values: dict[str, Any]) -> None:
             "vaultServiceAccount",
             f"a service account other than Gloo's in the same namespace (got {values['vault_service_account']!r})",
         )
-
-
-# Tags the program puts on resources itself (`stack.resource_tags`); the default tags may not set them.
-PROGRAM_TAG_KEYS = ("eks-cluster", "irsa-service-accounts")
 
 
 def _iam_rules(values: dict[str, Any]) -> None:

@@ -23,6 +23,11 @@ VAULT_PORT = 8200
 # How long a Helm release may take to install, upgrade or uninstall (the Pulumi Kubernetes
 # provider's default, set explicitly: the Vault provider's token is sized by it).
 HELM_TIMEOUT_SECONDS = 300
+# The tags the program puts on resources of its own: the cluster a role or OIDC provider serves,
+# and the service accounts (`<namespace>/<name> ...`) an IRSA role trusts.
+CLUSTER_TAG = "eks-cluster"
+SERVICE_ACCOUNTS_TAG = "irsa-service-accounts"
+PROGRAM_TAG_KEYS = (CLUSTER_TAG, SERVICE_ACCOUNTS_TAG)
 VAULT_RELEASE = "vault"  # fixes the Vault chart's service names: `vault` and `vault-internal`
 
 

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from components.checks import PrincipalArn
 from components.config import ServiceAccountRef
-from components.documents import assume_role_trust_policy, get_role_policy, irsa_trust_policy
+from components.documents import SERVICE_ACCOUNTS_TAG, assume_role_trust_policy, get_role_policy, irsa_trust_policy
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class IrsaRole(pulumi.ComponentResource):
             lambda a: json.dumps(irsa_trust_policy(a["provider_arn"], a["issuer"], subjects))
         )
         accounts = " ".join(f"{sa.namespace}/{sa.name}" for sa in args.service_accounts)
-        role = iam_role(name, trust, args.description, args.options.tagged({"irsa-service-accounts": accounts}), self)
+        role = iam_role(name, trust, args.description, args.options.tagged({SERVICE_ACCOUNTS_TAG: accounts}), self)
         self.arn = role.arn
         self.name = role.name
         self.unique_id = role.unique_id

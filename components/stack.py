@@ -9,7 +9,7 @@ import pulumi_vault as vault
 from components.cluster import EksOidcCluster, EksOidcClusterArgs
 from components.cluster_stack import ClusterStack, after, read_cluster_stack
 from components.config import PROJECT, Settings
-from components.documents import vault_policy_hcl
+from components.documents import CLUSTER_TAG, vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
 from components.iam import (
     CrossAccountVaultIdentity,
@@ -98,7 +98,7 @@ def _cluster_args(
         oidc_issuer_url=issuer_url,
         kubeconfig=kubeconfig,
         kube_context=settings.kube_context,
-        tags={"eks-cluster": name},
+        tags={CLUSTER_TAG: name},
         protect=settings.production,
     )
 
@@ -115,7 +115,7 @@ def _role_options(settings: Settings, cluster: EksOidcCluster) -> RoleOptions:
         path=settings.iam_role_path,
         permissions_boundary=settings.iam_permissions_boundary_arn,
         max_session_seconds=settings.iam_max_session_seconds,
-        tags={"eks-cluster": cluster.cluster_name},
+        tags={CLUSTER_TAG: cluster.cluster_name},
         protect=settings.production,
     )
 

@@ -198,7 +198,9 @@ class OtherStack:
     """Another stack as a `StackReference` reads it: its outputs, and which of them are secret."""
 
     outputs: Mapping[str, Any]
+    """Its outputs by name."""
     secret: frozenset[str] = frozenset()
+    """The names of those that are secret (the engine's `secretOutputNames`)."""
 
 
 # The stack that owns production's EKS cluster (`clusterStackRef`), as pulumi-eks exports one: its
@@ -307,19 +309,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def ReadResource(self, request: Any) -> Any:
         """Records a read (a `StackReference`) as the engine sees it, then answers as the mocks do."""
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
-        self.reads.append(
-            Registered(
-                type=request.type,
-                name=request.name,
-                urn=response.urn,
-                parent=request.parent,
-                provider=request.provider,
-                custom=True,
-                raw_inputs=rpc.deserialize_properties(request.properties, keep_unknowns=True),
-                dependencies=list(request.dependencies),
-                property_dependencies={},
-            )
-        )
+        self.reads.append(_recorded(request, response.urn, request.properties, custom=True, property_deps={}))
         return response
 
     def RegisterErrorHook(self, request: Any) -> Any:
@@ -332,21 +322,30 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            self.registered.append(
-                Registered(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent,
-                    provider=request.provider,
-                    custom=request.custom,
-                    raw_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
-                    dependencies=list(request.dependencies),
-                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                    options=_options(request),
-                )
+            property_deps = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
+            registered = _recorded(
+                request, response.urn, request.object, custom=request.custom, property_deps=property_deps
             )
+            registered.options = _options(request)
+            self.registered.append(registered)
         return response
+
+
+def _recorded(
+    request: Any, urn: str, properties: Any, *, custom: bool, property_deps: dict[str, list[str]]
+) -> Registered:
+    """A registration or read request as the test sees it."""
+    return Registered(
+        type=request.type,
+        name=request.name,
+        urn=urn,
+        parent=request.parent,
+        provider=request.provider,
+        custom=custom,
+        raw_inputs=rpc.deserialize_properties(properties, keep_unknowns=True),
+        dependencies=list(request.dependencies),
+        property_dependencies=property_deps,
+    )
 
 
 def _options(request: Any) -> dict[str, Any]:

@@ -66,7 +66,11 @@ def test_a_read_is_part_of_the_graph() -> None:
     assert names(run) == ["ref", "provider"]
 
 
-def test_counts_the_program_cannot_take_yet_stop_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_counts_the_program_cannot_take_yet_stop_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The script removes the programs' temp directory when it ends; the test session still uses it.
+    monkeypatch.setattr(bench_scale, "remove_program_tempdir", lambda: None)
     assert bench_scale.main(["--clusters", "10", "--repeat", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("bench_scale: 10 clusters:") and "\n" not in err
