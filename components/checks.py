@@ -9,12 +9,15 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import pulumi
+
+from components.documents import PROGRAM_TAG_KEYS
 
 PROJECT = "gloo-vault-irsa"
 
@@ -59,6 +62,18 @@ _RESERVED_VAULT_POLICIES = ("root", "default")
 _RESERVED_MOUNTS = ("sys", "auth", "cubbyhole", "identity", "audit", "token")
 _HELM_RELEASE_NAME_MAX = 53
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+# IAM paths: `/` or `/a/b/`, at most 512 characters (IAM's limits, in the characters IAM names take).
+_IAM_PATH = re.compile(r"^/(?:[A-Za-z0-9_+=,.@-]+/)*$", re.ASCII)
+_IAM_PATH_MAX = 512
+_MANAGED_POLICY_ARN = re.compile(
+    r"^arn:(aws(?:-cn|-us-gov)?):iam::(\d{12}|aws):policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}$", re.ASCII
+)
+# IAM's bounds on a role's maximum session duration.
+MIN_SESSION_SECONDS, MAX_SESSION_SECONDS = 3600, 12 * 3600
+# IAM takes 50 tags a resource; the program adds at most this many of its own to one resource.
+MAX_TAGS, PROGRAM_TAGS = 50, len(PROGRAM_TAG_KEYS)
+_TAG_KEY_MAX, _TAG_VALUE_MAX = 128, 256
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+){0,2}$")
 
 Check = Callable[[str, str], Any]
 """A validator: (key, raw text) → the typed value, or `ConfigError`."""
@@ -178,8 +193,13 @@ def region(key: str, value: str) -> str:
     return value
 
 
+def _word(value: str) -> bool:
+    """Printable and without whitespace: what a header value, an output name or a path may hold."""
+    return value.isprintable() and not any(c.isspace() for c in value)
+
+
 def header_value(key: str, value: str) -> str:
-    if any(c.isspace() for c in value) or not value.isprintable():
+    if not _word(value):
         raise ConfigError(key, f"a header value without whitespace (got {value!r})")
     return value
 
@@ -261,6 +281,106 @@ def duration_seconds(key: str, value: str) -> int:
     if not 60 <= seconds <= MAX_TOKEN_TTL_SECONDS:
         raise ConfigError(key, f"between 1m and 168h (got {value!r})")
     return seconds
+
+
+def iam_path(key: str, value: str) -> str:
+    """An IAM path: `/`, or `/` then parts each ending in `/` (`/platform/gloo/`)."""
+    if len(value) > _IAM_PATH_MAX or not _IAM_PATH.match(value):
+        raise ConfigError(key, f"an IAM path such as / or /platform/gloo/ (starts and ends with /) (got {value!r})")
+    return value
+
+
+def managed_policy_arn(key: str, value: str) -> str:
+    """A managed policy's ARN (customer or AWS-managed), as a permissions boundary takes it."""
+    if not _MANAGED_POLICY_ARN.match(value):
+        raise ConfigError(
+            key, f"a managed policy ARN such as arn:aws:iam::123456789012:policy/boundary (got {value!r})"
+        )
+    return value
+
+
+def policy_partition(arn: str) -> str:
+    """The partition of an ARN that `managed_policy_arn` accepted."""
+    return arn.split(":")[1]
+
+
+def session_seconds(key: str, value: str) -> int:
+    """A role's maximum session duration, 1h to 12h (IAM's bounds), in seconds."""
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        raise ConfigError(key, f"a duration such as 1h, 12h or 7200 (got {value!r})") from None
+    if not MIN_SESSION_SECONDS <= seconds <= MAX_SESSION_SECONDS:
+        raise ConfigError(key, f"between 1h and 12h, IAM's bounds (got {value!r})")
+    return seconds
+
+
+def _tag_problem(name: Any, value: Any) -> str | None:
+    """What IAM would refuse in one tag, if anything."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        return "string keys and values"
+    if not 1 <= len(name) <= _TAG_KEY_MAX or len(value) > _TAG_VALUE_MAX:
+        return f"keys of 1 to {_TAG_KEY_MAX} characters and values of at most {_TAG_VALUE_MAX} (got {name!r})"
+    if not all(c.isalnum() or c.isspace() or c in "_.:/=+-@" for c in name + value):
+        return f"letters, digits, spaces and _.:/=+-@ only (got {name!r}: {value!r})"
+    if name.lower().startswith("aws:"):
+        return f"no key starting with aws:, which AWS reserves (got {name!r})"
+    return None
+
+
+def tag_map(key: str, value: str) -> dict[str, str]:
+    """A JSON object of AWS tags (how the CLI stores a map value), within IAM's limits."""
+    try:
+        tags = json.loads(value)
+    except json.JSONDecodeError:
+        tags = None
+    if not isinstance(tags, dict):
+        raise ConfigError(key, 'a map of tag names to values, such as {team: edge, cost-center: "42"}')
+    if len(tags) > MAX_TAGS - PROGRAM_TAGS:
+        raise ConfigError(
+            key, f"at most {MAX_TAGS - PROGRAM_TAGS} tags (IAM takes {MAX_TAGS}, the program adds its own)"
+        )
+    for name, tag in tags.items():
+        problem = _tag_problem(name, tag)
+        if problem:
+            raise ConfigError(key, f"AWS tags with {problem}")
+    return dict(tags)
+
+
+def stack_name(key: str, value: str) -> str:
+    """A stack to reference: `stack`, `project/stack` or `org/project/stack`."""
+    if not _STACK_NAME.match(value):
+        raise ConfigError(key, f"a stack name such as acme/eks/prod (org/project/stack) (got {value!r})")
+    return value
+
+
+def output_name(key: str, value: str) -> str:
+    """The name of another stack's output (any name `pulumi.export` takes, without whitespace)."""
+    if not _word(value):
+        raise ConfigError(key, f"a stack output name such as kubeconfig (got {value!r})")
+    return value
+
+
+def ca_bundle(key: str, value: str) -> str:
+    """One or more PEM certificates that TLS can verify a server with (public: not a secret)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        context.load_verify_locations(cadata=value)
+        loaded = bool(context.get_ca_certs())
+    except (ssl.SSLError, ValueError):
+        loaded = False
+    if not loaded or "-----BEGIN CERTIFICATE-----" not in value:
+        raise ConfigError(
+            key, "PEM CA certificates (-----BEGIN CERTIFICATE----- ...), e.g. set from a file with < ca.pem"
+        )
+    return value
+
+
+def file_path(key: str, value: str) -> str:
+    """An absolute file path without whitespace."""
+    if not value.startswith("/") or not _word(value):
+        raise ConfigError(key, f"an absolute file path such as /etc/vault-ca/ca.crt (got {value!r})")
+    return value
 
 
 def chart_version(example: str, minimum: tuple[int, int, int] | None = None, why: str = "") -> Check:

@@ -21,7 +21,7 @@ import pulumi
 
 from components import checks
 from components.checks import MAX_TOKEN_TTL_SECONDS, PROJECT, ConfigError, PrincipalArn
-from components.documents import VAULT_RELEASE, in_cluster_vault_address
+from components.documents import PROGRAM_TAG_KEYS, VAULT_RELEASE, in_cluster_vault_address
 
 # Gloo before 1.15.3 required static AWS keys for Vault's aws auth (no IRSA); before 1.15.19 it
 # never renews its Vault token, so with a 24h max TTL it loses its secrets after a day.
@@ -76,7 +76,8 @@ class ServiceAccountRef:
 class Settings:
     """The validated stack config; the one place every shared value comes from."""
 
-    cluster_name: str
+    cluster_name: str | None
+    """None when the cluster comes from `clusterStackRef` (its name is that stack's output)."""
     region: str
     environment: str
     adopt_oidc_provider: bool
@@ -105,6 +106,18 @@ class Settings:
     gloo_license_key: pulumi.Output[str] | None
     gloo_release_name: str
     kv_retain_on_delete: bool
+    iam_role_path: str
+    iam_permissions_boundary_arn: str | None
+    iam_max_session_seconds: int | None
+    aws_default_tags: dict[str, str] | None
+    cluster_stack_ref: str | None
+    cluster_stack_oidc: bool
+    cluster_stack_cluster_name_output: str
+    cluster_stack_oidc_provider_arn_output: str
+    cluster_stack_oidc_issuer_url_output: str
+    cluster_stack_kubeconfig_output: str
+    vault_ca_cert: str | None
+    gloo_vault_ca_cert_path: str | None
     adopt_auth_mount: bool = False
     adopt_kv_mount: bool = False
     stack: str = ""
@@ -157,7 +170,15 @@ class Key:
     field: str | None = None
     """The `Settings` field; default: the key's name in snake_case."""
     pulumi_type: str | None = None
-    """`Pulumi.yaml`'s type for a key without a default (default: string)."""
+    """`Pulumi.yaml`'s type for a key without a default (default: string); `object` keys are not
+    declared there, as a project's config types do not include maps."""
+    unless: str | None = None
+    """Another key that, when set, makes this required key optional (its value comes from there)."""
+
+    @property
+    def declared(self) -> bool:
+        """Declared in `Pulumi.yaml`: not a secret (no defaults there) and not a map (no such type)."""
+        return not self.secret and self.pulumi_type != "object"
 
     @property
     def settings_field(self) -> str:
@@ -170,9 +191,9 @@ _GLOO_VERSION = checks.chart_version(
 
 # The documented contract, one key a row.
 KEYS: tuple[Key, ...] = (
-    Key("clusterName", None, "Name of the existing EKS cluster (required).", check=checks.cluster_name, required="the name of an existing EKS cluster"),
+    Key("clusterName", None, "Name of the existing EKS cluster (required, unless `clusterStackRef` gives it).", check=checks.cluster_name, required="the name of an existing EKS cluster (or clusterStackRef, the stack that owns it)", unless="clusterStackRef"),
     Key("region", "us-east-1", "AWS region of the cluster, IAM/STS calls and Vault's STS verification.", check=checks.region),
-    Key("environment", "development", "`development` or `production`; `production` (as does a stack name with a part `prod`, `prd`, `production` or `live`, digits allowed) makes the policy pack refuse a dev-mode Vault and plain-http Vault access, and the program protect the Vault mounts.", check=checks.one_of(*ENVIRONMENTS)),
+    Key("environment", "development", "`development` or `production`; `production` (as does a stack name with a part `prod`, `prd`, `production` or `live`, digits allowed) makes the policy pack refuse a dev-mode Vault and plain-http Vault access, and the program protect the IAM roles, the OIDC provider it creates and the Vault mounts.", check=checks.one_of(*ENVIRONMENTS)),
     Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it.", check=checks.boolean),
     Key("kubeconfig", None, "Kubeconfig path or contents to use instead of the cluster's endpoint and `aws eks get-token` (read as a secret: `pulumi config set --secret kubeconfig ...`).", secret=True),
     Key("kubeContext", None, "Context inside `kubeconfig` to use."),
@@ -201,6 +222,18 @@ KEYS: tuple[Key, ...] = (
     Key("glooChartVersion", DEFAULT_GLOO_VERSION, "Exact Gloo chart version; 1.15.3 or later (IRSA), 1.15.19 or later (token renewal), 1.18 to 1.22 maintained.", check=_GLOO_VERSION),
     Key("glooLicenseKey", None, "Gloo Edge Enterprise license key (secret; `enterprise` only).", secret=True),
     Key("glooReleaseName", "gloo", "Name of the Gloo Helm release.", check=checks.helm_release_name),
+    Key("iamRolePath", "/", "IAM path of every role the program creates (Gloo's, and Vault's when it makes one); Vault binds Gloo's role by its unique ID, so a path does not break the login.", check=checks.iam_path),
+    Key("iamPermissionsBoundaryArn", None, "Managed policy set as the permissions boundary of every role the program creates; it must allow Vault's role `iam:GetRole` (Gloo's role needs no permission).", check=checks.managed_policy_arn),
+    Key("iamMaxSessionDuration", None, "Maximum session duration of every role the program creates, `1h` to `12h` (IAM's default: `1h`).", check=checks.session_seconds, field="iam_max_session_seconds"),
+    Key("awsDefaultTags", None, "Tags on every AWS resource the program creates (the AWS provider's `default_tags`), a map: `pulumi config set --path 'awsDefaultTags.team' edge`; not declared in `Pulumi.yaml`, which has no map type.", check=checks.tag_map, pulumi_type="object"),
+    Key("clusterStackRef", None, "Stack that owns the EKS cluster (`org/project/stack`): its outputs give the cluster's name, kubeconfig (kept secret) and OIDC provider, instead of `clusterName` and AWS lookups.", check=checks.stack_name),
+    Key("clusterStackOidc", True, "With `clusterStackRef`: take the OIDC provider ARN and issuer URL from that stack (`true`), or only the cluster's name and kubeconfig, looking the issuer up and creating the provider here (`false`).", check=checks.boolean),
+    Key("clusterStackClusterNameOutput", "clusterName", "With `clusterStackRef`: that stack's output holding the EKS cluster's name.", check=checks.output_name),
+    Key("clusterStackOidcProviderArnOutput", "oidcProviderArn", "With `clusterStackRef` and `clusterStackOidc`: that stack's output holding the cluster's IAM OIDC provider ARN.", check=checks.output_name),
+    Key("clusterStackOidcIssuerUrlOutput", "oidcIssuerUrl", "With `clusterStackRef` and `clusterStackOidc`: that stack's output holding the cluster's OIDC issuer URL (`https://oidc.eks...`).", check=checks.output_name),
+    Key("clusterStackKubeconfigOutput", "kubeconfig", "With `clusterStackRef`: that stack's output holding the cluster's kubeconfig (read as a secret).", check=checks.output_name),
+    Key("vaultCaCert", None, "PEM CA bundle the Vault provider verifies an `https` Vault with (`pulumi config set vaultCaCert < ca.pem`; public, not a secret).", check=checks.ca_bundle),
+    Key("glooVaultCaCertPath", None, "Path, inside Gloo's pod, of the CA file Gloo verifies an `https` Vault with (`tlsConfig.caCert`); the Gloo chart cannot mount one on the gloo deployment, so the platform must (unset: the image's trust store).", check=checks.file_path),
 )  # fmt: skip
 
 
@@ -234,20 +267,51 @@ def _read(
         if raw is None or raw == "":  # Pulumi.yaml declares `default: ""` for optional keys
             raw = None if key.default is None else config_text(key.default)
         value = None if raw is None else key.check(key.name, raw)
-    if value is None and key.required:
-        raise ConfigError(key.name, key.required)
     return value
+
+
+def _required(values: dict[str, Any]) -> None:
+    """Each required key is set, unless the key it names (`Key.unless`) gives its value instead."""
+    for key in KEYS:
+        exempt = key.unless is not None and values[_field_of(key.unless)] is not None
+        if values[key.settings_field] is None and key.required and not exempt:
+            raise ConfigError(key.name, key.required)
+
+
+def _field_of(name: str) -> str:
+    [key] = [k for k in KEYS if k.name == name]
+    return key.settings_field
 
 
 def _cross_key_rules(values: dict[str, Any]) -> None:
     """The rules that tie keys together, in one place; completes `values` where one key's
     default depends on another."""
+    _cluster_stack_rules(values)
     _vault_rules(values)
     _principal_rules(values)
     _gloo_rules(values)
     _collision_rules(values)
-    if values["kube_context"] and not values["kubeconfig"]:
-        raise ConfigError("kubeContext", "to be set only together with kubeconfig")
+    _iam_rules(values)
+    _tls_rules(values)
+    if values["kube_context"] and not (values["kubeconfig"] or values["cluster_stack_ref"]):
+        raise ConfigError("kubeContext", "to be set only together with kubeconfig or clusterStackRef")
+
+
+def _cluster_stack_rules(values: dict[str, Any]) -> None:
+    """With `clusterStackRef` the cluster's stack names the cluster and gives its kubeconfig: no key
+    may give them a second time, and the OIDC provider is that stack's (or made here), never adopted."""
+    ref = values["cluster_stack_ref"]
+    if ref is None:
+        return
+    for key, field in (("clusterName", "cluster_name"), ("kubeconfig", "kubeconfig")):
+        if values[field] is not None:
+            raise ConfigError(key, f"no value when clusterStackRef is set (stack {ref} gives it)")
+    if values["adopt_oidc_provider"]:
+        raise ConfigError(
+            "adoptOidcProvider",
+            "false when clusterStackRef is set: the OIDC provider comes from that stack (clusterStackOidc true) "
+            "or is created here (false)",
+        )
 
 
 def _vault_rules(values: dict[str, Any]) -> None:
@@ -310,6 +374,36 @@ def _collision_rules(values: dict[str, Any]) -> None:
         )
 
 
+def _iam_rules(values: dict[str, Any]) -> None:
+    """The boundary is in the region's partition; default tags leave the program's own tags alone."""
+    boundary = values["iam_permissions_boundary_arn"]
+    partition = checks.partition_of(values["region"])
+    if boundary is not None and checks.policy_partition(boundary) != partition:
+        raise ConfigError(
+            "iamPermissionsBoundaryArn",
+            f"a policy in partition {partition}, the region's {values['region']} (got {boundary!r})",
+        )
+    taken = sorted(set(values["aws_default_tags"] or {}) & set(PROGRAM_TAG_KEYS))
+    if taken:
+        raise ConfigError(
+            "awsDefaultTags", f"tags other than the program's own {', '.join(PROGRAM_TAG_KEYS)} (got {taken[0]!r})"
+        )
+
+
+def _tls_rules(values: dict[str, Any]) -> None:
+    """A CA goes only with an `https` address that uses it."""
+    provider_address = values["vault_provider_address"]
+    if provider_address is None and values["vault_topology"] == "external":
+        provider_address = values["vault_address"]
+    if values["vault_ca_cert"] is not None and not (provider_address or "").startswith("https://"):
+        raise ConfigError(
+            "vaultCaCert",
+            "no value unless the Vault provider's address (vaultProviderAddress, or vaultAddress when external) is https",
+        )
+    if values["gloo_vault_ca_cert_path"] is not None and not values["vault_address"].startswith("https://"):
+        raise ConfigError("glooVaultCaCertPath", "no value unless vaultAddress is https")
+
+
 def config_warnings(settings: Settings) -> list[str]:
     """One line each for a Gloo version that works but that users should not stay on."""
     version = settings.gloo_chart_version
@@ -331,6 +425,7 @@ def parse_settings(
 ) -> Settings:
     """Validates every key, then the rules between keys; raises `ConfigError` on the first bad one."""
     values = {key.settings_field: _read(key, get, secret, env) for key in KEYS}
+    _required(values)
     _cross_key_rules(values)
     return Settings(**values, stack=stack)
 

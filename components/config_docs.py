@@ -37,8 +37,9 @@ def pulumi_yaml_entry(key: Key) -> dict[str, Any]:
 
 
 def pulumi_yaml_config() -> dict[str, dict[str, Any]]:
-    """Every non-secret key (a secret cannot have a default there, nor a value in plain text)."""
-    return {k.name: pulumi_yaml_entry(k) for k in KEYS if not k.secret}
+    """Every declared key: not a secret (it cannot have a default there, nor a value in plain text),
+    nor a map (a project's config types have none)."""
+    return {k.name: pulumi_yaml_entry(k) for k in KEYS if k.declared}
 
 
 def render_pulumi_yaml_config() -> str:
@@ -57,7 +58,11 @@ def render_pulumi_yaml_config() -> str:
 
 def _default_cell(key: Key) -> str:
     if key.default is None:
-        return "— (required)" if key.required and not key.secret else "— (secret)" if key.secret else "—"
+        if key.secret:
+            return "— (secret)"
+        if key.required:
+            return f"— (required unless `{key.unless}`)" if key.unless else "— (required)"
+        return "—"
     if isinstance(key.default, bool):
         return f"`{str(key.default).lower()}`"
     if isinstance(key.default, list):

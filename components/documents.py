@@ -20,6 +20,14 @@ STS_REGIONAL_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints"
 ROLL_ON_ROLE_ANNOTATION = "gloo-vault-irsa/irsa-role-arn"
 
 VAULT_PORT = 8200
+# How long a Helm release may take to install, upgrade or uninstall (the Pulumi Kubernetes
+# provider's default, set explicitly: the Vault provider's token is sized by it).
+HELM_TIMEOUT_SECONDS = 300
+# The tags the program puts on resources of its own: the cluster a role or OIDC provider serves,
+# and the service accounts (`<namespace>/<name> ...`) an IRSA role trusts.
+CLUSTER_TAG = "eks-cluster"
+SERVICE_ACCOUNTS_TAG = "irsa-service-accounts"
+PROGRAM_TAG_KEYS = (CLUSTER_TAG, SERVICE_ACCOUNTS_TAG)
 VAULT_RELEASE = "vault"  # fixes the Vault chart's service names: `vault` and `vault-internal`
 
 
@@ -144,12 +152,14 @@ def gloo_helm_values(
     role_arn: str,
     service_accounts: Sequence[str],
     license_key: str | None = None,
+    vault_ca_cert_path: str | None = None,
 ) -> dict[str, Any]:
     """The guide's Helm overrides, with `vaultRole` and `rootKey` made explicit.
 
     The role goes to exactly `service_accounts` (`gloo`, and `discovery`, which is enabled
     exactly then), whose pods roll when it changes. Enterprise nests the same settings under
-    `gloo` (the guide's note) and adds the license.
+    `gloo` (the guide's note) and adds the license. `vault_ca_cert_path` is a file in Gloo's pod
+    (Gloo's `tlsConfig.caCert` is a path, read by vault/api's `ConfigureTLS`).
     """
     vault = {
         "address": vault_address,
@@ -162,6 +172,8 @@ def gloo_helm_values(
         "pathPrefix": kv_path,
         "rootKey": root_key,
     }
+    if vault_ca_cert_path:
+        vault["tlsConfig"] = {"caCert": vault_ca_cert_path}
     values: dict[str, Any] = {
         "settings": {"secretOptions": {"sources": [{"vault": vault}, {"kubernetes": {}}]}},
         "gloo": _with_role("extraGlooAnnotations", role_arn),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.documents import gloo_helm_values
+from components.documents import HELM_TIMEOUT_SECONDS, gloo_helm_values
 
 
 @dataclass
@@ -45,6 +45,8 @@ class GlooReleaseArgs:
     """Gloo's service accounts that get the role, exactly those its trust policy names (config)."""
     license_key: pulumi.Input[str] | None = None
     """Enterprise license (secret config `glooLicenseKey`)."""
+    vault_ca_cert_path: str | None = None
+    """The CA file, inside Gloo's pod, Gloo verifies Vault with (config `glooVaultCaCertPath`)."""
 
 
 class GlooRelease(pulumi.ComponentResource):
@@ -71,6 +73,7 @@ class GlooRelease(pulumi.ComponentResource):
                 region=args.region,
                 root_key=args.root_key,
                 service_accounts=args.service_accounts,
+                vault_ca_cert_path=args.vault_ca_cert_path,
                 **a,
             )
         )
@@ -82,6 +85,7 @@ class GlooRelease(pulumi.ComponentResource):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repository),
             namespace=args.namespace,
             create_namespace=True,
+            timeout=HELM_TIMEOUT_SECONDS,
             values=values,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -3,15 +3,52 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_aws as aws
 
 from components.checks import PrincipalArn
 from components.config import ServiceAccountRef
-from components.documents import assume_role_trust_policy, get_role_policy, irsa_trust_policy
+from components.documents import SERVICE_ACCOUNTS_TAG, assume_role_trust_policy, get_role_policy, irsa_trust_policy
+
+
+@dataclass(frozen=True)
+class RoleOptions:
+    """What an organisation requires of every IAM role the program creates (terraform-aws-modules'
+    IRSA role inputs `role_path`, `role_permissions_boundary_arn`, `max_session_duration`, `tags`)."""
+
+    path: str = "/"
+    """IAM path of the role (config `iamRolePath`); the role's ARN carries it, its name does not."""
+    permissions_boundary: str | None = None
+    """Managed policy that caps the role's permissions (config `iamPermissionsBoundaryArn`)."""
+    max_session_seconds: int | None = None
+    """Longest session STS issues for the role (config `iamMaxSessionDuration`; IAM's default 1h)."""
+    tags: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """The role's own tags, merged over the AWS provider's default tags."""
+    protect: bool = False
+    """Production: the role cannot be deleted or replaced without unprotecting it first."""
+
+    def tagged(self, tags: Mapping[str, pulumi.Input[str]]) -> RoleOptions:
+        """The same options with more tags of the role's own."""
+        return replace(self, tags={**self.tags, **tags})
+
+
+def iam_role(
+    name: str, trust: pulumi.Input[str], description: str, options: RoleOptions, parent: pulumi.Resource
+) -> aws.iam.Role:
+    """An IAM role with the organisation's path, boundary, session limit, tags and protection."""
+    return aws.iam.Role(
+        name,
+        assume_role_policy=trust,
+        description=description,
+        path=options.path,
+        permissions_boundary=options.permissions_boundary,
+        max_session_duration=options.max_session_seconds,
+        tags=dict(options.tags) or None,
+        opts=pulumi.ResourceOptions(parent=parent, protect=options.protect),
+    )
 
 
 @dataclass
@@ -24,6 +61,8 @@ class IrsaRoleArgs:
     """Exactly the service accounts allowed to assume the role (config)."""
     description: str
     """Why the role exists, as IAM shows it."""
+    options: RoleOptions = field(default_factory=RoleOptions)
+    """Path, boundary, session limit, tags and protection (config `iam*`, `awsDefaultTags`, production)."""
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -40,12 +79,8 @@ class IrsaRole(pulumi.ComponentResource):
         trust = pulumi.Output.all(provider_arn=args.oidc_provider_arn, issuer=args.oidc_issuer).apply(
             lambda a: json.dumps(irsa_trust_policy(a["provider_arn"], a["issuer"], subjects))
         )
-        role = aws.iam.Role(
-            name,
-            assume_role_policy=trust,
-            description=args.description,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        accounts = " ".join(f"{sa.namespace}/{sa.name}" for sa in args.service_accounts)
+        role = iam_role(name, trust, args.description, args.options.tagged({SERVICE_ACCOUNTS_TAG: accounts}), self)
         self.arn = role.arn
         self.name = role.name
         self.unique_id = role.unique_id
@@ -89,6 +124,8 @@ class VaultAwsIdentityArgs:
     """The roles Vault's aws auth binds (the Gloo role's ARN output): the only `iam:GetRole` resources."""
     source: VaultIdentitySource
     """Where Vault's AWS identity comes from, chosen once from `vaultTopology` and the ARN keys."""
+    role_options: RoleOptions = field(default_factory=RoleOptions)
+    """For the role the program creates for Vault (in-cluster IRSA, cross-account): as Gloo's."""
 
 
 class VaultAwsIdentity(pulumi.ComponentResource):
@@ -119,11 +156,12 @@ class VaultAwsIdentity(pulumi.ComponentResource):
                 else:
                     self.grant = aws.iam.UserPolicy(name, user=principal.name, policy=policy, opts=child)
             case CrossAccountVaultIdentity(principal=principal):
-                role = aws.iam.Role(
+                role = iam_role(
                     name,
-                    assume_role_policy=json.dumps(assume_role_trust_policy(principal.arn)),
-                    description="Assumed by an external Vault to resolve the roles its aws auth binds",
-                    opts=child,
+                    json.dumps(assume_role_trust_policy(principal.arn)),
+                    "Assumed by an external Vault to resolve the roles its aws auth binds",
+                    args.role_options,
+                    self,
                 )
                 self.arn = self.sts_role_arn = role.arn
                 self.grant = aws.iam.RolePolicy(name, role=role.name, policy=policy, opts=child)
@@ -135,6 +173,7 @@ class VaultAwsIdentity(pulumi.ComponentResource):
                         oidc_issuer=source.oidc_issuer,
                         service_accounts=[source.service_account],
                         description="Vault's own identity: resolves the roles its aws auth binds",
+                        options=args.role_options,
                     ),
                     opts=child,
                 )

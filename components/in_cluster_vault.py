@@ -11,7 +11,7 @@ import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster
 from components.config import VAULT_CHART
-from components.documents import VAULT_RELEASE, irsa_annotations, vault_dev_helm_values
+from components.documents import HELM_TIMEOUT_SECONDS, VAULT_RELEASE, irsa_annotations, vault_dev_helm_values
 from components.vault_provider import vault_provider, vault_provider_via_api_server
 
 
@@ -58,6 +58,7 @@ class InClusterVault(pulumi.ComponentResource):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
             namespace=namespace.metadata.name,
             create_namespace=False,
+            timeout=HELM_TIMEOUT_SECONDS,
             values=pulumi.Output.secret(values),  # type: ignore[arg-type]  # the dev root token is in them
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -79,14 +80,24 @@ class InClusterVault(pulumi.ComponentResource):
         )
 
     def provider(
-        self, name: str, *, cluster: EksOidcCluster, token: pulumi.Input[str], address: str | None
+        self,
+        name: str,
+        *,
+        cluster: EksOidcCluster,
+        token: pulumi.Input[str],
+        token_name: str,
+        address: str | None,
+        ca_pem: str | None = None,
     ) -> vault.Provider:
-        """Pulumi's way in: the API server's service proxy, or `address` (e.g. a port-forward).
+        """Pulumi's way in: the API server's service proxy, or `address` (e.g. a port-forward,
+        verified with `ca_pem` when it is https).
 
         Either way the provider waits for the release, so Vault is up before it is configured.
         """
         if address:
-            return vault_provider(name, address=address, token=token, depends_on=[self.release])
+            return vault_provider(
+                name, address=address, token=token, token_name=token_name, ca_pem=ca_pem, depends_on=[self.release]
+            )
         return vault_provider_via_api_server(
             name,
             cluster_name=cluster.cluster_name,
@@ -95,5 +106,6 @@ class InClusterVault(pulumi.ComponentResource):
             bearer_token=cluster.api_token(),
             namespace=self._namespace,
             token=token,
+            token_name=token_name,
             vault_release=self.release,
         )

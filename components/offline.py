@@ -3,8 +3,10 @@
 Every registration is captured as the engine would see it: type, name, parent, provider,
 inputs (with which ones are secret), options, and the resource and property dependencies the
 SDK computed from outputs. AWS's answers (the cluster, its OIDC issuer, the caller) are
-placeholders (`GuideMocks`): account 123456789012, an example issuer. `execute` drives the
-program with a stack config in update or preview mode; the offline review
+placeholders (`GuideMocks`): account 123456789012, an example issuer; a `StackReference` reads
+the outputs of another stack the mocks know (`OtherStack`, `OTHER_STACKS`). `execute` drives the
+program (or another one, such as an example) with a stack config in update or preview mode; the
+offline review
 (`components/review.py`) and the tests (`tests/harness.py`) both run it through here.
 """
 
@@ -62,6 +64,7 @@ GET_CLUSTER = "aws:eks/getCluster:getCluster"
 GET_CLUSTER_AUTH = "aws:eks/getClusterAuth:getClusterAuth"
 GET_OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
 GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
 def is_secret(value: Any) -> bool:
@@ -124,6 +127,8 @@ class ProgramRun:
     secret_outputs: set[str]
     invokes: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
     error_hooks: dict[str, ErrorHookCallback] = field(default_factory=dict)
+    reads: list[Registered] = field(default_factory=list)
+    """Resources read, not managed (a `StackReference`): kept apart, as they belong to no layer."""
 
     def on_error(self, res: Registered, errors: list[str]) -> bool:
         """Runs `res`'s error hooks as the engine does after a failed create (`errors` newest
@@ -177,9 +182,10 @@ def mock_physical_name(name: str) -> str:
     return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
 
 
-def mock_role_arn(resource_name: str) -> str:
-    """The ARN the mocks give an auto-named `aws.iam.Role` registered as `resource_name`."""
-    return f"arn:aws:iam::{ACCOUNT_ID}:role/{mock_physical_name(resource_name)}"
+def mock_role_arn(resource_name: str, path: str = "/") -> str:
+    """The ARN the mocks give an auto-named `aws.iam.Role` registered as `resource_name` (IAM puts
+    the role's path between `role` and its name)."""
+    return f"arn:aws:iam::{ACCOUNT_ID}:role{path}{mock_physical_name(resource_name)}"
 
 
 def mock_role_unique_id(resource_name: str) -> str:
@@ -192,21 +198,69 @@ def oidc_provider_arn(issuer_url: str = ISSUER_URL, account_id: str = ACCOUNT_ID
     return f"arn:aws:iam::{account_id}:oidc-provider/{issuer_url.removeprefix('https://')}"
 
 
-class GuideMocks(pulumi.runtime.Mocks):
-    """Answers like AWS would for the guide's cluster; in preview, computed outputs stay unknown."""
+@dataclass(frozen=True)
+class OtherStack:
+    """Another stack as a `StackReference` reads it: its outputs, and which of them are secret."""
 
-    def __init__(self, preview: bool) -> None:
+    outputs: Mapping[str, Any]
+    """Its outputs by name."""
+    secret: frozenset[str] = frozenset()
+    """The names of those that are secret (the engine's `secretOutputNames`)."""
+
+
+# The stack that owns production's EKS cluster (`clusterStackRef` in Pulumi.prod.yaml), as
+# pulumi-eks exports one: its kubeconfig an object, and a secret. Placeholders, as AWS's answers are.
+EKS_STACK = "acme/eks/prod"
+EKS_CLUSTER = "edge-prod"
+EKS_ISSUER_URL = "https://oidc.eks.eu-west-1.amazonaws.com/id/PROD0123456789ABCDEF0123456789AB"
+EKS_KUBECONFIG = {
+    "apiVersion": "v1",
+    "kind": "Config",
+    "clusters": [{"name": EKS_CLUSTER, "cluster": {"server": "https://PROD.gr7.eu-west-1.eks.amazonaws.com"}}],
+    "contexts": [{"name": "admin@edge-prod", "context": {"cluster": EKS_CLUSTER, "user": "admin"}}],
+    "current-context": "admin@edge-prod",
+    "users": [{"name": "admin", "user": {"token": "eks-stack-secret"}}],
+}
+EKS_OUTPUTS = {
+    "clusterName": EKS_CLUSTER,
+    "oidcIssuerUrl": EKS_ISSUER_URL,
+    "oidcProviderArn": oidc_provider_arn(EKS_ISSUER_URL),
+    "kubeconfig": EKS_KUBECONFIG,
+}
+OTHER_STACKS = {EKS_STACK: OtherStack(EKS_OUTPUTS, frozenset({"kubeconfig"}))}
+"""The other stacks the default mocks know, by fully qualified name."""
+
+
+class GuideMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would for the guide's cluster; in preview, computed outputs stay unknown.
+
+    `stacks` are the other stacks a `StackReference` may name (by fully qualified name); the
+    engine reads their outputs in a preview as in an update, and so do these mocks.
+    """
+
+    def __init__(self, preview: bool, stacks: Mapping[str, OtherStack] = OTHER_STACKS) -> None:
         self.preview = preview
         self.invokes: list[tuple[str, dict[str, Any], str]] = []
+        self.stacks = dict(stacks)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
+        if args.typ == STACK_REFERENCE:
+            other = self.stacks.get(state["name"])
+            if other is None:
+                raise AssertionError(f"no stack {state['name']!r} in these mocks")
+            return state["name"], {
+                "name": state["name"],
+                "outputs": dict(other.outputs),
+                "secretOutputNames": sorted(other.secret),
+            }
         if self.preview:
             return None, state
         if args.typ == IAM_ROLE:
             name = state.get("name") or mock_physical_name(args.name)
+            path = state.get("path") or "/"
             state.update(
-                name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}", uniqueId=mock_role_unique_id(args.name)
+                name=name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role{path}{name}", uniqueId=mock_role_unique_id(args.name)
             )
         elif args.typ == OIDC_PROVIDER:
             state["arn"] = oidc_provider_arn(state["url"])
@@ -254,7 +308,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: GuideMocks) -> None:
         super().__init__(mocks)
         self.registered: list[Registered] = []
+        self.reads: list[Registered] = []
         self.error_hooks: dict[str, ErrorHookCallback] = {}
+
+    def ReadResource(self, request: Any) -> Any:
+        """Records a read (a `StackReference`) as the engine sees it, then answers as the mocks do."""
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self.reads.append(_recorded(request, response.urn, request.properties, custom=True, property_deps={}))
+        return response
 
     def RegisterErrorHook(self, request: Any) -> Any:
         """Keeps the program's own callback, which the engine would call when an operation fails."""
@@ -266,21 +327,30 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            self.registered.append(
-                Registered(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent,
-                    provider=request.provider,
-                    custom=request.custom,
-                    raw_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
-                    dependencies=list(request.dependencies),
-                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                    options=_options(request),
-                )
+            property_deps = {k: list(v.urns) for k, v in request.propertyDependencies.items()}
+            registered = _recorded(
+                request, response.urn, request.object, custom=request.custom, property_deps=property_deps
             )
+            registered.options = _options(request)
+            self.registered.append(registered)
         return response
+
+
+def _recorded(
+    request: Any, urn: str, properties: Any, *, custom: bool, property_deps: dict[str, list[str]]
+) -> Registered:
+    """A registration or read request as the test sees it."""
+    return Registered(
+        type=request.type,
+        name=request.name,
+        urn=urn,
+        parent=request.parent,
+        provider=request.provider,
+        custom=custom,
+        raw_inputs=rpc.deserialize_properties(properties, keep_unknowns=True),
+        dependencies=list(request.dependencies),
+        property_dependencies=property_deps,
+    )
 
 
 def _options(request: Any) -> dict[str, Any]:
@@ -361,12 +431,24 @@ def remove_program_tempdir() -> None:
         shutil.rmtree(_PROGRAM_TEMPDIR.pop(), ignore_errors=True)
 
 
+def config_text(value: Any) -> str:
+    """A config value as the CLI hands it to the program: strings as they are, booleans as
+    true/false, lists and maps as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
 def stack_config(stack: str) -> dict[str, str]:
-    """`Pulumi.<stack>.yaml`'s plain values, keys without the project prefix (secure values,
-    which only the stack's secrets provider can read, are left out)."""
+    """The real `Pulumi.<stack>.yaml`'s plain project keys, without the project prefix, as the CLI
+    hands them to the program (`config_text`). Other namespaces' keys and the `environment`
+    imports are not the program's; secure values, which only the stack's secrets provider can
+    read, are left out."""
     data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("config") or {}
     return {
-        k.split(":", 1)[1]: (v if isinstance(v, str) else yaml.safe_dump(v).strip())
+        k.split(":", 1)[1]: config_text(v)
         for k, v in data.items()
         if k.startswith(f"{PROJECT}:") and not (isinstance(v, dict) and "secure" in v)
     }
@@ -380,20 +462,21 @@ def execute(
     env: Mapping[str, str] | None = None,
     stack: str = "dev",
     mocks: Callable[[bool], GuideMocks] = GuideMocks,
+    program: Path = ROOT / "__main__.py",
+    project: str = PROJECT,
 ) -> tuple[ProgramRun, BaseException | None]:
-    """Runs `__main__.py` as `pulumi up` (or `preview`) would with `config` (values that are lists
-    or booleans are JSON-encoded, as the CLI stores them) and `secrets`; returns what it registered
-    and the error it raised, if any. `mocks` builds the mocks (given `preview`)."""
-    all_config = {
-        f"{PROJECT}:{k}": (json.dumps(v) if isinstance(v, (list, bool)) else str(v)) for k, v in config.items()
-    }
-    all_config.update({f"{PROJECT}:{k}": v for k, v in secrets.items()})
+    """Runs `__main__.py` as `pulumi up` (or `preview`) would with `config` (values as the CLI
+    hands them over: `config_text`) and `secrets`; returns what it registered and the error it
+    raised, if any. `mocks` builds the mocks (given `preview`); `program` and `project` run
+    another program (an example) the same way."""
+    all_config = {f"{project}:{k}": config_text(v) for k, v in config.items()}
+    all_config.update({f"{project}:{k}": v for k, v in secrets.items()})
 
     guide_mocks = mocks(preview)
     monitor = RecordingMonitor(guide_mocks)
     pulumi_settings.reset_options()
-    pulumi.runtime.set_mocks(guide_mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    pulumi.runtime.set_all_config(all_config, [f"{PROJECT}:{k}" for k in secrets])
+    pulumi.runtime.set_mocks(guide_mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(all_config, [f"{project}:{k}" for k in secrets])
 
     exported: dict[str, Any] = {}
     resolved: dict[str, Any] = {}
@@ -404,13 +487,13 @@ def execute(
         try:
             root = pulumi_settings.get_root_resource()
 
-            def program() -> pulumi.Output[Any]:
-                runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+            def evaluate() -> pulumi.Output[Any]:
+                runpy.run_path(str(program), run_name="__main__")
                 outputs = dict(getattr(root, "outputs", {}))
                 exported.update(outputs)
                 return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in outputs.values()])
 
-            pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+            pulumi.runtime.test(evaluate)()  # type: ignore[no-untyped-call]
             for name, value in exported.items():
                 out = pulumi.Output.from_input(value)
                 resolved[name] = _sync_await(out.future(with_unknowns=True))
@@ -421,4 +504,7 @@ def execute(
         except Exception as exc:  # handed to the caller, who decides
             error = exc
             _quiet_about(exc)
-    return ProgramRun(monitor.registered, resolved, secret_outputs, guide_mocks.invokes, monitor.error_hooks), error
+    run = ProgramRun(
+        monitor.registered, resolved, secret_outputs, guide_mocks.invokes, monitor.error_hooks, monitor.reads
+    )
+    return run, error

@@ -36,6 +36,7 @@ def _same_account(settings: Settings, opts: pulumi.InvokeOptions) -> None:
 
 
 def _existing_oidc_provider(settings: Settings, opts: pulumi.InvokeOptions) -> str:
+    assert settings.cluster_name is not None  # adoptOidcProvider is refused with clusterStackRef
     issuer = aws.eks.get_cluster(name=settings.cluster_name, opts=opts).identities[0].oidcs[0].issuer
     try:
         return aws.iam.get_open_id_connect_provider(url=issuer, opts=opts).arn

@@ -9,8 +9,10 @@ as a Mermaid diagram. `--readme` also writes that diagram into README.md's archi
 (a test fails while the two differ).
 
 Values AWS would assign (account ID, role names and ARNs, the cluster's OIDC issuer) are the
-offline runtime's placeholders. Secret config keys get placeholders too, never their values: a
-secret key the stack file sets (its encrypted value is not read) and `vaultToken`. A value is
+offline runtime's placeholders, and so are the outputs of the stack that owns the cluster
+(`clusterStackRef`, whichever it names). Secret config keys get placeholders too, never their
+values: a secret key the stack file sets (its encrypted value is not read), `vaultToken`, and the
+license key an `enterprise` stack needs (production imports it from elsewhere). A value is
 redacted when Pulumi marks it secret on its own, or when it holds one of those placeholders.
 """
 
@@ -30,12 +32,16 @@ import yaml
 from components.checks import PROJECT
 from components.config import KEYS
 from components.offline import (
+    EKS_STACK,
     HELM_RELEASE,
     IAM_ROLE,
     IAM_ROLE_POLICY,
     IAM_USER_POLICY,
+    OTHER_STACKS,
     ROOT,
     VAULT_POLICY,
+    GuideMocks,
+    OtherStack,
     ProgramRun,
     Registered,
     execute,
@@ -55,17 +61,42 @@ def placeholder(key: str) -> str:
 
 
 def review_secrets(stack: str) -> dict[str, str]:
-    """A placeholder for each secret key the stack file sets, and for the Vault token it needs."""
+    """A placeholder for each secret key the stack file sets, for the Vault token it needs, and for
+    the license key when it runs Gloo Edge Enterprise (the stack may import it from an environment)."""
     path = ROOT / f"Pulumi.{stack}.yaml"
     declared = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
     names = {k.split(":", 1)[1] for k in declared if k.startswith(f"{PROJECT}:")}
+    if stack_config(stack).get("glooEdition") == "enterprise":
+        names.add("glooLicenseKey")
     return {key.name: placeholder(key.name) for key in KEYS if key.secret and (key.name in names or key.required)}
+
+
+def review_stacks(config: Mapping[str, str]) -> dict[str, OtherStack]:
+    """The other stacks the review's mocks know: the offline runtime's, and the cluster's stack the
+    config names (`clusterStackRef`), answering with the offline EKS stack's placeholder outputs
+    under the output names the config gives."""
+    stacks = dict(OTHER_STACKS)
+    ref = config.get("clusterStackRef")
+    if ref:
+        renamed = {
+            key.default: config.get(key.name, key.default)
+            for key in KEYS
+            if key.name.startswith("clusterStack") and key.name.endswith("Output")
+        }
+        eks = OTHER_STACKS[EKS_STACK]
+        outputs = {renamed.get(name, name): value for name, value in eks.outputs.items()}
+        stacks[ref] = OtherStack(outputs, frozenset(renamed.get(name, name) for name in eks.secret))
+    return stacks
 
 
 def run_offline(stack: str) -> ProgramRun:
     """The program for `Pulumi.<stack>.yaml`, as `pulumi up` would register it, against placeholders."""
+    config = stack_config(stack)
+    stacks = review_stacks(config)
     try:
-        run, error = execute(stack_config(stack), secrets=review_secrets(stack), stack=stack)
+        run, error = execute(
+            config, secrets=review_secrets(stack), stack=stack, mocks=lambda preview: GuideMocks(preview, stacks)
+        )
     finally:
         remove_program_tempdir()
     if error is not None:
@@ -257,7 +288,8 @@ def write_review(run: ProgramRun, out: Path, placeholders: Iterable[str], stack:
     rows = "".join(f"| `{doc.path}` | {doc.about} |\n" for doc in docs)
     index.write_text(
         f"# Offline review of stack `{stack}`\n\nWritten by `python -m components.review --stack {stack}`, "
-        "without cloud credentials. Account IDs, role names and ARNs and the OIDC issuer are placeholders "
+        "without cloud credentials. Account IDs, role names and ARNs, the OIDC issuer and the outputs of the "
+        "cluster's stack are placeholders "
         "(what AWS assigns is known only after `pulumi up`); secrets are `<redacted>`.\n\n"
         f"| file | what |\n| --- | --- |\n{rows}"
     )

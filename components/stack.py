@@ -7,14 +7,16 @@ import pulumi_aws as aws
 import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster, EksOidcClusterArgs
-from components.config import Settings
-from components.documents import vault_policy_hcl
+from components.cluster_stack import ClusterStack, after, read_cluster_stack
+from components.config import PROJECT, Settings
+from components.documents import CLUSTER_TAG, vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
 from components.iam import (
     CrossAccountVaultIdentity,
     InClusterVaultIdentity,
     IrsaRole,
     IrsaRoleArgs,
+    RoleOptions,
     SameAccountVaultIdentity,
     VaultAwsIdentity,
     VaultAwsIdentityArgs,
@@ -28,22 +30,15 @@ from components.vault_provider import vault_provider
 
 def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     """Registers every resource; returns the stack outputs (the contract other stacks read)."""
-    aws_provider = aws.Provider("aws", region=settings.region)
+    cluster_stack = read_cluster_stack(settings)
+    gate = cluster_stack.gate if cluster_stack is not None else None
+    aws_provider = aws.Provider("aws", region=after(gate, settings.region), default_tags=_default_tags(settings))
     existing_oidc_provider_arn = check_against_aws(settings, aws_provider)
     on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
-    cluster = EksOidcCluster(
-        "cluster",
-        EksOidcClusterArgs(
-            cluster_name=settings.cluster_name,
-            region=settings.region,
-            existing_oidc_provider_arn=existing_oidc_provider_arn,
-            kubeconfig=settings.kubeconfig,
-            kube_context=settings.kube_context,
-        ),
-        opts=on_aws,
-    )
+    cluster = EksOidcCluster("cluster", _cluster_args(settings, cluster_stack, existing_oidc_provider_arn), opts=on_aws)
     on_k8s = pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider})
 
+    role_options = _role_options(settings, cluster)
     gloo_role = IrsaRole(
         "gloo",
         IrsaRoleArgs(
@@ -51,15 +46,20 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
             oidc_issuer=cluster.oidc_issuer,
             service_accounts=settings.gloo_subjects,
             description=f"Gloo Edge in {settings.gloo_namespace} logs in to Vault with this role",
+            options=role_options,
         ),
         opts=on_aws,
     )
     vault_identity = VaultAwsIdentity(
         "vault-identity",
-        VaultAwsIdentityArgs(bound_role_arns=[gloo_role.arn], source=_vault_identity_source(settings, cluster)),
+        VaultAwsIdentityArgs(
+            bound_role_arns=[gloo_role.arn],
+            source=_vault_identity_source(settings, cluster),
+            role_options=role_options,
+        ),
         opts=on_aws,
     )
-    provider = _vault_provider(settings, cluster, vault_identity, on_k8s)
+    provider = _vault_provider(settings, cluster, vault_identity, on_k8s, gate)
     vault_auth = VaultAwsAuth(
         "gloo",
         _vault_aws_auth_args(settings, gloo_role, vault_identity),
@@ -67,6 +67,57 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     )
     gloo = GlooRelease("gloo", _gloo_release_args(settings, gloo_role, vault_auth), opts=on_k8s)
     return _outputs(settings, cluster, gloo_role, vault_identity, vault_auth, gloo)
+
+
+def _cluster_args(
+    settings: Settings, cluster_stack: ClusterStack | None, adopted_oidc_provider_arn: str | None
+) -> EksOidcClusterArgs:
+    """The cluster as config names it, or as the stack that owns it exports it (`clusterStackRef`)."""
+    name: pulumi.Input[str]
+    provider_arn: pulumi.Input[str] | None
+    kubeconfig: pulumi.Input[str] | None
+    if cluster_stack is None:
+        assert settings.cluster_name is not None  # parse_settings requires one of the two
+        name, provider_arn, issuer_url, kubeconfig = (
+            settings.cluster_name,
+            adopted_oidc_provider_arn,
+            None,
+            settings.kubeconfig,
+        )
+    else:
+        name, provider_arn, issuer_url = (
+            cluster_stack.cluster_name,
+            cluster_stack.oidc_provider_arn,
+            cluster_stack.oidc_issuer_url,
+        )
+        kubeconfig = after(cluster_stack.gate, cluster_stack.kubeconfig)
+    return EksOidcClusterArgs(
+        cluster_name=name,
+        region=settings.region,
+        existing_oidc_provider_arn=provider_arn,
+        oidc_issuer_url=issuer_url,
+        kubeconfig=kubeconfig,
+        kube_context=settings.kube_context,
+        tags={CLUSTER_TAG: name},
+        protect=settings.production,
+    )
+
+
+def _default_tags(settings: Settings) -> aws.ProviderDefaultTagsArgs | None:
+    """`awsDefaultTags` as the AWS provider's default tags: on every AWS resource it creates."""
+    return aws.ProviderDefaultTagsArgs(tags=settings.aws_default_tags) if settings.aws_default_tags else None
+
+
+def _role_options(settings: Settings, cluster: EksOidcCluster) -> RoleOptions:
+    """What every IAM role the program creates gets: the organisation's `iam*` keys, the cluster it
+    serves as a tag, and `protect` in production."""
+    return RoleOptions(
+        path=settings.iam_role_path,
+        permissions_boundary=settings.iam_permissions_boundary_arn,
+        max_session_seconds=settings.iam_max_session_seconds,
+        tags={CLUSTER_TAG: cluster.cluster_name},
+        protect=settings.production,
+    )
 
 
 def _vault_identity_source(settings: Settings, cluster: EksOidcCluster) -> VaultIdentitySource:
@@ -84,12 +135,23 @@ def _vault_identity_source(settings: Settings, cluster: EksOidcCluster) -> Vault
 
 
 def _vault_provider(
-    settings: Settings, cluster: EksOidcCluster, identity: VaultAwsIdentity, on_k8s: pulumi.ResourceOptions
+    settings: Settings,
+    cluster: EksOidcCluster,
+    identity: VaultAwsIdentity,
+    on_k8s: pulumi.ResourceOptions,
+    gate: pulumi.Output[bool] | None,
 ) -> vault.Provider:
-    """How Pulumi reaches Vault belongs to the topology: the in-cluster Vault owns its way in."""
+    """How Pulumi reaches Vault belongs to the topology: the in-cluster Vault owns its way in (and
+    waits for the cluster's stack through the Kubernetes provider its release uses)."""
     if settings.vault_topology != "in-cluster-dev":
         address = settings.vault_provider_address or settings.vault_address
-        return vault_provider("vault", address=address, token=settings.vault_token)
+        return vault_provider(
+            "vault",
+            address=after(gate, address),
+            token=settings.vault_token,
+            token_name=_token_name(settings),
+            ca_pem=settings.vault_ca_cert,
+        )
     server = InClusterVault(
         "vault",
         InClusterVaultArgs(
@@ -102,8 +164,18 @@ def _vault_provider(
         opts=on_k8s,
     )
     return server.provider(
-        "vault", cluster=cluster, token=settings.vault_token, address=settings.vault_provider_address
+        "vault",
+        cluster=cluster,
+        token=settings.vault_token,
+        token_name=_token_name(settings),
+        address=settings.vault_provider_address,
+        ca_pem=settings.vault_ca_cert,
     )
+
+
+def _token_name(settings: Settings) -> str:
+    """The provider's child token's name: which project and stack wrote what, in Vault's audit log."""
+    return f"pulumi-{PROJECT}-{settings.stack or 'stack'}".replace("/", "-")
 
 
 def _vault_aws_auth_args(settings: Settings, gloo_role: IrsaRole, identity: VaultAwsIdentity) -> VaultAwsAuthArgs:
@@ -147,6 +219,7 @@ def _gloo_release_args(settings: Settings, gloo_role: IrsaRole, vault_auth: Vaul
         role_arn=gloo_role.arn,
         service_accounts=settings.gloo_service_accounts,
         license_key=settings.gloo_license_key,
+        vault_ca_cert_path=settings.gloo_vault_ca_cert_path,
     )
 
 
@@ -160,7 +233,7 @@ def _outputs(
 ) -> dict[str, pulumi.Input[object]]:
     """The stack outputs: the contract other stacks read through `StackReference` (README)."""
     return {
-        "clusterName": settings.cluster_name,
+        "clusterName": cluster.cluster_name,
         "region": settings.region,
         "oidcProviderArn": cluster.oidc_provider_arn,
         "oidcIssuer": cluster.oidc_issuer,
@@ -180,4 +253,6 @@ def _outputs(
         "glooReleaseName": gloo.name,
         "glooChart": settings.gloo_chart[0],
         "glooChartVersion": gloo.chart_version,
+        "glooRootKey": settings.gloo_root_key,
+        "vaultCaCert": settings.vault_ca_cert or "",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import math
 import os
 import stat
 import tempfile
@@ -13,16 +14,38 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_vault as vault
 
-from components.documents import VAULT_PORT, VAULT_RELEASE, service_proxy_url
+from components.documents import HELM_TIMEOUT_SECONDS, VAULT_PORT, VAULT_RELEASE, service_proxy_url
+from components.vault_auth import IAM_PROPAGATION_WAITS
+
+# pulumi-vault issues itself a child of the given token and works with that; the child lives
+# `max_lease_ttl_seconds`, 20 minutes by default (the provider's docs), and a Vault call after it
+# expires fails with "permission denied".
+PROVIDER_DEFAULT_CHILD_TOKEN_SECONDS = 1200
+
+
+def child_token_ttl_seconds(
+    helm_timeouts: Sequence[int] = (HELM_TIMEOUT_SECONDS, HELM_TIMEOUT_SECONDS),
+    retry_waits: Sequence[float] = IAM_PROPAGATION_WAITS,
+) -> int:
+    """How long the provider's child token must live: the provider is configured before the waits
+    an `up` or `destroy` can hold between it and its last Vault call. Those are a Helm release
+    installed, replaced or uninstalled first (on `destroy` Gloo's is uninstalled before the Vault
+    role it waits for is deleted; both releases are counted, at their timeouts), the Vault role's
+    IAM-propagation retries, and the provider's own 20 minutes for everything else."""
+    return sum(helm_timeouts) + math.ceil(sum(retry_waits)) + PROVIDER_DEFAULT_CHILD_TOKEN_SECONDS
 
 
 def _write_ca_file(cluster_name: str, ca_data: str) -> str:
+    """The cluster's CA (base64, as EKS gives it) as a file for the provider."""
+    return write_pem_file(cluster_name, base64.b64decode(ca_data))
+
+
+def write_pem_file(label: str, pem: bytes) -> str:
     """The Vault provider takes a CA only as a file. Anyone who could swap it could intercept the
     Vault and EKS tokens, so it lives in a directory only this user can write, and is rewritten
     atomically unless it holds exactly this CA (a planted file or link is replaced, never read)."""
-    pem = base64.b64decode(ca_data)
     directory = _private_directory(os.path.join(tempfile.gettempdir(), f"gloo-vault-irsa-{os.geteuid()}"))
-    path = os.path.join(directory, f"{cluster_name}-{hashlib.sha256(pem).hexdigest()[:12]}.pem")
+    path = os.path.join(directory, f"{label}-{hashlib.sha256(pem).hexdigest()[:12]}.pem")
     if _holds(path, pem):
         return path
     fd, staged = tempfile.mkstemp(dir=directory, suffix=".pem")
@@ -61,14 +84,21 @@ def vault_provider(
     *,
     address: pulumi.Input[str],
     token: pulumi.Input[str],
+    token_name: str,
+    ca_pem: str | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> vault.Provider:
-    """A Vault provider at a plain address (external Vault, or a port-forward)."""
+    """A Vault provider at a plain address (external Vault, or a port-forward), verifying an
+    `https` Vault with `ca_pem` when given (config `vaultCaCert`), else the system's CAs."""
     return vault.Provider(
         name,
         address=address,
         token=pulumi.Output.secret(token),
+        ca_cert_file=write_pem_file("vault", ca_pem.encode()) if ca_pem else None,
         opts=pulumi.ResourceOptions(depends_on=list(depends_on)),
+        max_lease_ttl_seconds=child_token_ttl_seconds(),  # the child token outlives one run
+        token_name=token_name,  # the child token's name in Vault's audit log
+        skip_child_token=False,
     )
 
 
@@ -81,6 +111,7 @@ def vault_provider_via_api_server(
     bearer_token: pulumi.Input[str],
     namespace: str,
     token: pulumi.Input[str],
+    token_name: str,
     vault_release: pulumi.Resource,
 ) -> vault.Provider:
     """Reaches the in-cluster Vault through the API server's service proxy.
@@ -105,4 +136,7 @@ def vault_provider_via_api_server(
             )
         ],
         opts=pulumi.ResourceOptions(depends_on=[vault_release]),
+        max_lease_ttl_seconds=child_token_ttl_seconds(),  # the child token outlives one run
+        token_name=token_name,  # the child token's name in Vault's audit log
+        skip_child_token=False,
     )

@@ -10,13 +10,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.harness import VARIANTS, ProgramRun, remove_program_tempdir, run_program
+from tests.harness import VARIANT_STACKS, VARIANTS, ProgramRun, remove_program_tempdir, run_program
 
 
 @pytest.fixture(scope="session")
 def runs() -> dict[str, ProgramRun]:
     """Each of `VARIANTS` as an update."""
-    return {name: run_program(config, secrets=secrets) for name, (config, secrets) in VARIANTS.items()}
+    return {
+        name: run_program(config, secrets=secrets, stack=VARIANT_STACKS.get(name, "dev"))
+        for name, (config, secrets) in VARIANTS.items()
+    }
 
 
 @pytest.fixture(scope="session")

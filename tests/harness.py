@@ -1,12 +1,17 @@
 """The tests' way to run the real program under Pulumi's mock runtime (`components/offline.py`,
 which the offline review uses too): the real `Pulumi.dev.yaml` and a test Vault token by default,
-the config variants every test module shares, and runs expected to fail.
+the config variants every test module shares (the real dev and prod stack files among them), runs
+expected to fail, and other programs (an example) run the same way.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from components.checks import PROJECT
@@ -14,6 +19,11 @@ from components.offline import (
     ACCOUNT_ID,
     CA_DATA,
     CA_PEM,
+    EKS_CLUSTER,
+    EKS_ISSUER_URL,
+    EKS_KUBECONFIG,
+    EKS_OUTPUTS,
+    EKS_STACK,
     EKS_TOKEN,
     ENDPOINT,
     GET_CALLER_IDENTITY,
@@ -26,7 +36,9 @@ from components.offline import (
     IAM_USER_POLICY,
     ISSUER_URL,
     OIDC_PROVIDER,
+    OTHER_STACKS,
     ROOT,
+    STACK_REFERENCE,
     VAULT_AUTH_BACKEND,
     VAULT_AWS_CLIENT,
     VAULT_AWS_ROLE,
@@ -36,9 +48,11 @@ from components.offline import (
     VAULT_STS_ROLE,
     ErrorHookCallback,
     GuideMocks,
+    OtherStack,
     ProgramRun,
     RecordingMonitor,
     Registered,
+    config_text,
     contains_secret,
     is_secret,
     mock_physical_name,
@@ -48,15 +62,23 @@ from components.offline import (
     patched_environ,
     program_tempdir,
     remove_program_tempdir,
+    stack_config,
     unwrap,
 )
 from components.offline import execute as _execute_offline
-from components.offline import stack_config as _stack_config
 
 __all__ = [
     "ACCOUNT_ID",
+    "BOUNDARY_ARN",
     "CA_DATA",
     "CA_PEM",
+    "CLUSTER_FROM_STACK",
+    "DEFAULT_TAGS",
+    "EKS_CLUSTER",
+    "EKS_ISSUER_URL",
+    "EKS_KUBECONFIG",
+    "EKS_OUTPUTS",
+    "EKS_STACK",
     "EKS_TOKEN",
     "ENDPOINT",
     "EXTERNAL_VAULT",
@@ -71,10 +93,15 @@ __all__ = [
     "ISSUER_URL",
     "LICENSE",
     "OIDC_PROVIDER",
+    "ORG_IAM",
+    "OTHER_STACKS",
     "PROJECT",
+    "ROLE_PATH",
     "ROOT",
+    "STACK_REFERENCE",
     "TEST_VAULT_TOKEN",
     "VARIANTS",
+    "VARIANT_STACKS",
     "VAULT_AUTH_BACKEND",
     "VAULT_AWS_CLIENT",
     "VAULT_AWS_ROLE",
@@ -85,12 +112,15 @@ __all__ = [
     "ErrorHookCallback",
     "FailedRun",
     "GuideMocks",
+    "OtherStack",
     "ProgramRun",
     "RecordingMonitor",
     "Registered",
+    "config_text",
     "contains_secret",
     "dev_config",
     "is_secret",
+    "load_script",
     "mock_physical_name",
     "mock_role_arn",
     "mock_role_unique_id",
@@ -100,6 +130,7 @@ __all__ = [
     "remove_program_tempdir",
     "run_program",
     "run_program_failure",
+    "stack_config",
     "unwrap",
 ]
 
@@ -108,11 +139,23 @@ TEST_VAULT_TOKEN = "hvs.test-root-token"
 
 def dev_config() -> dict[str, str]:
     """The real `Pulumi.dev.yaml`, keys without the project prefix."""
-    return _stack_config("dev")
+    return stack_config("dev")
 
 
 LICENSE = "LICENSE-KEY-0123456789"
 EXTERNAL_VAULT = {"vaultTopology": "external", "vaultAddress": "https://vault.example.com:8200"}
+ROLE_PATH = "/platform/gloo/"
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/platform/workload-boundary"
+DEFAULT_TAGS = {"team": "edge", "cost-center": "4711", "owner": "platform@example.com"}
+ORG_IAM = {
+    "iamRolePath": ROLE_PATH,
+    "iamPermissionsBoundaryArn": BOUNDARY_ARN,
+    "iamMaxSessionDuration": "2h",
+    "awsDefaultTags": DEFAULT_TAGS,
+}
+"""What organisations require of IAM (terraform-aws-modules' IRSA role inputs), all at once."""
+CLUSTER_FROM_STACK = {"clusterStackRef": EKS_STACK, "region": "eu-west-1"}
+"""The cluster, its kubeconfig and OIDC provider from the stack that owns it, not from AWS lookups."""
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "dev": (dev_config(), {"vaultToken": TEST_VAULT_TOKEN}),
     "adopted-oidc": ({**dev_config(), "adoptOidcProvider": True}, {"vaultToken": TEST_VAULT_TOKEN}),
@@ -132,8 +175,26 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         {**dev_config(), **EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
         {"vaultToken": TEST_VAULT_TOKEN},
     ),
+    "prod": (stack_config("prod"), {"vaultToken": TEST_VAULT_TOKEN, "glooLicenseKey": LICENSE}),
+    "org-iam": ({**dev_config(), **ORG_IAM}, {"vaultToken": TEST_VAULT_TOKEN}),
+    "cluster-from-stack": (
+        {**{k: v for k, v in dev_config().items() if k != "clusterName"}, **CLUSTER_FROM_STACK},
+        {"vaultToken": TEST_VAULT_TOKEN},
+    ),
+    "org-iam-cross-account": (
+        {
+            **dev_config(),
+            **ORG_IAM,
+            **EXTERNAL_VAULT,
+            "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault",
+        },
+        {"vaultToken": TEST_VAULT_TOKEN},
+    ),
 }
-"""Whole-program variants (config, secrets): the dev stack and each topology/edition it can switch to."""
+"""Whole-program variants (config, secrets): the dev and prod stacks (their real stack files, the
+secrets supplied) and each topology/edition/option the program can switch to."""
+VARIANT_STACKS = {"prod": "prod"}
+"""The stack a variant runs as (default `dev`): the production stack file under its own name."""
 
 
 @dataclass
@@ -144,6 +205,16 @@ class FailedRun:
     resources: list[Registered]
 
 
+def load_script(name: str) -> ModuleType:
+    """`scripts/<name>.py` imported as module `name`, for tests of the scripts' own functions."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_program(
     config: Mapping[str, Any] | None = None,
     *,
@@ -152,15 +223,20 @@ def run_program(
     env: Mapping[str, str] | None = None,
     stack: str = "dev",
     mocks: Callable[[bool], GuideMocks] = GuideMocks,
+    program: Path = ROOT / "__main__.py",
+    project: str = PROJECT,
 ) -> ProgramRun:
     """Runs `__main__.py` as `pulumi up` (or `preview`) would, and returns what it registered.
 
     `config` defaults to `Pulumi.dev.yaml`; values that are lists are JSON-encoded as the CLI
     stores them. The Vault token comes from `secrets` (default: a test token) unless `env`
     supplies VAULT_TOKEN instead. `mocks` builds the mocks (given `preview`), for tests that
-    need AWS to answer differently.
+    need AWS to answer differently. `program` and `project` run another program (an example)
+    the same way.
     """
-    run, error = _execute(config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks)
+    run, error = _execute(
+        config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks, program=program, project=project
+    )
     if error is not None:
         raise error
     return run
@@ -174,9 +250,13 @@ def run_program_failure(
     env: Mapping[str, str] | None = None,
     stack: str = "dev",
     mocks: Callable[[bool], GuideMocks] = GuideMocks,
+    program: Path = ROOT / "__main__.py",
+    project: str = PROJECT,
 ) -> FailedRun:
     """Runs the program expecting it to fail; returns the error and every registration made."""
-    run, error = _execute(config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks)
+    run, error = _execute(
+        config, secrets=secrets, preview=preview, env=env, stack=stack, mocks=mocks, program=program, project=project
+    )
     if error is None:
         raise AssertionError(f"the program succeeded, registering {len(run.resources)} resources")
     return FailedRun(error, run.resources)
@@ -190,6 +270,8 @@ def _execute(
     env: Mapping[str, str] | None,
     stack: str,
     mocks: Callable[[bool], GuideMocks],
+    program: Path,
+    project: str,
 ) -> tuple[ProgramRun, BaseException | None]:
     return _execute_offline(
         dev_config() if config is None else config,
@@ -198,4 +280,6 @@ def _execute(
         env=env,
         stack=stack,
         mocks=mocks,
+        program=program,
+        project=project,
     )

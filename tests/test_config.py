@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -15,7 +17,7 @@ import yaml
 import components.config as config_module
 from components import config_docs
 from components.config import KEYS, ConfigError, Settings, parse_settings
-from tests.harness import EXTERNAL_VAULT, ROOT, dev_config, run_program, run_program_failure
+from tests.harness import EXTERNAL_VAULT, ROOT, config_text, dev_config, run_program, run_program_failure
 
 CLUSTER = "gloo-ee-vault-integration"
 ROLE_PRINCIPAL = "arn:aws:iam::123456789012:role/vault-server"
@@ -252,6 +254,34 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
         {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vaült"},
         TOKEN,
     ),
+    # IAM as organisations require it (tests/test_org_iam.py)
+    ("path-no-slashes", "iamRolePath", {"iamRolePath": "platform"}, TOKEN),
+    ("path-no-trailing-slash", "iamRolePath", {"iamRolePath": "/platform"}, TOKEN),
+    ("path-empty-part", "iamRolePath", {"iamRolePath": "/platform//gloo/"}, TOKEN),
+    ("path-space", "iamRolePath", {"iamRolePath": "/plat form/"}, TOKEN),
+    (
+        "boundary-a-role",
+        "iamPermissionsBoundaryArn",
+        {"iamPermissionsBoundaryArn": "arn:aws:iam::123456789012:role/b"},
+        TOKEN,
+    ),
+    ("boundary-name-only", "iamPermissionsBoundaryArn", {"iamPermissionsBoundaryArn": "workload-boundary"}, TOKEN),
+    (
+        "boundary-other-partition",
+        "iamPermissionsBoundaryArn",
+        {"region": "cn-north-1", "iamPermissionsBoundaryArn": "arn:aws:iam::123456789012:policy/b"},
+        TOKEN,
+    ),
+    ("session-too-short", "iamMaxSessionDuration", {"iamMaxSessionDuration": "30m"}, TOKEN),
+    ("session-too-long", "iamMaxSessionDuration", {"iamMaxSessionDuration": "13h"}, TOKEN),
+    ("session-words", "iamMaxSessionDuration", {"iamMaxSessionDuration": "one hour"}, TOKEN),
+    ("tags-not-a-map", "awsDefaultTags", {"awsDefaultTags": '["team"]'}, TOKEN),
+    ("tags-number", "awsDefaultTags", {"awsDefaultTags": '{"cost-center": 4711}'}, TOKEN),
+    ("tags-aws-prefix", "awsDefaultTags", {"awsDefaultTags": '{"aws:team": "edge"}'}, TOKEN),
+    ("tags-bad-char", "awsDefaultTags", {"awsDefaultTags": '{"team": "edge!"}'}, TOKEN),
+    ("tags-long-value", "awsDefaultTags", {"awsDefaultTags": json.dumps({"team": "e" * 257})}, TOKEN),
+    ("tags-too-many", "awsDefaultTags", {"awsDefaultTags": json.dumps({f"t{i}": "x" for i in range(49)})}, TOKEN),
+    ("tags-the-programs-own", "awsDefaultTags", {"awsDefaultTags": '{"eks-cluster": "other"}'}, TOKEN),
     (
         "cross-arn-group",
         "vaultCrossAccountPrincipalArn",
@@ -345,7 +375,7 @@ def pulumi_yaml_config() -> dict[str, Any]:
     return config
 
 
-@pytest.mark.parametrize("key", [k for k in KEYS if not k.secret], ids=lambda k: k.name)
+@pytest.mark.parametrize("key", [k for k in KEYS if k.declared], ids=lambda k: k.name)
 def test_pulumi_yaml_declares_every_key_with_its_default(key: config_module.Key) -> None:
     declared = pulumi_yaml_config()
     assert key.name in declared, f"Pulumi.yaml's config block lacks {key.name}"
@@ -365,17 +395,83 @@ def test_pulumi_yaml_declares_no_unknown_key_and_no_secret_default() -> None:
     names = {k.name for k in KEYS}
     declared = pulumi_yaml_config()
     assert set(declared) <= names, set(declared) - names
+    # A project's config types have no map: a declared map key would make the CLI refuse its value.
+    assert [k.name for k in KEYS if k.pulumi_type == "object" and k.name in declared] == []
     for key in KEYS:
         if key.secret and key.name in declared:
             assert "default" not in declared[key.name], f"{key.name} is a secret: no default in Pulumi.yaml"
 
 
-def test_pulumi_dev_yaml_sets_only_known_keys_and_no_secret() -> None:
-    names = {k.name for k in KEYS}
-    secret_names = {k.name for k in KEYS if k.secret}
-    stack = dev_config()
-    assert set(stack) <= names, set(stack) - names
-    assert not set(stack) & secret_names, "secrets belong in `pulumi config set --secret`, not in plain text"
+STACK_FILES = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
+STACK_SECRETS = {"vaultToken": "hvs.test", "glooLicenseKey": "LICENSE", "kubeconfig": "/home/ops/.kube/config"}
+
+
+def stack_file_problems(path: Path) -> list[str]:
+    """What is wrong with a stack file: a key outside this project (a typo in the namespace) or
+    outside KEYS (a typo in the name), a secret in plain text, or a value the config refuses (the
+    secrets it declares encrypted, `secure:`, supplied by the test)."""
+    names, secret_names = {k.name for k in KEYS}, {k.name for k in KEYS if k.secret}
+    problems: list[str] = []
+    values: dict[str, str] = {}
+    secrets = dict(TOKEN)
+    for key, value in (yaml.safe_load(path.read_text()).get("config") or {}).items():
+        project, _, name = key.partition(":")
+        encrypted = isinstance(value, dict) and set(value) == {"secure"}
+        if project != "gloo-vault-irsa" or name not in names:
+            problems.append(f"{key}: not a key of this program (KEYS)")
+        elif name in secret_names and not encrypted:
+            problems.append(f"{key}: a secret in plain text; use pulumi config set --secret")
+        elif encrypted:
+            secrets[name] = STACK_SECRETS[name]
+        else:
+            values[name] = config_text(value)
+    if "glooEdition" in values and values["glooEdition"] == "enterprise":
+        secrets.setdefault("glooLicenseKey", STACK_SECRETS["glooLicenseKey"])  # from ESC or --secret
+    try:
+        parse(values, secrets=secrets)
+    except ConfigError as refused:
+        problems.append(str(refused))
+    return problems
+
+
+def test_the_stack_files_are_dev_and_prod() -> None:
+    assert {"Pulumi.dev.yaml", "Pulumi.prod.yaml"} <= set(STACK_FILES)
+
+
+@pytest.mark.parametrize("name", STACK_FILES)
+def test_every_stack_file_sets_known_keys_to_values_the_config_takes(name: str) -> None:
+    assert stack_file_problems(ROOT / name) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"gloo-vault-irsa:vaultAdress": "https://vault.example.com"}, "not a key of this program"),
+        ({"gloo-vault-iras:region": "us-east-1"}, "not a key of this program"),
+        ({"gloo-vault-irsa:region": "us-east-7"}, "gloo-vault-irsa:region: expected"),
+        ({"gloo-vault-irsa:awsDefaultTags": {"aws:team": "edge"}}, "gloo-vault-irsa:awsDefaultTags: expected"),
+        ({"gloo-vault-irsa:vaultToken": "hvs.in-plain-text"}, "a secret in plain text"),
+    ],
+    ids=["key-typo", "namespace-typo", "refused-value", "refused-map", "plain-secret"],
+)
+@pytest.mark.parametrize("name", ["Pulumi.dev.yaml", "Pulumi.prod.yaml"])
+def test_a_stack_file_that_drifts_from_the_schema_is_caught(
+    tmp_path: Path, name: str, change: dict[str, Any], problem: str
+) -> None:
+    data = yaml.safe_load((ROOT / name).read_text())
+    data["config"].update(change)
+    drifted = tmp_path / name
+    drifted.write_text(yaml.safe_dump(data))
+    problems = stack_file_problems(drifted)
+    assert any(problem in p for p in problems), problems
+
+
+def test_an_encrypted_secret_in_a_stack_file_is_fine(tmp_path: Path) -> None:
+    data = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    data["config"]["gloo-vault-irsa:vaultToken"] = {"secure": "v1:AAAABBBBCCCC"}
+    encrypted = tmp_path / "Pulumi.prod.yaml"
+    encrypted.write_text(yaml.safe_dump(data))
+    assert stack_file_problems(encrypted) == []
 
 
 # README.md is written by the docs engineer; this test keeps its config table in step with KEYS.

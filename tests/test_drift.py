@@ -3,28 +3,15 @@ runs it, and the program's side of pulumi/pulumi-vault#744 (no input that would 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.harness import ROOT, VARIANTS, VAULT_AUTH_BACKEND, run_program
+from tests.harness import VARIANTS, VAULT_AUTH_BACKEND, load_script, run_program
 
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("drift_report", ROOT / "scripts" / "drift_report.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["drift_report"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-drift_report = _load_script()
+drift_report = load_script("drift_report")
 
 PREFIX = "urn:pulumi:dev::gloo-vault-irsa::"
 STACK = PREFIX + "pulumi:pulumi:Stack::gloo-vault-irsa-dev"

@@ -13,17 +13,22 @@ from pulumi.runtime import rpc
 
 from components import review
 from tests.harness import (
+    EKS_OUTPUTS,
+    EKS_STACK,
     HELM_RELEASE,
     IAM_ROLE,
     IAM_ROLE_POLICY,
     LICENSE,
+    OTHER_STACKS,
     ROOT,
+    STACK_REFERENCE,
     TEST_VAULT_TOKEN,
     VARIANTS,
     VAULT_AWS_ROLE,
     VAULT_PROVIDER,
     ProgramRun,
     run_program,
+    unwrap,
 )
 
 
@@ -114,6 +119,26 @@ def test_redaction_rules() -> None:
 
 def test_secret_placeholders_are_the_stacks_secret_keys() -> None:
     assert review.review_secrets("dev") == {"vaultToken": review.placeholder("vaultToken")}
+
+
+def test_the_production_stack_is_reviewed_against_placeholders(tmp_path: Path) -> None:
+    """Pulumi.prod.yaml: its license key comes from elsewhere and its cluster from another stack
+    (`clusterStackRef`); the review supplies placeholders for both and leaks neither."""
+    assert set(review.review_secrets("prod")) == {"vaultToken", "glooLicenseKey"}
+    run = review.run_offline("prod")
+    assert [(r.type, unwrap(r.raw_inputs)["name"]) for r in run.reads] == [(STACK_REFERENCE, EKS_STACK)]
+    review.write_review(run, tmp_path, review.review_secrets("prod").values(), "prod")
+    text = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    assert "REVIEW-PLACEHOLDER" not in text and "eks-stack-secret" not in text
+    values = yaml.safe_load((tmp_path / "helm/gloo.values.yaml").read_text())
+    assert values["license_key"] == review.REDACTED
+
+
+def test_any_cluster_stack_is_a_placeholder_with_the_output_names_configured() -> None:
+    stacks = review.review_stacks({"clusterStackRef": "other/eks/qa", "clusterStackKubeconfigOutput": "kc"})
+    assert stacks["other/eks/qa"].secret == frozenset({"kc"})
+    assert stacks["other/eks/qa"].outputs["clusterName"] == EKS_OUTPUTS["clusterName"]
+    assert stacks[EKS_STACK] == OTHER_STACKS[EKS_STACK]
 
 
 def test_the_command_runs_without_any_credentials(tmp_path: Path) -> None:

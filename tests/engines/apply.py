@@ -131,6 +131,7 @@ VAULT_APIS: dict[str, VaultApi] = {
     "vault:aws/authBackendStsRole:AuthBackendStsRole": VaultApi(
         "auth/{backend}/config/sts/{accountId}", ("backend", "accountId"), {"stsRole": "sts_role"}
     ),
+    "vault:kv/secretV2:SecretV2": VaultApi("{mount}/data/{name}", ("mount", "name"), {"dataJson": "data"}),
     "vault:aws/authBackendRole:AuthBackendRole": VaultApi(
         "auth/{backend}/role/{role}",
         ("backend", "role"),
@@ -154,7 +155,9 @@ VAULT_APIS: dict[str, VaultApi] = {
 # Declared inputs of each AWS type the apply sends (anything else declared stops it).
 AWS_INPUTS: dict[str, frozenset[str]] = {
     OIDC_PROVIDER: frozenset({"url", "clientIdLists", "thumbprintLists", "tags"}),
-    ROLE: frozenset({"name", "assumeRolePolicy", "description", "path", "maxSessionDuration", "tags"}),
+    ROLE: frozenset(
+        {"name", "assumeRolePolicy", "description", "path", "maxSessionDuration", "permissionsBoundary", "tags"}
+    ),
     ROLE_POLICY: frozenset({"name", "role", "policy"}),
     USER_POLICY: frozenset({"name", "user", "policy"}),
 }
@@ -182,6 +185,8 @@ class Deployment:
     vault_identity_arn: str
     applied: list[Registered] = field(default_factory=list)
     vault_writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    provider_token: str = ""
+    """The child token the Vault provider issued itself and wrote the Vault resources with."""
 
     @property
     def gloo_release(self) -> Registered:
@@ -245,6 +250,22 @@ def _role_name(res: Registered) -> str:
     return name
 
 
+def _provider_child_token(engines: Engines, provider: Registered) -> str:
+    """What pulumi-vault does before its first write: a child of the given token
+    (`auth/token/create`) living `max_lease_ttl_seconds`, named `token_name`; it writes with it."""
+    inputs = provider.inputs
+    if str(inputs.get("skipChildToken")).lower() == "true":
+        given: str = inputs["token"]
+        return given
+    ttl = f"{int(inputs['maxLeaseTtlSeconds'])}s"
+    body = {"ttl": ttl, "explicit_max_ttl": ttl, "display_name": inputs["tokenName"]}
+    answer = engines.bao.api("POST", "auth/token/create", body, token=inputs["token"])
+    if answer.status != 200:
+        raise ApplyError(f"the Vault provider could not create its child token: {'; '.join(answer.errors)}")
+    token: str = answer.body["auth"]["client_token"]
+    return token
+
+
 def _apply_aws(engines: Engines, res: Registered) -> None:
     iam = engines.moto.client("iam")
     inputs = res.inputs
@@ -270,10 +291,12 @@ def _apply_aws(engines: Engines, res: Registered) -> None:
             kwargs["Path"] = inputs["path"]
         if "maxSessionDuration" in inputs:
             kwargs["MaxSessionDuration"] = _number(inputs["maxSessionDuration"])
+        if "permissionsBoundary" in inputs:
+            kwargs["PermissionsBoundary"] = inputs["permissionsBoundary"]
         if "tags" in inputs:
             kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in inputs["tags"].items()]
         role = iam.create_role(**kwargs)["Role"]
-        expected = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+        expected = f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path', '/')}{name}"
         if role["Arn"] != expected:
             raise ApplyError(f"moto's role is {role['Arn']}, the graph uses {expected}")
         if json.loads(inputs["assumeRolePolicy"]) != _policy_document(role["AssumeRolePolicyDocument"]):
@@ -302,6 +325,8 @@ def _vault_request(res: Registered, rewrites: Rewrites) -> tuple[str, str, dict[
     _unknown_inputs(res, set(api.path_inputs) | set(api.fields))
     path = api.path.format(**{key: str(inputs[key]).strip("/") for key in api.path_inputs})
     body = {api.fields[key]: _number(value) for key, value in inputs.items() if key in api.fields}
+    if res.type == "vault:kv/secretV2:SecretV2":
+        body["data"] = json.loads(body["data"])  # data_json: the kv-v2 write's `data` object
     if res.type == "vault:aws/authBackendClient:AuthBackendClient":
         if "sts_endpoint" in body:
             body["sts_endpoint"] = rewrites.sts_endpoint(body["sts_endpoint"])
@@ -364,6 +389,35 @@ def _account_admin(engines: Engines, account_id: str) -> dict[str, str]:
     }
 
 
+def _apply_vault(
+    run: ProgramRun, deployment: Deployment, applied: list[Registered], omit: Callable[[Registered], bool]
+) -> str:
+    """Writes `run`'s Vault resources as its Vault provider would: with the child token it issues
+    itself from the token it is given, in dependency order; returns that child token."""
+    engines = deployment.engines
+    provider = run.one(VAULT_PROVIDER)
+    token = _provider_child_token(engines, provider)
+    for res in run.resources:
+        if not (res.custom and res.type in VAULT_APIS) or omit(res):
+            continue
+        if run.provider_of(res).urn != provider.urn:
+            raise ApplyError(f"{res.type} {res.name} does not use the Vault provider")
+        _check_order(run, res, applied, omit)
+        method, path, body = _vault_request(res, deployment.rewrites)
+        answer = engines.bao.api(method, path, body, token=token)
+        if answer.status not in (200, 204):
+            raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
+        deployment.vault_writes.append((method, path, body))
+        applied.append(res)
+    return token
+
+
+def apply_another(deployment: Deployment, run: ProgramRun) -> None:
+    """Applies another program's Vault resources (a consumer's) to the deployed engines, with the
+    token that program's provider is given."""
+    _apply_vault(run, deployment, [], lambda res: False)
+
+
 def apply(
     run: ProgramRun,
     engines: Engines,
@@ -394,22 +448,10 @@ def apply(
     engines.bao.register_aws_plugin(rewrites.vault_aws_credentials(identity))
     deployment = Deployment(run, engines, rewrites, identity, identity_arn, applied)
 
-    provider = run.one(VAULT_PROVIDER)
-    if provider.inputs["token"] != engines.bao.root_token:
+    if run.one(VAULT_PROVIDER).inputs["token"] != engines.bao.root_token:
         raise ApplyError("the Vault provider's token is not the dev server's root token")
     # Writing the Vault role makes Vault resolve the bound ARN with its own identity: moto checks
     # that identity's IAM policies (and every signature) while Vault is being configured.
     with engines.moto.enforcing_iam():
-        for res in run.resources:
-            if not (res.custom and res.type in VAULT_APIS) or omit(res):
-                continue
-            if run.provider_of(res).urn != provider.urn:
-                raise ApplyError(f"{res.type} {res.name} does not use the Vault provider")
-            _check_order(run, res, applied, omit)
-            method, path, body = _vault_request(res, rewrites)
-            answer = engines.bao.api(method, path, body)
-            if answer.status not in (200, 204):
-                raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
-            deployment.vault_writes.append((method, path, body))
-            applied.append(res)
+        deployment.provider_token = _apply_vault(run, deployment, applied, omit)
     return deployment

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from components.vault_provider import child_token_ttl_seconds
 from tests.engines.apply import ROLE_POLICY, ApplyError, Deployment, apply
 from tests.engines.conftest import Deployer, Scenario
 from tests.engines.gloo_client import (
@@ -249,6 +250,17 @@ def test_vault_holds_what_the_program_declared(deployed: Deployment) -> None:
     policy = declared(deployed, POLICY)
     stored_policy = deployed.operator("GET", f"sys/policies/acl/{policy['name']}").expect(200).data["policy"]
     assert stored_policy == policy["policy"]
+
+
+def test_the_provider_wrote_vault_with_a_child_token_that_outlives_one_run(deployed: Deployment) -> None:
+    """pulumi-vault's own child token (`max_lease_ttl_seconds`, `token_name`), as the provider
+    declares it: Vault issued it for the whole declared TTL (the root token's child is not capped)."""
+    provider = deployed.run.one("pulumi:providers:vault").inputs
+    assert deployed.provider_token and deployed.provider_token != deployed.engines.bao.root_token
+    looked_up = deployed.operator("POST", "auth/token/lookup", {"token": deployed.provider_token}).expect(200).data
+    assert looked_up["creation_ttl"] == int(provider["maxLeaseTtlSeconds"]) == child_token_ttl_seconds()
+    assert looked_up["display_name"] == f"token-{provider['tokenName']}"
+    assert looked_up["policies"] == ["root"]  # a child of the root token, as the provider's is
 
 
 def test_vaults_identity_may_resolve_the_bound_role_and_nothing_else(deployed: Deployment) -> None:

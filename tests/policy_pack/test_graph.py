@@ -5,14 +5,26 @@ the other topologies) passes every policy, and the policies see what they check.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 import guardrails
+from guardrails import StackContext
 from guardrails.gloo_values import gloo_role_arns
 from guardrails.trust import web_identity_subjects
-from tests.harness import VARIANTS, ProgramRun, run_program
-from tests.policy_pack.engine import DEV, ENGINE_UNKNOWN, PROD, all_violations, props, stack_resources
+from tests.harness import BOUNDARY_ARN, ROLE_PATH, VARIANTS, ProgramRun, run_program
+from tests.policy_pack.engine import (
+    DEV,
+    ENGINE_UNKNOWN,
+    PROD,
+    all_violations,
+    pack_violations,
+    props,
+    replace,
+    stack_resources,
+    vault_source,
+)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -31,6 +43,32 @@ def test_the_preview_graph_passes_every_policy(preview: ProgramRun) -> None:
 @pytest.mark.parametrize("variant", ["external-role", "cross-account"])
 def test_an_external_vault_over_https_passes_in_production(runs: dict[str, ProgramRun], variant: str) -> None:
     assert all(v == [] for v in all_violations(runs[variant], PROD).values())
+
+
+def test_organisation_iam_passes_in_production_and_the_pack_sees_it(runs: dict[str, ProgramRun]) -> None:
+    """A path, a permissions boundary, a session limit and default tags on every role (issue 14)
+    leave every policy satisfied, in production too; the roles the pack checked carry them."""
+    run = runs["org-iam-cross-account"]
+    assert all(v == [] for v in all_violations(run, PROD).values())
+    roles = [props(r) for r in run.of_type(guardrails.ROLE)]
+    assert len(roles) == 2
+    assert all(r["path"] == ROLE_PATH and r["permissionsBoundary"] == BOUNDARY_ARN for r in roles)
+    pathed = [r for r in stack_resources(run) if r.type == guardrails.ROLE]
+    assert all(f":role{ROLE_PATH}" in r.props["arn"] for r in pathed)
+
+
+def test_the_production_stack_passes_as_production(runs: dict[str, ProgramRun]) -> None:
+    """Pulumi.prod.yaml's graph, as the pack sees it in stack `prod` (environment production), and
+    the production rules are live on it: its Gloo sent over plain http is refused."""
+    run = runs["prod"]
+    context = StackContext("prod", "production")
+    assert all(v == [] for v in all_violations(run, context).values())
+
+    def plain_http(p: dict[str, Any]) -> None:
+        vault_source(p["values"])["address"] = "http://vault.platform.example.com:8200"
+
+    refused = pack_violations(replace(stack_resources(run), guardrails.HELM_RELEASE, plain_http), context)
+    assert [v for v in refused if v.startswith("gloo-vault-tls-in-production:")], refused
 
 
 def test_the_policies_see_what_they_check(run: ProgramRun) -> None:

@@ -27,7 +27,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 import guardrails
 import pack
-from tests.harness import ROOT, ProgramRun
+from tests.harness import ROOT, ProgramRun, stack_config
 from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props
 
 PACK_DIR = ROOT / "policy-pack"
@@ -127,6 +127,16 @@ def test_the_pack_passes_the_dev_stack(
     policy_process("dev", {"gloo-vault-irsa:environment": "development"})
     assert analyze(pack_call, runs["dev"]) == []
     assert pulumi.get_stack() == "dev"
+
+
+def test_the_pack_passes_the_prod_stack(
+    pack_call: dict[str, Any], runs: dict[str, ProgramRun], policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    """Pulumi.prod.yaml, as the CLI runs the pack on it: stack `prod`, its config as the file sets it."""
+    config = {f"gloo-vault-irsa:{k}": v for k, v in stack_config("prod").items()}
+    policy_process("prod", config)
+    assert analyze(pack_call, runs["prod"]) == []
+    assert pulumi.get_stack() == "prod"
 
 
 def test_the_pack_passes_a_preview(

@@ -1,0 +1,93 @@
+"""The cluster from the stack that owns it (`clusterStackRef`): its outputs, read through a
+`pulumi.StackReference`, instead of `clusterName` and AWS lookups.
+
+A referenced stack that lacks an output stops the program with one line naming the key (and the
+output it names). The check runs when the reference's outputs arrive, which is after the
+program has started registering; so every provider waits for it (`ClusterStack.gate`): no
+provider is created, and so no AWS, Kubernetes or Vault resource is touched, before every output
+is known to be there. A preview reads the referenced stack's outputs as an update does, so the
+pull request's preview already fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pulumi
+
+from components.config import ConfigError, Settings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ClusterStack:
+    """What the cluster's own stack gives this program, each output checked to be there."""
+
+    stack: str
+    """The referenced stack (config `clusterStackRef`)."""
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name (output named by `clusterStackClusterNameOutput`)."""
+    kubeconfig: pulumi.Output[str]
+    """Its kubeconfig, always secret here (`clusterStackKubeconfigOutput`; an object output as JSON)."""
+    oidc_provider_arn: pulumi.Output[str] | None
+    """Its IAM OIDC provider (`clusterStackOidcProviderArnOutput`); None: made here (`clusterStackOidc` false)."""
+    oidc_issuer_url: pulumi.Output[str] | None
+    """Its OIDC issuer URL (`clusterStackOidcIssuerUrlOutput`); None: looked up here."""
+    gate: pulumi.Output[bool]
+    """Known once every output above is there; fails with the missing one's ConfigError otherwise."""
+
+
+def read_cluster_stack(settings: Settings) -> ClusterStack | None:
+    """The cluster's stack's outputs, when `clusterStackRef` is set."""
+    if settings.cluster_stack_ref is None:
+        return None
+    stack = settings.cluster_stack_ref
+    ref = pulumi.StackReference("cluster-stack", stack_name=stack)
+    wanted = {
+        "clusterStackClusterNameOutput": settings.cluster_stack_cluster_name_output,
+        "clusterStackKubeconfigOutput": settings.cluster_stack_kubeconfig_output,
+    }
+    if settings.cluster_stack_oidc:
+        wanted["clusterStackOidcProviderArnOutput"] = settings.cluster_stack_oidc_provider_arn_output
+        wanted["clusterStackOidcIssuerUrlOutput"] = settings.cluster_stack_oidc_issuer_url_output
+    found = {key: _required_output(ref, stack, key, name) for key, name in wanted.items()}
+    gate = pulumi.Output.unsecret(pulumi.Output.all(*found.values()).apply(lambda _: True))
+    return ClusterStack(
+        stack=stack,
+        cluster_name=found["clusterStackClusterNameOutput"],
+        kubeconfig=pulumi.Output.secret(found["clusterStackKubeconfigOutput"]),
+        oidc_provider_arn=found.get("clusterStackOidcProviderArnOutput"),
+        oidc_issuer_url=found.get("clusterStackOidcIssuerUrlOutput"),
+        gate=gate,
+    )
+
+
+def _required_output(ref: pulumi.StackReference, stack: str, key: str, name: str) -> pulumi.Output[str]:
+    """The output `name` of the referenced stack (its own secrecy kept), or the ConfigError that
+    names `key`; a kubeconfig exported as an object (as pulumi-eks does) is taken as its JSON."""
+
+    def present(value: Any) -> str:
+        if value is None or value == "":
+            raise ConfigError(
+                key,
+                f"an output {name!r} of stack {stack}, which exports none by that name: "
+                f"export it there, or set {key} to the name it has",
+            )
+        if isinstance(value, Mapping) and key == "clusterStackKubeconfigOutput":
+            return json.dumps(value)
+        if not isinstance(value, str):
+            raise ConfigError(key, f"output {name!r} of stack {stack} to be a string (got a {type(value).__name__})")
+        return value
+
+    return ref.get_output(name).apply(present)
+
+
+def after(gate: pulumi.Output[bool] | None, value: pulumi.Input[T]) -> pulumi.Input[T]:
+    """`value`, known only once `gate` is (when there is one): what a provider's input waits on."""
+    if gate is None:
+        return value
+    return pulumi.Output.all(gate=gate, value=value).apply(lambda a: a["value"])
