@@ -36,6 +36,7 @@ source_hash() {  # source_hash <dir>: what a module of this repository is built 
 }
 # A module of this repository is named ./<dir>@<hash of its sources>: a change to them rebuilds it.
 GLOOLOGIN="./tests/engines/gloologin@$(source_hash tests/engines/gloologin)"
+VAULTCLI="./tests/engines/vaultcli@$(source_hash tests/engines/vaultcli)"
 
 kube_build() {  # kube_build <k8s.io/kubernetes/...@v1.x.y> <output file>
   # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with its own
@@ -118,5 +119,6 @@ build() {  # build <binary name> <package@version>...: the first that builds win
 build actionlint "$ACTIONLINT"
 build aws-auth-plugin "$OPENBAO_AWS_PLUGIN" "$VAULT_AWS_PLUGIN"
 build gloologin "$GLOOLOGIN"
+build vaultcli "$VAULTCLI"
 build kube-apiserver "$KUBE_APISERVER"
 exit 0
