@@ -105,6 +105,7 @@ class Settings:
     gloo_license_key: pulumi.Output[str] | None
     gloo_release_name: str
     kv_retain_on_delete: bool
+    login_check: bool
     stack: str = ""
     """The stack's name: production by name too (`prod`, `eu-prd`, `live2`...), as the policy pack rules."""
 
@@ -197,6 +198,7 @@ KEYS: tuple[Key, ...] = (
     Key("glooChartVersion", DEFAULT_GLOO_VERSION, "Exact Gloo chart version; 1.15.3 or later (IRSA), 1.15.19 or later (token renewal), 1.18 to 1.22 maintained.", check=_GLOO_VERSION),
     Key("glooLicenseKey", None, "Gloo Edge Enterprise license key (secret; `enterprise` only).", secret=True),
     Key("glooReleaseName", "gloo", "Name of the Gloo Helm release.", check=checks.helm_release_name),
+    Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (README, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`.", check=checks.boolean, pulumi_type="boolean"),
 )  # fmt: skip
 
 
@@ -247,6 +249,8 @@ def _cross_key_rules(values: dict[str, Any]) -> None:
 
 
 def _vault_rules(values: dict[str, Any]) -> None:
+    if values["login_check"] is None:
+        values["login_check"] = values["vault_topology"] == "in-cluster-dev"
     if values["vault_address"] is None:
         if values["vault_topology"] == "external":
             raise ConfigError("vaultAddress", "the address of the existing Vault when vaultTopology is external")
