@@ -47,11 +47,12 @@ def test_a_missing_gloo_login_client_is_named_with_the_reason_build_tools_left(
 
 
 def test_nothing_is_missing_when_everything_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("aws-auth-plugin", "gloologin"):
+    for name in ("aws-auth-plugin", "gloologin", "vaultcli"):
         (tmp_path / name).write_text("#!/bin/sh\n")
         os.chmod(tmp_path / name, 0o755)
     monkeypatch.setattr(servers, "PLUGIN", tmp_path / "aws-auth-plugin")
     monkeypatch.setattr(servers, "GLOOLOGIN", tmp_path / "gloologin")
+    monkeypatch.setattr(servers, "VAULTCLI", tmp_path / "vaultcli")
     monkeypatch.setattr(servers, "_tool", lambda name: tmp_path / name)
     assert servers.missing_engine() is None
 
