@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 import pytest
 
 from tests.engines.apply import Deployment, apply
+from tests.engines.kube import KubeApiServer, missing_kube, start_kube
 from tests.engines.servers import ROOT_TOKEN, Engines, EngineUnavailable, missing_engine, start_engines
 from tests.harness import ProgramRun, dev_config, run_program
 
@@ -33,6 +34,19 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
     try:
         with start_engines(tmp_path_factory.mktemp("engines")) as running:
             yield running
+    except EngineUnavailable as unavailable:
+        engine_missing(str(unavailable))
+
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeApiServer]:
+    """etcd and kube-apiserver, or a skip (a failure where engines are required) naming what is missing."""
+    reason = missing_kube()
+    if reason:
+        engine_missing(reason)
+    try:
+        with start_kube(tmp_path_factory.mktemp("kube")) as server:
+            yield server
     except EngineUnavailable as unavailable:
         engine_missing(str(unavailable))
 
