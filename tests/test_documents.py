@@ -224,15 +224,16 @@ GUIDE_OVERRIDES: dict[str, Any] = {
     },
 }
 
-GUIDE_VAULT = gloo_vault_source(
-    vault_address="http://vault-internal.vault:8200",
-    iam_server_id_header="vault.gloo.example.com",
-    auth_mount_path="aws",
-    region="us-east-1",
-    vault_role="dev-role-iam-gloo-ee-vault-integration",
-    kv_path="dev",
-    root_key="gloo",
-)
+GUIDE_VAULT_ARGS: dict[str, Any] = {
+    "vault_address": "http://vault-internal.vault:8200",
+    "iam_server_id_header": "vault.gloo.example.com",
+    "auth_mount_path": "aws",
+    "region": "us-east-1",
+    "vault_role": "dev-role-iam-gloo-ee-vault-integration",
+    "kv_path": "dev",
+    "root_key": "gloo",
+}
+GUIDE_VAULT = gloo_vault_source(**GUIDE_VAULT_ARGS)
 GUIDE_ARGS: dict[str, Any] = {"vault": GUIDE_VAULT, "role_arn": ROLE_ARN, "service_accounts": ["gloo", "discovery"]}
 
 

@@ -198,7 +198,10 @@ def test_the_result_reads_the_jobs_conditions(conditions: list[dict[str, str]] |
 
 # ---------------------------------------------------------------------------- the script, in a shell
 
-API_ERROR = "Error {what}: Error making API request.\n\nURL: {url}\nCode: {code}. Errors:\n\n{errors}\n"
+
+def api_error(what: str, request: str, code: int, errors: str) -> str:
+    """What the Vault CLI prints for an API error (`api.ResponseError`), after `Error <what>: `."""
+    return f"Error {what}: Error making API request.\n\nURL: {request}\nCode: {code}. Errors:\n\n{errors}\n"
 
 
 def run_script(
@@ -255,12 +258,8 @@ def test_an_empty_path_passes(tmp_path: Path) -> None:
 
 
 def test_a_refused_list_fails_with_the_apis_reason_on_one_line(tmp_path: Path) -> None:
-    answer = API_ERROR.format(
-        what="listing dev/metadata/gloo",
-        url="GET http://vault:8200/v1/dev/metadata/gloo?list=true",
-        code=403,
-        errors="* 1 error occurred:\n\t* permission denied\n",
-    )
+    listing = "GET http://vault:8200/v1/dev/metadata/gloo?list=true"
+    answer = api_error("listing dev/metadata/gloo", listing, 403, "* 1 error occurred:\n\t* permission denied\n")
     code, out, err = run_script(tmp_path, login=(0, "hvs.token"), listing=(2, answer))
     assert (code, out) == (1, "")
     assert err == (
@@ -270,12 +269,8 @@ def test_a_refused_list_fails_with_the_apis_reason_on_one_line(tmp_path: Path) -
 
 
 def test_a_refused_login_fails_with_the_apis_reason_on_one_line(tmp_path: Path) -> None:
-    answer = API_ERROR.format(
-        what="authenticating",
-        url="PUT http://vault:8200/v1/auth/aws/login",
-        code=400,
-        errors="* entry for role gloo-role not found",
-    )
+    login = "PUT http://vault:8200/v1/auth/aws/login"
+    answer = api_error("authenticating", login, 400, "* entry for role gloo-role not found")
     code, _, err = run_script(tmp_path, login=(2, answer), listing=(0, ""))
     assert code == 1
     assert err.endswith(": HTTP 400: entry for role gloo-role not found\n")

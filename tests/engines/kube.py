@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.engines.servers import TOOLS, EngineUnavailable, Process, clean_env, free_port, http_json
+from tests.engines.servers import TOOLS, Process, clean_env, free_port, http_json, require
 
 KUBE_APISERVER = TOOLS / "kube-apiserver"
 START_TIMEOUT = 120.0  # the API server's post-start hooks (RBAC bootstrap...) on a busy 2-core machine
@@ -195,9 +195,7 @@ def _decode(text: bytes) -> Any:
 @contextlib.contextmanager
 def start_kube(workdir: Path) -> Iterator[KubeApiServer]:
     """Starts etcd and kube-apiserver; always stops both when the `with` block ends."""
-    reason = missing_kube()
-    if reason:
-        raise EngineUnavailable(reason)
+    require(missing_kube())
     with contextlib.ExitStack() as stack:
         etcd = Etcd(workdir)
         stack.callback(etcd.stop)

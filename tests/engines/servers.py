@@ -460,12 +460,16 @@ def _no_proxy_for_loopback() -> contextlib.AbstractContextManager[None]:
     )
 
 
+def require(missing: str | None) -> None:
+    """Raises EngineUnavailable with `missing`, the one line a `missing_…` check gave, if any."""
+    if missing:
+        raise EngineUnavailable(missing)
+
+
 @contextlib.contextmanager
 def start_engines(workdir: Path) -> Iterator[Engines]:
     """Starts moto and OpenBao (plugin registered and probed); always stops everything after."""
-    reason = missing_engine()
-    if reason:
-        raise EngineUnavailable(reason)
+    require(missing_engine())
     with contextlib.ExitStack() as stack:
         stack.enter_context(_no_proxy_for_loopback())
         moto = Moto(workdir)
