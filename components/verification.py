@@ -41,7 +41,7 @@ class GlooVaultLoginCheck(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GlooVaultLoginCheckArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:gloo:GlooVaultLoginCheck", name, None, opts)
-        spec = pulumi.Output.from_input(args.vault_source).apply(
+        spec: pulumi.Output[Any] = pulumi.Output.from_input(args.vault_source).apply(
             lambda source: login_check_job_spec(source, service_account=args.service_account, image=args.image)
         )
         self.job = k8s.batch.v1.Job(
@@ -50,7 +50,7 @@ class GlooVaultLoginCheck(pulumi.ComponentResource):
                 namespace=args.namespace,
                 labels={"app.kubernetes.io/name": "gloo-vault-login-check", "app.kubernetes.io/part-of": "gloo"},
             ),
-            spec=spec,  # type: ignore[arg-type]  # Kubernetes' own field names, built by documents.py
+            spec=spec,  # Kubernetes' own field names, built by documents.py
             opts=pulumi.ResourceOptions(parent=self, replacement_trigger=args.rerun_on),
         )
         self.result = pulumi.Output.all(
