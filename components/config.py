@@ -106,6 +106,7 @@ class Settings:
     gloo_license_key: pulumi.Output[str] | None
     gloo_release_name: str
     kv_retain_on_delete: bool
+    login_check: bool
     iam_role_path: str
     iam_permissions_boundary_arn: str | None
     iam_max_session_seconds: int | None
@@ -234,6 +235,7 @@ KEYS: tuple[Key, ...] = (
     Key("clusterStackKubeconfigOutput", "kubeconfig", "With `clusterStackRef`: that stack's output holding the cluster's kubeconfig (read as a secret).", check=checks.output_name),
     Key("vaultCaCert", None, "PEM CA bundle the Vault provider verifies an `https` Vault with (`pulumi config set vaultCaCert < ca.pem`; public, not a secret).", check=checks.ca_bundle),
     Key("glooVaultCaCertPath", None, "Path, inside Gloo's pod, of the CA file Gloo verifies an `https` Vault with (`tlsConfig.caCert`); the Gloo chart cannot mount one on the gloo deployment, so the platform must (unset: the image's trust store).", check=checks.file_path),
+    Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (README, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`.", check=checks.boolean, pulumi_type="boolean"),
 )  # fmt: skip
 
 
@@ -315,6 +317,8 @@ def _cluster_stack_rules(values: dict[str, Any]) -> None:
 
 
 def _vault_rules(values: dict[str, Any]) -> None:
+    if values["login_check"] is None:
+        values["login_check"] = values["vault_topology"] == "in-cluster-dev"
     if values["vault_address"] is None:
         if values["vault_topology"] == "external":
             raise ConfigError("vaultAddress", "the address of the existing Vault when vaultTopology is external")

@@ -5,7 +5,8 @@ call them inside `Output.apply` with resolved outputs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shlex
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 IAM_VERSION = "2012-10-17"
@@ -29,6 +30,20 @@ CLUSTER_TAG = "eks-cluster"
 SERVICE_ACCOUNTS_TAG = "irsa-service-accounts"
 PROGRAM_TAG_KEYS = (CLUSTER_TAG, SERVICE_ACCOUNTS_TAG)
 VAULT_RELEASE = "vault"  # fixes the Vault chart's service names: `vault` and `vault-internal`
+# The one pin of the Vault image: the dev Vault's server and the login check's CLI run it, and the
+# CLI the engine tests prove the check's command with (tests/engines/vaultcli) is built from the
+# same Vault version. (The chart 0.29.1's own default is 1.18.1.)
+VAULT_IMAGE_REPOSITORY = "hashicorp/vault"
+VAULT_IMAGE_TAG = "1.18.5"
+VAULT_IMAGE = f"{VAULT_IMAGE_REPOSITORY}:{VAULT_IMAGE_TAG}"
+# The Gloo chart's service account of the `gloo` deployment, which reads the secrets.
+GLOO_SERVICE_ACCOUNT = "gloo"
+# The first words of every line the login check prints, passed or failed.
+LOGIN_CHECK = "gloo-vault-irsa login check"
+# Where the check's container writes its one line, which Kubernetes keeps as its termination message.
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+# The container's uid/gid: the image's `vault` user, as the Vault chart runs it.
+VAULT_IMAGE_USER, VAULT_IMAGE_GROUP = 100, 1000
 
 
 def issuer_host(issuer_url: str) -> str:
@@ -142,40 +157,20 @@ def irsa_annotations(role_arn: str) -> dict[str, str]:
 def gloo_helm_values(
     *,
     enterprise: bool,
-    vault_address: str,
-    iam_server_id_header: str,
-    auth_mount_path: str,
-    region: str,
-    vault_role: str,
-    kv_path: str,
-    root_key: str,
+    vault: Mapping[str, Any],
     role_arn: str,
     service_accounts: Sequence[str],
     license_key: str | None = None,
-    vault_ca_cert_path: str | None = None,
 ) -> dict[str, Any]:
-    """The guide's Helm overrides, with `vaultRole` and `rootKey` made explicit.
+    """The guide's Helm overrides, with `vaultRole` and `rootKey` made explicit in `vault`
+    (`gloo_vault_source`).
 
     The role goes to exactly `service_accounts` (`gloo`, and `discovery`, which is enabled
     exactly then), whose pods roll when it changes. Enterprise nests the same settings under
-    `gloo` (the guide's note) and adds the license. `vault_ca_cert_path` is a file in Gloo's pod
-    (Gloo's `tlsConfig.caCert` is a path, read by vault/api's `ConfigureTLS`).
+    `gloo` (the guide's note) and adds the license.
     """
-    vault = {
-        "address": vault_address,
-        "aws": {
-            "iamServerIdHeader": iam_server_id_header,
-            "mountPath": auth_mount_path,
-            "region": region,
-            "vaultRole": vault_role,
-        },
-        "pathPrefix": kv_path,
-        "rootKey": root_key,
-    }
-    if vault_ca_cert_path:
-        vault["tlsConfig"] = {"caCert": vault_ca_cert_path}
     values: dict[str, Any] = {
-        "settings": {"secretOptions": {"sources": [{"vault": vault}, {"kubernetes": {}}]}},
+        "settings": {"secretOptions": {"sources": [{"vault": dict(vault)}, {"kubernetes": {}}]}},
         "gloo": _with_role("extraGlooAnnotations", role_arn),
         "discovery": {"enabled": "discovery" in service_accounts},
     }
@@ -188,6 +183,36 @@ def gloo_helm_values(
     return {"gloo": values, "license_key": license_key}
 
 
+def gloo_vault_source(
+    *,
+    vault_address: str,
+    iam_server_id_header: str,
+    auth_mount_path: str,
+    region: str,
+    vault_role: str,
+    kv_path: str,
+    root_key: str,
+    vault_ca_cert_path: str | None = None,
+) -> dict[str, Any]:
+    """Gloo's `settings.secretOptions.sources[].vault`: what Gloo logs in and reads with.
+    `vault_ca_cert_path` is a file in Gloo's pod (Gloo's `tlsConfig.caCert` is a path, read by
+    vault/api's `ConfigureTLS`)."""
+    vault: dict[str, Any] = {
+        "address": vault_address,
+        "aws": {
+            "iamServerIdHeader": iam_server_id_header,
+            "mountPath": auth_mount_path,
+            "region": region,
+            "vaultRole": vault_role,
+        },
+        "pathPrefix": kv_path,
+        "rootKey": root_key,
+    }
+    if vault_ca_cert_path:
+        vault["tlsConfig"] = {"caCert": vault_ca_cert_path}
+    return vault
+
+
 def _with_role(pod_annotations_key: str, role_arn: str) -> dict[str, Any]:
     return {
         "serviceAccount": {"extraAnnotations": irsa_annotations(role_arn)},
@@ -196,7 +221,8 @@ def _with_role(pod_annotations_key: str, role_arn: str) -> dict[str, Any]:
 
 
 def vault_dev_helm_values(*, root_token: str, service_account: str) -> dict[str, Any]:
-    """The guide's `server.dev.enabled=true`, running as a service account the program creates.
+    """The guide's `server.dev.enabled=true`, running as a service account the program creates,
+    on the one pinned Vault image (`VAULT_IMAGE`, the login check's too).
 
     The chart drops `server.serviceAccount.annotations` in dev mode (vault-helm `_helpers.tpl`,
     `vault.serviceAccount.annotations`), so it must not create the account itself. The service
@@ -207,6 +233,7 @@ def vault_dev_helm_values(*, root_token: str, service_account: str) -> dict[str,
         "ui": {"enabled": False},
         "server": {
             "dev": {"enabled": True, "devRootToken": root_token},
+            "image": {"repository": VAULT_IMAGE_REPOSITORY, "tag": VAULT_IMAGE_TAG},
             "service": {"type": "ClusterIP"},
             "serviceAccount": {"create": False, "name": service_account},
         },
@@ -245,3 +272,114 @@ def in_cluster_vault_address(namespace: str) -> str:
 def service_proxy_url(endpoint: str, namespace: str, service: str, port: int) -> str:
     """The API server's proxy to a ClusterIP service: reachable with cluster credentials only."""
     return f"{endpoint.rstrip('/')}/api/v1/namespaces/{namespace}/services/http:{service}:{port}/proxy"
+
+
+def login_check_script(*, role: str, region: str, header_value: str, mount: str, list_path: str) -> str:
+    """The login check, for a POSIX shell in the Vault image: Gloo's login (`vault login
+    -method=aws`, Vault's own aws CLI handler, which signs as Gloo's library does), then Gloo's
+    list of its metadata path with the token it got. The values are shell-quoted once, at the top.
+
+    One line on stdout when it passes; when it fails, one line on stderr and exit 1. Either way
+    the line is also the container's termination message (`$TERMINATION_LOG`), which `pulumi up`
+    shows when the Job fails. A 404 on the list (nothing stored yet) passes: the chain works; a
+    403 (the policy does not grant the list) fails.
+    """
+    values = {"role": role, "region": region, "header": header_value, "mount": mount, "path": list_path}
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in values.items())
+    return f"""set -u
+{assignments}
+as="role $role at auth/$mount (region $region, header $header)"
+say() {{ printf '%s\\n' "{LOGIN_CHECK} $1: $2" >&"$3"; printf '%s' "{LOGIN_CHECK} $1: $2" >"$TERMINATION_LOG"; }}
+fail() {{ say failed "$1" 2; exit 1; }}
+one_line() {{ printf '%s\\n' "$1" | awk '
+  /^Code: [0-9]+/ {{ code = $2; sub(/[.]$/, "", code) }}
+  /^[ \\t]*[*] / {{ e = $0; sub(/^[ \\t]*[*] /, "", e)
+    if (e !~ /^[0-9]+ errors? occurred:$/) errs = errs (errs ? "; " : "") e }}
+  NF && first == "" {{ first = $0 }}
+  END {{ if (errs) print (code ? "HTTP " code ": " : "") errs; else print first }}'; }}
+out=$(vault login -token-only -method=aws role="$role" region="$region" header_value="$header" mount="$mount" 2>&1) ||
+  fail "Vault refused the login of $as: $(one_line "$out")"
+token=$(printf '%s\\n' "$out" | tail -n 1)
+if listed=$(VAULT_TOKEN=$token vault list "$path" 2>&1); then
+  say passed "logged in with $as; listed $(printf '%s\\n' "$listed" | sed 1,2d | grep -c .) entries at $path" 1
+else
+  case $listed in
+  "No value found at"*) say passed "logged in with $as; nothing stored at $path yet (list allowed)" 1 ;;
+  *) fail "logged in with $as but cannot list $path: $(one_line "$listed")" ;;
+  esac
+fi
+"""
+
+
+def login_check_container(vault_source: Mapping[str, Any], image: str = VAULT_IMAGE) -> dict[str, Any]:
+    """The check's container (Kubernetes' own field names): the Vault image's CLI, given exactly
+    Gloo's Vault settings (`gloo_vault_source`), as the image's unprivileged `vault` user."""
+    aws = vault_source["aws"]
+    _, metadata = gloo_secret_paths(vault_source["pathPrefix"], vault_source["rootKey"])
+    script = login_check_script(
+        role=aws["vaultRole"],
+        region=aws["region"],
+        header_value=aws["iamServerIdHeader"],
+        mount=aws["mountPath"],
+        list_path=f"{metadata}/",
+    )
+    return {
+        "name": "login-check",
+        "image": image,
+        "command": ["/bin/sh", "-c", script],
+        "env": [
+            {"name": "VAULT_ADDR", "value": vault_source["address"]},
+            {"name": "TERMINATION_LOG", "value": TERMINATION_MESSAGE_PATH},
+        ],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        "terminationMessagePath": TERMINATION_MESSAGE_PATH,
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+
+
+def login_check_job_spec(
+    vault_source: Mapping[str, Any], *, service_account: str = GLOO_SERVICE_ACCOUNT, image: str = VAULT_IMAGE
+) -> dict[str, Any]:
+    """The Job's spec: one pod as Gloo's service account (so with Gloo's IRSA role and STS mode),
+    one retry, at most 3 minutes, gone 10 minutes after it finished."""
+    return {
+        "backoffLimit": 1,
+        "activeDeadlineSeconds": 180,
+        "ttlSecondsAfterFinished": 600,
+        "template": {
+            "metadata": {"labels": {"app.kubernetes.io/name": "gloo-vault-login-check"}},
+            "spec": {
+                "serviceAccountName": service_account,
+                "restartPolicy": "Never",
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": VAULT_IMAGE_USER,
+                    "runAsGroup": VAULT_IMAGE_GROUP,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "containers": [login_check_container(vault_source, image)],
+            },
+        },
+    }
+
+
+def login_check_result(*, name: str | None, namespace: str | None, status: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The `loginCheck` stack output: the Job, whether it passed, and where its one line is."""
+    conditions = {c.get("type"): c.get("status") for c in (status or {}).get("conditions") or []}
+    result = (
+        "passed"
+        if conditions.get("Complete") == "True"
+        else "failed"
+        if conditions.get("Failed") == "True"
+        else "running"
+    )
+    return {
+        "job": f"{namespace}/{name}",
+        "status": result,
+        "logs": f"kubectl -n {namespace} logs job/{name}",
+    }

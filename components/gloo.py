@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.documents import HELM_TIMEOUT_SECONDS, gloo_helm_values
+from components.documents import HELM_TIMEOUT_SECONDS, gloo_helm_values, gloo_vault_source
 
 
 @dataclass
@@ -56,26 +57,25 @@ class GlooRelease(pulumi.ComponentResource):
     name: pulumi.Output[str | None]
     namespace: pulumi.Output[str | None]
     chart_version: pulumi.Output[str | None]
+    vault_source: pulumi.Output[dict[str, Any]]
+    """Gloo's Vault settings exactly as in its values, known once the release is deployed."""
 
     def __init__(self, name: str, args: GlooReleaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:gloo:GlooRelease", name, None, opts)
-        values = pulumi.Output.all(
-            auth_mount_path=args.auth_mount_path,
-            kv_path=args.kv_path,
-            vault_role=args.vault_role,
-            role_arn=args.role_arn,
-            license_key=args.license_key,
+        source = pulumi.Output.all(
+            auth_mount_path=args.auth_mount_path, kv_path=args.kv_path, vault_role=args.vault_role
         ).apply(
-            lambda a: gloo_helm_values(
-                enterprise=args.enterprise,
+            lambda a: gloo_vault_source(
                 vault_address=args.vault_address,
                 iam_server_id_header=args.iam_server_id_header,
                 region=args.region,
                 root_key=args.root_key,
-                service_accounts=args.service_accounts,
                 vault_ca_cert_path=args.vault_ca_cert_path,
                 **a,
             )
+        )
+        values = pulumi.Output.all(vault=source, role_arn=args.role_arn, license_key=args.license_key).apply(
+            lambda a: gloo_helm_values(enterprise=args.enterprise, service_accounts=args.service_accounts, **a)
         )
         self.release = k8s.helm.v3.Release(
             name,
@@ -92,4 +92,5 @@ class GlooRelease(pulumi.ComponentResource):
         self.name = self.release.name
         self.namespace = self.release.namespace
         self.chart_version = self.release.version
+        self.vault_source = pulumi.Output.all(source=source, deployed=self.release.status).apply(lambda a: a["source"])
         self.register_outputs({"name": self.name, "namespace": self.namespace, "chart_version": self.chart_version})

@@ -53,6 +53,7 @@ IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+JOB = "kubernetes:batch/v1:Job"
 VAULT_PROVIDER = "pulumi:providers:vault"
 VAULT_AUTH_BACKEND = "vault:index/authBackend:AuthBackend"
 VAULT_MOUNT = "vault:index/mount:Mount"
@@ -272,7 +273,13 @@ class GuideMocks(pulumi.runtime.Mocks):
                 "namespace": state.get("namespace"),
                 "version": state.get("version"),
                 "status": "deployed",
+                "revision": 1,
             }
+        elif args.typ == JOB:
+            # As pulumi-kubernetes answers once it has awaited the Job: auto-named, complete.
+            metadata = state.setdefault("metadata", {})
+            metadata.setdefault("name", mock_physical_name(args.name))
+            state["status"] = {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -4,7 +4,8 @@
 
 Runs the real program for `Pulumi.<stack>.yaml` under Pulumi's mock runtime (`components.offline`)
 and writes, for reviewers, each IAM document (trust and permission policies), each Vault policy's
-HCL, each Helm release's values (secrets redacted) and the resource graph with its dependencies
+HCL, each Helm release's values (secrets redacted), the login check Job (its pod and script, run
+as Gloo's service account) and the resource graph with its dependencies
 as a Mermaid diagram. `--readme` also writes that diagram into README.md's architecture block
 (a test fails while the two differ).
 
@@ -37,6 +38,7 @@ from components.offline import (
     IAM_ROLE,
     IAM_ROLE_POLICY,
     IAM_USER_POLICY,
+    JOB,
     OTHER_STACKS,
     ROOT,
     VAULT_POLICY,
@@ -130,7 +132,7 @@ class Document:
 
 
 def documents(run: ProgramRun, placeholders: Iterable[str]) -> list[Document]:
-    """Every IAM document, Vault policy and Helm values file the run registered, redacted."""
+    """Every IAM document, Vault policy, Helm values file and Job the run registered, redacted."""
     marks = tuple(placeholders)
     docs: list[Document] = []
     for res in sorted(run.resources, key=lambda r: (r.type, r.name)):
@@ -151,6 +153,11 @@ def documents(run: ProgramRun, placeholders: Iterable[str]) -> list[Document]:
             about = f"Helm values of release `{inputs.get('name')}`, chart `{inputs['chart']}` {inputs.get('version')}"
             text = yaml.safe_dump(inputs.get("values", {}), sort_keys=True)
             docs.append(Document(f"helm/{inputs.get('name', res.name)}.values.yaml", about, text))
+        elif res.type == JOB:
+            namespace = (inputs.get("metadata") or {}).get("namespace")
+            about = f"Job `{res.name}` in `{namespace}`: the login check, as Gloo's service account ({res.urn})"
+            job = {"metadata": inputs.get("metadata", {}), "spec": inputs.get("spec", {})}
+            docs.append(Document(f"k8s/{res.name}.job.yaml", about, yaml.safe_dump(job, sort_keys=True)))
     return docs
 
 

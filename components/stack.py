@@ -26,6 +26,7 @@ from components.in_cluster_vault import InClusterVault, InClusterVaultArgs
 from components.preflight import check_against_aws
 from components.vault_auth import VaultAwsAuth, VaultAwsAuthArgs
 from components.vault_provider import vault_provider
+from components.verification import GlooVaultLoginCheck, GlooVaultLoginCheckArgs
 
 
 def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
@@ -66,7 +67,9 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
         opts=pulumi.ResourceOptions(providers={"vault": provider}),
     )
     gloo = GlooRelease("gloo", _gloo_release_args(settings, gloo_role, vault_auth), opts=on_k8s)
-    return _outputs(settings, cluster, gloo_role, vault_identity, vault_auth, gloo)
+    outputs = _outputs(settings, cluster, gloo_role, vault_identity, vault_auth, gloo)
+    outputs["loginCheck"] = _login_check(settings, gloo_role, gloo, on_k8s)
+    return outputs
 
 
 def _cluster_args(
@@ -221,6 +224,25 @@ def _gloo_release_args(settings: Settings, gloo_role: IrsaRole, vault_auth: Vaul
         license_key=settings.gloo_license_key,
         vault_ca_cert_path=settings.gloo_vault_ca_cert_path,
     )
+
+
+def _login_check(
+    settings: Settings, gloo_role: IrsaRole, gloo: GlooRelease, on_k8s: pulumi.ResourceOptions
+) -> pulumi.Input[object]:
+    """The verification Job (config `loginCheck`): Gloo's login from Gloo's namespace, after the
+    Vault role and the Gloo release, again whenever the role is recreated or the release changes."""
+    if not settings.login_check:
+        return {"status": "off"}
+    check = GlooVaultLoginCheck(
+        "gloo-login-check",
+        GlooVaultLoginCheckArgs(
+            namespace=gloo.namespace,  # type: ignore[arg-type]  # the release's, always set here
+            vault_source=gloo.vault_source,
+            rerun_on=pulumi.Output.all(role=gloo_role.unique_id, release=gloo.release.status.revision),
+        ),
+        opts=on_k8s,
+    )
+    return check.result
 
 
 def _outputs(

@@ -25,16 +25,43 @@ ACTIONLINT="github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 OPENBAO_AWS_PLUGIN="github.com/openbao/openbao-plugins/auth/aws/cmd@v0.0.0-20250504210342-2ff5b9ee413b"
 VAULT_AWS_PLUGIN="github.com/hashicorp/vault/builtin/credential/aws/cmd/aws@v1.18.5"
 
+# Kubernetes' API server, from k8s.io/kubernetes at this version; its staging modules (k8s.io/api,
+# k8s.io/apiserver...) are the published k8s.io/<module> v0.<minor>.<patch> (see kube_build).
+KUBE_VERSION=1.34.4
+KUBE_APISERVER="k8s.io/kubernetes/cmd/kube-apiserver@v$KUBE_VERSION"
+
 source_hash() {  # source_hash <dir>: what a module of this repository is built from
   (cd "$1" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) | LC_ALL=C sort |
     xargs sha256sum | sha256sum | cut -c1-16)
 }
 # A module of this repository is named ./<dir>@<hash of its sources>: a change to them rebuilds it.
 GLOOLOGIN="./tests/engines/gloologin@$(source_hash tests/engines/gloologin)"
+VAULTCLI="./tests/engines/vaultcli@$(source_hash tests/engines/vaultcli)"
+
+kube_build() {  # kube_build <k8s.io/kubernetes/...@v1.x.y> <output file>
+  # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with its own
+  # ./staging/src/k8s.io/<module> folders, which a dependency's replace lines cannot do. So it is
+  # built as a dependency of a throwaway module that replaces each module of that replace block
+  # (read from the pinned version's own go.mod) with its published k8s.io/<module> v0.<minor>.<patch>.
+  local pkg=$1 out=$2 version=${1#*@v} gomod module
+  go mod init example.invalid/build-tools >/dev/null 2>&1 || return 1
+  gomod=$(go mod download -json "k8s.io/kubernetes@v$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  [ -f "$gomod" ] || { echo "no go.mod for k8s.io/kubernetes@v$version"; return 1; }
+  go mod edit -go="$(sed -n 's/^go //p' "$gomod")" -require="k8s.io/kubernetes@v$version"
+  for module in $(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod"); do
+    go mod edit -replace="$module=$module@v0.${version#1.}"
+  done
+  GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
+    -ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v$version" -o "$out" "${pkg%@*}"
+}
 
 go_build() {  # go_build <package@version> <output file>
   local pkg=$1 out=$2
   mkdir -p "$(dirname "$out")"
+  if [[ $pkg == k8s.io/kubernetes/* ]]; then
+    kube_build "$pkg" "$out"
+    return
+  fi
   if [[ $pkg == ./* ]]; then
     # This repository's module: its own go.mod and go.sum decide every version (-mod=readonly).
     (cd "$root/${pkg%@*}" && GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -o "$out" .)
@@ -52,7 +79,7 @@ go_build() {  # go_build <package@version> <output file>
 }
 
 build() {  # build <binary name> <package@version>...: the first that builds wins
-  local name=$1 pkg reasons="" work out
+  local name=$1 pkg reasons="" work out started
   shift
   for pkg in "$@"; do
     if [ -x "$tools/$name" ] && [ "$(cat "$tools/$name.pkg" 2>/dev/null)" = "$pkg" ]; then
@@ -65,9 +92,11 @@ build() {  # build <binary name> <package@version>...: the first that builds win
   else
     for pkg in "$@"; do
       work=$(mktemp -d)
+      started=$SECONDS
       if out=$(cd "$work" && go_build "$pkg" "$work/bin/$name" 2>&1); then
         mv "$work/bin/$name" "$tools/$name"
         echo "$pkg" > "$tools/$name.pkg"
+        echo "build-tools: $name built in $((SECONDS - started))s"
         rm -rf "$work"
         break
       fi
@@ -90,4 +119,6 @@ build() {  # build <binary name> <package@version>...: the first that builds win
 build actionlint "$ACTIONLINT"
 build aws-auth-plugin "$OPENBAO_AWS_PLUGIN" "$VAULT_AWS_PLUGIN"
 build gloologin "$GLOOLOGIN"
+build vaultcli "$VAULTCLI"
+build kube-apiserver "$KUBE_APISERVER"
 exit 0

@@ -26,6 +26,10 @@ NO_DRIFT, DRIFT, ERROR = 0, 1, 2
 # Steps that change nothing: unchanged, refreshed without a difference, read-only look-ups.
 UNCHANGED_OPS = frozenset({"same", "refresh", "read", "discard"})
 STACK_TYPE = "pulumi:pulumi:Stack"
+# Resources that remove themselves, so that a refresh finds them gone and the preview creates them
+# again: the login check Job (config `loginCheck`, README "Verify"), deleted by Kubernetes 10
+# minutes after it finished (`ttlSecondsAfterFinished`). Its return is the check running again.
+SELF_DELETING = frozenset({("kubernetes:batch/v1:Job", "gloo-login-check")})
 
 
 @dataclass
@@ -64,6 +68,8 @@ def _step_drift(step: dict[str, Any]) -> str | None:
     op = step.get("op", "")
     type_, name = _name(str(step.get("urn", "")))
     if op in UNCHANGED_OPS or type_ == STACK_TYPE:
+        return None
+    if op in ("delete", "create") and (type_, name) in SELF_DELETING:
         return None
     reasons = step.get("replaceReasons") or step.get("diffReasons") or sorted(step.get("detailedDiff") or {})
     because = f" ({', '.join(map(str, reasons))})" if reasons else ""

@@ -16,6 +16,20 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# etcd for the Kubernetes API server tests (tests/engines/kube.py): Debian's package. Nothing
+# here fails the run: where it cannot be installed the tests say so (and fail where engines are
+# required).
+if ! command -v etcd >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if command -v apt-get >/dev/null 2>&1 && $sudo apt-get update -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq etcd-server >/dev/null; then
+    echo "test.sh: installed etcd-server"
+  else
+    echo "test.sh: could not install etcd-server (apt-get as root); the API server tests will say so"
+  fi
+fi
+
 ./scripts/build-tools.sh
 
 echo "== ruff"

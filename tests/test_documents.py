@@ -12,6 +12,7 @@ from components.documents import (
     eks_kubeconfig,
     get_role_policy,
     gloo_helm_values,
+    gloo_vault_source,
     in_cluster_vault_address,
     irsa_trust_policy,
     issuer_host,
@@ -223,7 +224,7 @@ GUIDE_OVERRIDES: dict[str, Any] = {
     },
 }
 
-GUIDE_ARGS: dict[str, Any] = {
+GUIDE_VAULT_ARGS: dict[str, Any] = {
     "vault_address": "http://vault-internal.vault:8200",
     "iam_server_id_header": "vault.gloo.example.com",
     "auth_mount_path": "aws",
@@ -231,9 +232,9 @@ GUIDE_ARGS: dict[str, Any] = {
     "vault_role": "dev-role-iam-gloo-ee-vault-integration",
     "kv_path": "dev",
     "root_key": "gloo",
-    "role_arn": ROLE_ARN,
-    "service_accounts": ["gloo", "discovery"],
 }
+GUIDE_VAULT = gloo_vault_source(**GUIDE_VAULT_ARGS)
+GUIDE_ARGS: dict[str, Any] = {"vault": GUIDE_VAULT, "role_arn": ROLE_ARN, "service_accounts": ["gloo", "discovery"]}
 
 
 def test_gloo_values_are_the_guides_overrides() -> None:
@@ -241,8 +242,7 @@ def test_gloo_values_are_the_guides_overrides() -> None:
 
 
 def test_gloo_values_carry_every_argument_where_gloo_reads_it() -> None:
-    values = gloo_helm_values(
-        enterprise=False,
+    vault = gloo_vault_source(
         vault_address="https://vault.example.com:8200",
         iam_server_id_header="vault.edge.example.org",
         auth_mount_path="aws-eks",
@@ -250,8 +250,9 @@ def test_gloo_values_carry_every_argument_where_gloo_reads_it() -> None:
         vault_role="edge-role",
         kv_path="secret",
         root_key="edge",
-        role_arn="arn:aws:iam::210987654321:role/edge",
-        service_accounts=["gloo"],
+    )
+    values = gloo_helm_values(
+        enterprise=False, vault=vault, role_arn="arn:aws:iam::210987654321:role/edge", service_accounts=["gloo"]
     )
     [vault_source, kubernetes_source] = values["settings"]["secretOptions"]["sources"]
     assert vault_source == {

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import VARIANTS, VAULT_AUTH_BACKEND, load_script, run_program
+from tests.harness import JOB, VARIANTS, VAULT_AUTH_BACKEND, load_script, run_program
 
 drift_report = load_script("drift_report")
 
@@ -18,6 +18,7 @@ STACK = PREFIX + "pulumi:pulumi:Stack::gloo-vault-irsa-dev"
 ROLE = PREFIX + "gloo-vault-irsa:iam:IrsaRole$aws:iam/role:Role::gloo"
 BACKEND = PREFIX + "gloo-vault-irsa:vault:VaultAwsAuth$vault:index/authBackend:AuthBackend::gloo"
 POLICY = PREFIX + "gloo-vault-irsa:vault:VaultAwsAuth$vault:index/policy:Policy::gloo"
+LOGIN_CHECK = PREFIX + "gloo-vault-irsa:gloo:GlooVaultLoginCheck$kubernetes:batch/v1:Job::gloo-login-check"
 
 
 def step(op: str, urn: str, **more: Any) -> dict[str, Any]:
@@ -80,6 +81,21 @@ def test_a_resource_deleted_outside_the_code_is_drift() -> None:
         "create vault:index/policy:Policy gloo",
         "replace vault:index/authBackend:AuthBackend gloo (type)",
     ]
+
+
+def test_the_login_check_job_gone_after_its_ttl_is_not_drift() -> None:
+    """Kubernetes deletes the finished Job after 10 minutes: the daily refresh finds it gone and the
+    preview creates it again (the check runs on the next `up`), which is no drift in the estate."""
+    steps = [step("same", STACK), step("delete", LOGIN_CHECK), step("create", LOGIN_CHECK), step("same", ROLE)]
+    assert drift_report.read_report(digest(steps)).lines() == ["drift-report: no drift"]
+    changed = [*steps, step("update", ROLE, diffReasons=["assumeRolePolicy"])]
+    assert drift_report.read_report(digest(changed)).drift == ["update aws:iam/role:Role gloo (assumeRolePolicy)"]
+
+
+def test_the_self_deleting_resources_are_the_programs() -> None:
+    [job] = run_program().of_type(JOB)
+    assert job.urn.endswith(f"${job.type}::{job.name}")
+    assert {(job.type, job.name)} == drift_report.SELF_DELETING
 
 
 def test_a_failed_preview_is_an_error_not_drift() -> None:

@@ -10,7 +10,12 @@ import pytest
 from tests.harness import ROOT, VARIANTS, ProgramRun
 
 README_ROW = re.compile(r"^\| `(?P<name>\w+)` \| (?P<type>\w+) \| (?P<secret>yes|no) \| ", re.MULTILINE)
-PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "number": (int, float), "boolean": bool}
+PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "number": (int, float),
+    "boolean": bool,
+    "object": dict,
+}
 OPTIONAL = {"vaultCaCert"}
 """Outputs that may be empty (the README says what empty means)."""
 

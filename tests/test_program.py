@@ -30,6 +30,7 @@ COMPONENT_TYPE = re.compile(r"^gloo-vault-irsa:(cluster|iam|vault|gloo):[A-Z][A-
 
 OUTPUTS = {
     "clusterName",
+    "loginCheck",
     "region",
     "oidcProviderArn",
     "oidcIssuer",
@@ -79,6 +80,11 @@ def test_outputs_are_the_contract(run: ProgramRun) -> None:
         "glooRoleUniqueId": mock_role_unique_id("gloo"),
         "glooRootKey": "gloo",
         "vaultCaCert": "",
+        "loginCheck": {
+            "job": f"gloo-system/{mock_physical_name('gloo-login-check')}",
+            "status": "passed",
+            "logs": f"kubectl -n gloo-system logs job/{mock_physical_name('gloo-login-check')}",
+        },
     }
 
 
@@ -223,6 +229,7 @@ def test_preview_leaves_computed_outputs_unknown(run: ProgramRun, preview: Progr
         "glooRoleUniqueId",
         "vaultAwsIdentityArn",
         "vaultRoleName",
+        "loginCheck",  # the Job's auto-name and status
     }
     assert set(preview.outputs) == OUTPUTS
     for name in computed:

@@ -75,6 +75,7 @@ def test_the_review_writes_every_document(tmp_path: Path, dev: ProgramRun) -> No
         "iam/gloo.trust-policy.json",
         "iam/vault-identity.policy.json",
         "iam/vault-identity.trust-policy.json",
+        "k8s/gloo-login-check.job.yaml",
         "vault/dev.hcl",
     ]
     trust = json.loads((tmp_path / "iam/gloo.trust-policy.json").read_text())
@@ -84,6 +85,8 @@ def test_the_review_writes_every_document(tmp_path: Path, dev: ProgramRun) -> No
     assert 'path "dev/metadata/gloo/*"' in (tmp_path / "vault/dev.hcl").read_text()
     values = yaml.safe_load((tmp_path / "helm/gloo.values.yaml").read_text())
     assert values["settings"]["secretOptions"]["sources"][0]["vault"]["pathPrefix"] == "dev"
+    job = yaml.safe_load((tmp_path / "k8s/gloo-login-check.job.yaml").read_text())
+    assert job["spec"]["template"]["spec"]["serviceAccountName"] == "gloo"
     vault_values = yaml.safe_load((tmp_path / "helm/vault.values.yaml").read_text())
     assert vault_values["server"]["dev"]["devRootToken"] == review.REDACTED
     index = (tmp_path / "README.md").read_text()
@@ -156,6 +159,6 @@ def test_the_command_runs_without_any_credentials(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"review: wrote 8 files into {out}/"
+    assert done.stdout.strip() == f"review: wrote 9 files into {out}/"  # the login check Job too
     assert (out / "graph.mmd").read_text() == review.mermaid(review.run_offline("dev"))
     assert not (tmp_path / "home").exists()  # nothing read from or written to a home

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
 from tests.engines.apply import Deployment, apply
+from tests.engines.kube import KubeApiServer, missing_kube, start_kube
 from tests.engines.servers import ROOT_TOKEN, Engines, EngineUnavailable, missing_engine, start_engines
 from tests.harness import ProgramRun, dev_config, run_program
 
+T = TypeVar("T")
 REQUIRE_ENGINES = "GLOO_VAULT_IRSA_REQUIRE_ENGINES"
 """Set to 1 by .ci/run and the workflows: where the engines must run, a missing one fails the run."""
 
@@ -24,17 +28,31 @@ def engine_missing(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
-    """OpenBao (AWS auth plugin registered) and moto_server, or a skip naming what is missing."""
-    reason = missing_engine()
+def _started(
+    missing: Callable[[], str | None], start: Callable[[Path], AbstractContextManager[T]], workdir: Path
+) -> Iterator[T]:
+    """What `start` starts in `workdir` (always stopped after), or a skip (a failure where engines
+    are required) naming what is missing."""
+    reason = missing()
     if reason:
         engine_missing(reason)
     try:
-        with start_engines(tmp_path_factory.mktemp("engines")) as running:
+        with start(workdir) as running:
             yield running
     except EngineUnavailable as unavailable:
         engine_missing(str(unavailable))
+
+
+@pytest.fixture(scope="session")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engines]:
+    """OpenBao (AWS auth plugin registered) and moto_server."""
+    yield from _started(missing_engine, start_engines, tmp_path_factory.mktemp("engines"))
+
+
+@pytest.fixture(scope="session")
+def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeApiServer]:
+    """etcd and kube-apiserver."""
+    yield from _started(missing_kube, start_kube, tmp_path_factory.mktemp("kube"))
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,16 @@ def webhook_env(annotations: Mapping[str, str], *, region: str, token_file: str 
     return env
 
 
+def pod_identity(
+    workdir: Path, *, issuer_url: str, namespace: str, service_account: str, annotations: Mapping[str, str], region: str
+) -> dict[str, str]:
+    """What EKS gives a pod of `service_account`: the projected token (written in `workdir`) and
+    the webhook's environment from the account's `annotations`."""
+    token_file = workdir / "token"
+    token_file.write_text(web_identity_token(issuer_url, f"system:serviceaccount:{namespace}:{service_account}"))
+    return webhook_env(annotations, region=region, token_file=str(token_file))
+
+
 @dataclass(frozen=True)
 class GlooRun:
     """What the Go client printed: its transcript (see main.go) and exit code."""
@@ -155,15 +165,18 @@ class GlooPod:
         `login_attempts` is 1 by default: a refused login is refused again on each of Gloo's 3
         tries (1s, then 2s apart), which would only slow the tests down.
         """
-        subject = f"system:serviceaccount:{self.namespace}:{self.service_account}"
         with tempfile.TemporaryDirectory(prefix="gloo-pod-") as tmp:
-            token_file, values_file = Path(tmp) / "token", Path(tmp) / "values.json"
-            token_file.write_text(web_identity_token(self.issuer_url, subject))
+            values_file = Path(tmp) / "values.json"
             values_file.write_text(json.dumps(self.values))
-            env = {
-                **clean_env(),
-                **webhook_env(self.annotations, region=self.region, token_file=str(token_file)),
-            }
+            identity = pod_identity(
+                Path(tmp),
+                issuer_url=self.issuer_url,
+                namespace=self.namespace,
+                service_account=self.service_account,
+                annotations=self.annotations,
+                region=self.region,
+            )
+            env = {**clean_env(), **identity}
             argv = [
                 str(GLOOLOGIN),
                 f"-values={values_file}",

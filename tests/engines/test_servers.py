@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import harness
-from tests.engines import servers
+from tests.engines import kube, servers
 from tests.engines.conftest import REQUIRE_ENGINES, engine_missing
 
 
@@ -47,11 +47,12 @@ def test_a_missing_gloo_login_client_is_named_with_the_reason_build_tools_left(
 
 
 def test_nothing_is_missing_when_everything_is_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("aws-auth-plugin", "gloologin"):
+    for name in ("aws-auth-plugin", "gloologin", "vaultcli"):
         (tmp_path / name).write_text("#!/bin/sh\n")
         os.chmod(tmp_path / name, 0o755)
     monkeypatch.setattr(servers, "PLUGIN", tmp_path / "aws-auth-plugin")
     monkeypatch.setattr(servers, "GLOOLOGIN", tmp_path / "gloologin")
+    monkeypatch.setattr(servers, "VAULTCLI", tmp_path / "vaultcli")
     monkeypatch.setattr(servers, "_tool", lambda name: tmp_path / name)
     assert servers.missing_engine() is None
 
@@ -77,3 +78,26 @@ def test_a_missing_engine_fails_where_engines_are_required(monkeypatch: pytest.M
 def test_ci_requires_the_engines() -> None:
     ci = (harness.ROOT / ".ci" / "run").read_text()
     assert f"export {REQUIRE_ENGINES}=1" in ci
+
+
+def test_a_missing_etcd_is_named_with_its_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert kube.missing_kube() == "`etcd` is missing (Debian package etcd-server; scripts/test.sh installs it)"
+
+
+def test_a_missing_kube_apiserver_is_named_with_the_reason_build_tools_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(kube, "KUBE_APISERVER", tmp_path / "kube-apiserver")
+    (tmp_path / "kube-apiserver.unavailable").write_text("go build of k8s.io/kubernetes/cmd/kube-apiserver failed\n")
+    assert kube.missing_kube() == (
+        "kube-apiserver .cache/tools/kube-apiserver is missing (go build of k8s.io/kubernetes/cmd/kube-apiserver "
+        "failed); ./scripts/build-tools.sh builds it"
+    )
+
+
+def test_the_test_script_installs_etcd_where_it_is_missing() -> None:
+    script = (harness.ROOT / "scripts" / "test.sh").read_text()
+    install = script.index("apt-get install -y -qq etcd-server")
+    assert script.index("apt-get update") < install < script.index("./scripts/build-tools.sh")

@@ -1,0 +1,101 @@
+"""The login check Job's exact command on the local chain (OpenBao + moto), with Vault's own aws
+login handler (tests/engines/vaultcli, Vault 1.18.5 as in the Job's image), run as the Job's pod
+would be (login_check_pod.py): it passes where Gloo can log in and list, and `pulumi up` would fail
+with one line naming the cause where it cannot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.documents import LOGIN_CHECK, login_check_container
+from tests.engines.apply import Deployment
+from tests.engines.conftest import Deployer
+from tests.engines.login_check_pod import JobPodRun, job_container, run_job_pod
+from tests.engines.test_auth_chain import IN_CLUSTER, seed_secret
+from tests.harness import JOB
+
+pytestmark = pytest.mark.engines
+
+
+@pytest.fixture
+def deployed(deployer: Deployer) -> Deployment:
+    return deployer(IN_CLUSTER)
+
+
+def declared_source(dep: Deployment) -> dict[str, Any]:
+    """Gloo's Vault settings as the Gloo release declares them (what the Job was built from)."""
+    values = dep.gloo_release.inputs["values"]
+    [source] = [s["vault"] for s in values["settings"]["secretOptions"]["sources"] if "vault" in s]
+    assert isinstance(source, dict)
+    return source
+
+
+def with_aws(dep: Deployment, **aws: str) -> dict[str, Any]:
+    """The Job's container as the program builds it, for a Gloo whose `aws` settings differ from Vault's."""
+    source = declared_source(dep)
+    return login_check_container({**source, "aws": {**source["aws"], **aws}})
+
+
+def failed(run: JobPodRun) -> str:
+    """The one line of a failed check, after checking it is also the termination message."""
+    assert run.exit_code == 1, run
+    assert run.line == run.termination_message, run
+    assert run.line.startswith(f"{LOGIN_CHECK} failed: "), run.line
+    return run.line.removeprefix(f"{LOGIN_CHECK} failed: ")
+
+
+def test_the_declared_job_is_built_from_gloos_vault_settings(deployed: Deployment) -> None:
+    assert job_container(deployed.run.one(JOB)) == login_check_container(declared_source(deployed))
+
+
+def test_the_check_logs_in_and_lists_an_empty_path(deployed: Deployment) -> None:
+    """Nothing stored yet: the list answers 404, which is no failure of the chain."""
+    deployed.engines.bao.api("DELETE", "dev/metadata/gloo/gloo.solo.io/v1/Secret/gloo-system/upstream-aws")
+    run = run_job_pod(deployed)
+    assert run.exit_code == 0, run
+    role = deployed.run.outputs["vaultRoleName"]
+    assert run.line == (
+        f"{LOGIN_CHECK} passed: logged in with role {role} at auth/aws (region us-east-1, header "
+        "vault.gloo.example.com); nothing stored at dev/metadata/gloo/ yet (list allowed)"
+    )
+    assert run.termination_message == run.line
+
+
+def test_the_check_lists_what_gloo_lists(deployed: Deployment) -> None:
+    seed_secret(deployed)
+    run = run_job_pod(deployed)
+    assert run.exit_code == 0, run
+    assert run.line.endswith("; listed 1 entries at dev/metadata/gloo/"), run.line
+
+
+def test_a_wrong_header_fails_with_vaults_reason(deployed: Deployment) -> None:
+    line = failed(run_job_pod(deployed, with_aws(deployed, iamServerIdHeader="vault.attacker.example.com")))
+    assert line.startswith("Vault refused the login of role "), line
+    assert line.endswith(
+        "(region us-east-1, header vault.attacker.example.com): HTTP 400: error validating "
+        'X-Vault-AWS-IAM-Server-ID header: expected "vault.gloo.example.com" but got "vault.attacker.example.com"'
+    ), line
+
+
+def test_a_wrong_region_fails_with_stss_reason(deployed: Deployment) -> None:
+    line = failed(run_job_pod(deployed, with_aws(deployed, region="eu-west-1")))
+    assert "(region eu-west-1, header vault.gloo.example.com): HTTP 400: " in line, line
+    assert "received error code 403 from STS" in line and "Credential should be scoped to a valid region" in line
+
+
+def test_a_wrong_role_fails_with_vaults_reason(deployed: Deployment) -> None:
+    line = failed(run_job_pod(deployed, with_aws(deployed, vaultRole="gateway-proxy")))
+    assert line.startswith("Vault refused the login of role gateway-proxy at auth/aws "), line
+    assert line.endswith("HTTP 400: entry for role gateway-proxy not found"), line
+
+
+def test_a_policy_without_the_list_fails_with_403(deployed: Deployment, deployer: Deployer) -> None:
+    """Logged in, but Gloo's policy does not grant the list Gloo needs: Gloo would exit at start."""
+    policy = deployed.run.outputs["vaultPolicyName"]
+    read_only = 'path "dev/data/gloo/*" {\n  capabilities = ["read"]\n}\n'
+    deployed.engines.bao.api("PUT", f"sys/policies/acl/{policy}", {"policy": read_only}).expect(200, 204)
+    deployer.forget()
+    line = failed(run_job_pod(deployed))
+    assert line.endswith("but cannot list dev/metadata/gloo/: HTTP 403: permission denied"), line
