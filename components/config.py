@@ -245,12 +245,13 @@ def sts_endpoint(region: str) -> str:
 
 
 def config_text(value: Any) -> str:
-    """A default as the CLI stores a value: lists as JSON, booleans as true/false."""
+    """A value as the CLI hands it to the program (a default, or a stack file's): strings as they
+    are, booleans as true/false, lists and maps as JSON."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
-        return json.dumps(value)
-    return str(value)
+    return json.dumps(value)
 
 
 def _read(

@@ -16,7 +16,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-import json
 import os
 import runpy
 import shutil
@@ -37,6 +36,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
 from components.checks import PROJECT
+from components.config import config_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -436,16 +436,6 @@ def program_tempdir() -> Iterator[str]:
 def remove_program_tempdir() -> None:
     while _PROGRAM_TEMPDIR:
         shutil.rmtree(_PROGRAM_TEMPDIR.pop(), ignore_errors=True)
-
-
-def config_text(value: Any) -> str:
-    """A config value as the CLI hands it to the program: strings as they are, booleans as
-    true/false, lists and maps as JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
 
 
 def stack_config(stack: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from components.checks import PROJECT
+from components.config import config_text
 from components.offline import (
     ACCOUNT_ID,
     CA_DATA,
@@ -53,7 +54,6 @@ from components.offline import (
     ProgramRun,
     RecordingMonitor,
     Registered,
-    config_text,
     contains_secret,
     is_secret,
     mock_physical_name,
