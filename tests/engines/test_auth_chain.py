@@ -40,7 +40,7 @@ from tests.engines.gloo_client import (
 )
 from tests.engines.gloo_pod import REGIONAL_STS_ANNOTATION, webhook_env
 from tests.engines.servers import Engines, Response
-from tests.harness import ACCOUNT_ID, dev_config, oidc_provider_arn
+from tests.harness import ACCOUNT_ID, ProgramRun, dev_config, oidc_provider_arn
 
 pytestmark = pytest.mark.engines
 
@@ -397,18 +397,25 @@ def test_guide_policy_token_can_also_write_and_delete(deployer: Deployer) -> Non
 # ---------------------------------------------------------------------------- the guide's Troubleshooting
 
 
-def test_without_the_get_role_grant_the_role_write_fails_as_in_the_troubleshooting(deployer: Deployer) -> None:
-    """The guide's Troubleshooting error, reproduced by leaving out the program's grant."""
+def applied_without_the_grant(deployer: Deployer) -> tuple[ProgramRun, ApplyError]:
+    """The dev chain applied afresh without Vault's iam:GetRole grant: the refused Vault role write
+    (its `deployment` is everything applied before it)."""
     deployer.forget()
     run = deployer(IN_CLUSTER).run
     deployer.forget()
     with pytest.raises(ApplyError) as refused:
         apply(run, deployer.engines, omit=lambda res: res.type == ROLE_POLICY)
+    return run, refused.value
+
+
+def test_without_the_get_role_grant_the_role_write_fails_as_in_the_troubleshooting(deployer: Deployer) -> None:
+    """The guide's Troubleshooting error, reproduced by leaving out the program's grant."""
+    run, refused = applied_without_the_grant(deployer)
     bound = run.one(VAULT_ROLE).inputs["boundIamPrincipalArns"][0]
-    assert f'unable to resolve ARN "{bound}" to internal ID' in str(refused.value)
-    assert "status code: 403" in str(refused.value)
+    assert f'unable to resolve ARN "{bound}" to internal ID' in str(refused)
+    assert "status code: 403" in str(refused)
     # Vault's SDK cannot parse moto's IAM error body; the same call with Vault's identity shows it.
-    partial = refused.value.deployment
+    partial = refused.deployment
     assert partial is not None
     denied = get_role_as(partial.engines, partial.vault_identity, bound)
     vault_role = run.outputs["vaultAwsIdentityArn"].rsplit("/", 1)[1]

@@ -16,9 +16,9 @@ import pulumi
 import pytest
 
 from components import vault_auth
-from tests.engines.apply import ApplyError, Deployment, _apply_aws, _vault_request, apply
+from tests.engines.apply import Deployment, _apply_aws, _vault_request
 from tests.engines.conftest import Deployer
-from tests.engines.test_auth_chain import IN_CLUSTER, VAULT_ROLE
+from tests.engines.test_auth_chain import IN_CLUSTER, VAULT_ROLE, applied_without_the_grant
 from tests.harness import IAM_ROLE, IAM_ROLE_POLICY, GuideMocks, ProgramRun, Registered, dev_config, run_program
 
 pytestmark = pytest.mark.engines
@@ -103,13 +103,9 @@ def quick_waits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _partial(deployer: Deployer) -> Deployment:
     """The chain applied up to the Vault role, with Vault's iam:GetRole grant not yet in IAM."""
-    deployer.forget()
-    run = deployer(IN_CLUSTER).run
-    deployer.forget()
-    with pytest.raises(ApplyError) as first_attempt:
-        apply(run, deployer.engines, omit=lambda res: res.type == IAM_ROLE_POLICY)
-    assert "unable to resolve ARN" in str(first_attempt.value)
-    dep = first_attempt.value.deployment
+    _, first_attempt = applied_without_the_grant(deployer)
+    assert "unable to resolve ARN" in str(first_attempt)
+    dep = first_attempt.deployment
     assert dep is not None
     return dep
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.engines.apply import ROLE_POLICY, ApplyError, Deployment, apply
+from tests.engines.apply import Deployment
 from tests.engines.conftest import Deployer
 from tests.engines.gloo_client import IRSA_ANNOTATION
 from tests.engines.gloo_pod import GlooPod, gloo_values
@@ -25,6 +25,7 @@ from tests.engines.test_auth_chain import (
     IN_CLUSTER,
     SHORT_TTL,
     VAULT_ROLE,
+    applied_without_the_grant,
     declared,
     get_role_as,
     seed_secret,
@@ -68,19 +69,13 @@ def deployed(deployer: Deployer) -> Deployment:
 def test_unable_to_resolve_arn_is_vaults_missing_get_role(deployer: Deployer) -> None:
     """The guide's own Troubleshooting error: the Vault role written before (or without) Vault's
     iam:GetRole grant on the bound role. The program's grant, and the role's wait and retry, fix it."""
-    deployer.forget()
-    run = deployer(IN_CLUSTER).run
-    deployer.forget()
-    with pytest.raises(ApplyError) as refused:
-        apply(run, deployer.engines, omit=lambda res: res.type == ROLE_POLICY)
-    partial = refused.value.deployment
+    run, refused = applied_without_the_grant(deployer)
+    partial = refused.deployment
     assert partial is not None
     bound = run.one(VAULT_ROLE).inputs["boundIamPrincipalArns"][0]
     denied = get_role_as(partial.engines, partial.vault_identity, bound)
-    quoted(
-        f"{refused.value} {denied}", "unable to resolve ARN", "to internal ID", "not authorized to perform: iam:GetRole"
-    )
-    assert bound in str(refused.value)
+    quoted(f"{refused} {denied}", "unable to resolve ARN", "to internal ID", "not authorized to perform: iam:GetRole")
+    assert bound in str(refused)
 
 
 def test_signature_scoped_to_another_region_is_a_region_mismatch(deployed: Deployment) -> None:
