@@ -125,11 +125,6 @@ class Settings:
     """The stack's name: production by name too (`prod`, `eu-prd`, `live2`...), as the policy pack rules."""
 
     @property
-    def gloo_discovery_enabled(self) -> bool:
-        """Discovery runs (and its service account exists) exactly when it is given the role."""
-        return "discovery" in self.gloo_service_accounts
-
-    @property
     def production(self) -> bool:
         """The policy pack's rule (guardrails `is_production`): the `environment` key, or the name."""
         return self.environment == "production" or bool(_PRODUCTION_STACK.search(self.stack))
