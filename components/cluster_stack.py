@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from components.config import ConfigError, Settings
+from components.config import ClusterTarget, ConfigError, Settings
 
 T = TypeVar("T")
 
@@ -41,12 +41,12 @@ class ClusterStack:
     """Known once every output above is there; fails with the missing one's ConfigError otherwise."""
 
 
-def read_cluster_stack(settings: Settings) -> ClusterStack | None:
-    """The cluster's stack's outputs, when `clusterStackRef` is set."""
-    if settings.cluster_stack_ref is None:
+def read_cluster_stack(settings: Settings, target: ClusterTarget) -> ClusterStack | None:
+    """The cluster's stack's outputs, when the cluster comes from a stack (`clusterStackRef`)."""
+    if target.stack_ref is None:
         return None
-    stack = settings.cluster_stack_ref
-    ref = pulumi.StackReference("cluster-stack", stack_name=stack)
+    stack = target.stack_ref
+    ref = pulumi.StackReference(target.named("cluster-stack"), stack_name=stack)
     wanted = {
         "clusterStackClusterNameOutput": settings.cluster_stack_cluster_name_output,
         "clusterStackKubeconfigOutput": settings.cluster_stack_kubeconfig_output,
@@ -84,6 +84,17 @@ def _required_output(ref: pulumi.StackReference, stack: str, key: str, name: str
         return value
 
     return ref.get_output(name).apply(present)
+
+
+def all_gates(stacks: list[ClusterStack | None]) -> pulumi.Output[bool] | None:
+    """One gate for every cluster stack: known once each of them is (None: no cluster stack)."""
+    gates = {str(i): s.gate for i, s in enumerate(stacks) if s is not None}
+    if not gates:
+        return None
+    if len(gates) == 1:
+        [gate] = gates.values()
+        return gate
+    return pulumi.Output.all(**gates).apply(lambda _: True)
 
 
 def after(gate: pulumi.Output[bool] | None, value: pulumi.Input[T]) -> pulumi.Input[T]:

@@ -20,8 +20,8 @@ from typing import Any
 import pulumi
 
 from components import checks
-from components.checks import MAX_TOKEN_TTL_SECONDS, PROJECT, ConfigError, PrincipalArn
-from components.documents import PROGRAM_TAG_KEYS, VAULT_RELEASE, in_cluster_vault_address
+from components.checks import MAX_TOKEN_TTL_SECONDS, PROJECT, ClusterEntry, ConfigError, PrincipalArn
+from components.documents import PROGRAM_TAG_KEYS, VAULT_RELEASE, get_role_policy, in_cluster_vault_address
 
 # Gloo before 1.15.3 required static AWS keys for Vault's aws auth (no IRSA); before 1.15.19 it
 # never renews its Vault token, so with a 24h max TTL it loses its secrets after a day.
@@ -51,6 +51,7 @@ __all__ = [
     "KEYS",
     "MAX_TOKEN_TTL_SECONDS",
     "PROJECT",
+    "ClusterTarget",
     "ConfigError",
     "Key",
     "PrincipalArn",
@@ -70,6 +71,41 @@ class ServiceAccountRef:
     def subject(self) -> str:
         """The `sub` claim EKS puts in this service account's projected token."""
         return f"system:serviceaccount:{self.namespace}:{self.name}"
+
+
+# The `clusters` output's key for a stack's one cluster (`clusterName` or `clusterStackRef`).
+SINGLE_CLUSTER_KEY = "default"
+# IAM's size limits of an inline policy (characters, whitespace not counted), for Vault's grant.
+INLINE_POLICY_LIMITS = {"role": 10_240, "user": 2_048}
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """One cluster whose Gloo reads this stack's Vault, however config names it."""
+
+    key: str | None
+    """Its `clusters` name; None: the stack's one cluster, whose resources keep their first names."""
+    cluster_name: str | None
+    """The EKS cluster, looked up by name (None: `stack_ref` gives it)."""
+    stack_ref: str | None
+    """The stack that owns the cluster: its outputs name it and give its kubeconfig and OIDC provider."""
+    adopt_oidc_provider: bool = False
+    """Look up the cluster's existing IAM OIDC provider instead of creating one."""
+    kubeconfig: pulumi.Input[str] | None = None
+    """A kubeconfig instead of one built from the cluster (single cluster: config `kubeconfig`)."""
+    kube_context: str | None = None
+    """The context inside `kubeconfig` (single cluster: config `kubeContext`)."""
+    from_single_cluster: bool = False
+    """The cluster this stack deployed before `clusters` was set: aliased to its first names."""
+
+    def named(self, base: str) -> str:
+        """A resource name of this cluster's: `base` for the single cluster, else `<key>-<base>`."""
+        return base if self.key is None else f"{self.key}-{base}"
+
+    @property
+    def output_key(self) -> str:
+        """Its key in the `clusters` output."""
+        return self.key or SINGLE_CLUSTER_KEY
 
 
 @dataclass(frozen=True)
@@ -119,6 +155,7 @@ class Settings:
     cluster_stack_kubeconfig_output: str
     vault_ca_cert: str | None
     gloo_vault_ca_cert_path: str | None
+    clusters: tuple[ClusterEntry, ...] | None = None
     adopt_auth_mount: bool = False
     adopt_kv_mount: bool = False
     stack: str = ""
@@ -128,6 +165,27 @@ class Settings:
     def production(self) -> bool:
         """The policy pack's rule (guardrails `is_production`): the `environment` key, or the name."""
         return self.environment == "production" or bool(_PRODUCTION_STACK.search(self.stack))
+
+    @property
+    def targets(self) -> tuple[ClusterTarget, ...]:
+        """Every cluster this stack serves: the `clusters` entries, or the one of `clusterName` /
+        `clusterStackRef`."""
+        if self.clusters is None:
+            single = ClusterTarget(
+                None,
+                self.cluster_name,
+                self.cluster_stack_ref,
+                self.adopt_oidc_provider,
+                self.kubeconfig,
+                self.kube_context,
+            )
+            return (single,)
+        return tuple(
+            ClusterTarget(
+                e.key, e.cluster_name, e.stack_ref, e.adopt_oidc_provider, from_single_cluster=e.from_single_cluster
+            )
+            for e in self.clusters
+        )
 
     @property
     def gloo_subjects(self) -> list[ServiceAccountRef]:
@@ -168,8 +226,8 @@ class Key:
     pulumi_type: str | None = None
     """`Pulumi.yaml`'s type for a key without a default (default: string); `object` keys are not
     declared there, as a project's config types do not include maps."""
-    unless: str | None = None
-    """Another key that, when set, makes this required key optional (its value comes from there)."""
+    unless: tuple[str, ...] = ()
+    """Other keys any of which, when set, makes this required key optional (its value comes from there)."""
 
     @property
     def declared(self) -> bool:
@@ -187,7 +245,7 @@ _GLOO_VERSION = checks.chart_version(
 
 # The documented contract, one key a row.
 KEYS: tuple[Key, ...] = (
-    Key("clusterName", None, "Name of the existing EKS cluster (required, unless `clusterStackRef` gives it).", check=checks.cluster_name, required="the name of an existing EKS cluster (or clusterStackRef, the stack that owns it)", unless="clusterStackRef"),
+    Key("clusterName", None, "Name of the existing EKS cluster (required, unless `clusterStackRef` or `clusters` gives it).", check=checks.cluster_name, required="the name of an existing EKS cluster (or clusterStackRef, the stack that owns it, or clusters)", unless=("clusterStackRef", "clusters")),
     Key("region", "us-east-1", "AWS region of the cluster, IAM/STS calls and Vault's STS verification.", check=checks.region),
     Key("environment", "development", "`development` or `production`; `production` (as does a stack name with a part `prod`, `prd`, `production` or `live`, digits allowed) makes the policy pack refuse a dev-mode Vault and plain-http Vault access, and the program protect the IAM roles, the OIDC provider it creates and the Vault mounts.", check=checks.one_of(*ENVIRONMENTS)),
     Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it.", check=checks.boolean),
@@ -230,6 +288,7 @@ KEYS: tuple[Key, ...] = (
     Key("clusterStackKubeconfigOutput", "kubeconfig", "With `clusterStackRef`: that stack's output holding the cluster's kubeconfig (read as a secret).", check=checks.output_name),
     Key("vaultCaCert", None, "PEM CA bundle the Vault provider verifies an `https` Vault with (`pulumi config set vaultCaCert < ca.pem`; public, not a secret).", check=checks.ca_bundle),
     Key("glooVaultCaCertPath", None, "Path, inside Gloo's pod, of the CA file Gloo verifies an `https` Vault with (`tlsConfig.caCert`); the Gloo chart cannot mount one on the gloo deployment, so the platform must (unset: the image's trust store).", check=checks.file_path),
+    Key("clusters", None, "Several EKS clusters on this stack's Vault (README, \"Several clusters\"), a map of short names (DNS labels, at most 20 characters) to `{clusterName: <name>}` or `{clusterStackRef: <stack>}`, each optionally with `adoptOidcProvider` and `fromSingleCluster`: each cluster gets its own OIDC provider, Gloo role, Vault role and Gloo release; all share the mounts and the policy. Requires `vaultTopology: external`; replaces `clusterName`, `clusterStackRef`, `kubeconfig`, `kubeContext`, `adoptOidcProvider`.", check=checks.cluster_map, pulumi_type="object"),
     Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (README, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`.", check=checks.boolean, pulumi_type="boolean"),
 )  # fmt: skip
 
@@ -271,7 +330,7 @@ def _read(
 def _required(values: dict[str, Any]) -> None:
     """Each required key is set, unless the key it names (`Key.unless`) gives its value instead."""
     for key in KEYS:
-        exempt = key.unless is not None and values[_field_of(key.unless)] is not None
+        exempt = any(values[_field_of(other)] is not None for other in key.unless)
         if values[key.settings_field] is None and key.required and not exempt:
             raise ConfigError(key.name, key.required)
 
@@ -285,8 +344,10 @@ def _cross_key_rules(values: dict[str, Any]) -> None:
     """The rules that tie keys together, in one place; completes `values` where one key's
     default depends on another."""
     _cluster_stack_rules(values)
+    _clusters_rules(values)
     _vault_rules(values)
     _principal_rules(values)
+    _grant_size_rules(values)
     _gloo_rules(values)
     _collision_rules(values)
     _iam_rules(values)
@@ -309,6 +370,46 @@ def _cluster_stack_rules(values: dict[str, Any]) -> None:
             "adoptOidcProvider",
             "false when clusterStackRef is set: the OIDC provider comes from that stack (clusterStackOidc true) "
             "or is created here (false)",
+        )
+
+
+def _clusters_rules(values: dict[str, Any]) -> None:
+    """`clusters` names every cluster itself, and several clusters can only share a Vault outside them."""
+    if values["clusters"] is None:
+        return
+    single = {
+        "clusterName": "cluster_name",
+        "clusterStackRef": "cluster_stack_ref",
+        "kubeconfig": "kubeconfig",
+        "kubeContext": "kube_context",
+    }
+    for key, field in single.items():
+        if values[field] is not None:
+            raise ConfigError(key, "no value when clusters is set (name each cluster in clusters)")
+    if values["adopt_oidc_provider"]:
+        raise ConfigError("adoptOidcProvider", "false when clusters is set (set it per cluster in clusters)")
+    if values["vault_topology"] != "external":
+        raise ConfigError(
+            "vaultTopology", "external when clusters is set (the in-cluster dev Vault lives in one cluster)"
+        )
+
+
+def _grant_size_rules(values: dict[str, Any]) -> None:
+    """Vault's `iam:GetRole` grant lists every Gloo role: it must fit IAM's inline policy limit."""
+    clusters = values["clusters"]
+    if clusters is None:
+        return
+    principal = values["vault_aws_principal"]
+    kind = principal.kind if principal is not None else "role"  # cross-account: a role made here
+    partition = checks.partition_of(values["region"])
+    # The longest ARN each Gloo role can have: `<key>-gloo` auto-named with 8 more characters.
+    arns = [f"arn:{partition}:iam::123456789012:role{values['iam_role_path']}{c.key}-gloo-abcdefg" for c in clusters]
+    size = len(json.dumps(get_role_policy(arns), separators=(",", ":")))
+    if size > INLINE_POLICY_LIMITS[kind]:
+        raise ConfigError(
+            "clusters",
+            f"fewer clusters (or a shorter iamRolePath): Vault's iam:GetRole grant names each Gloo role, and "
+            f"{len(clusters)} make it {size} characters, over IAM's {INLINE_POLICY_LIMITS[kind]} for a {kind} policy",
         )
 
 

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 ACCOUNT_ID = "123456789012"
 ISSUER_URL = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+GUIDE_CLUSTER = "gloo-ee-vault-integration"
 ENDPOINT = "https://EXAMPLE0123456789.gr7.us-east-1.eks.amazonaws.com"
 CA_PEM = b"-----BEGIN CERTIFICATE-----\nTUlJQ0V4YW1wbGU=\n-----END CERTIFICATE-----\n"
 CA_DATA = base64.b64encode(CA_PEM).decode()
@@ -194,6 +195,16 @@ def mock_role_unique_id(resource_name: str) -> str:
     return "AROA" + hashlib.sha256(resource_name.encode()).hexdigest()[:7].upper()
 
 
+def cluster_issuer_url(cluster_name: str) -> str:
+    """The OIDC issuer EKS gives a cluster: the example issuer for the guide's cluster, an issuer of
+    its own for any other (each cluster has its own, so trust policies must not mix them up)."""
+    if cluster_name == GUIDE_CLUSTER:
+        return ISSUER_URL
+    return ISSUER_URL.replace(
+        "EXAMPLED539D4633E53DE1B71EXAMPLE", hashlib.sha256(cluster_name.encode()).hexdigest()[:32].upper()
+    )
+
+
 def oidc_provider_arn(issuer_url: str = ISSUER_URL, account_id: str = ACCOUNT_ID) -> str:
     """An IAM OIDC provider's ARN, as IAM forms it from the issuer."""
     return f"arn:aws:iam::{account_id}:oidc-provider/{issuer_url.removeprefix('https://')}"
@@ -290,7 +301,7 @@ class GuideMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:aws:eks:us-east-1:{ACCOUNT_ID}:cluster/{args.args['name']}",
                 "endpoint": ENDPOINT,
                 "certificateAuthorities": [{"data": CA_DATA}],
-                "identities": [{"oidcs": [{"issuer": ISSUER_URL}]}],
+                "identities": [{"oidcs": [{"issuer": cluster_issuer_url(args.args["name"])}]}],
             }, []
         if args.token == GET_OIDC_PROVIDER:
             host = args.args["url"].removeprefix("https://")
@@ -367,6 +378,8 @@ def _options(request: Any) -> dict[str, Any]:
         "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else None,
         "deleteBeforeReplace": request.deleteBeforeReplace,
         "onError": list(request.hooks.on_error) if request.HasField("hooks") else [],
+        # Alias specs as the engine receives them (`name`, `parentUrn`/`noParent`, ...), or alias URNs.
+        "aliases": [json_format.MessageToDict(a) for a in request.aliases] + list(request.aliasURNs),
     }
     if request.HasField("replacement_trigger"):
         options["replacementTrigger"] = rpc.deserialize_property(

@@ -6,20 +6,23 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ConfigError, Settings
+from components.config import ClusterTarget, ConfigError, Settings
 
 
-def check_against_aws(settings: Settings, provider: aws.Provider) -> str | None:
-    """Runs the look-ups the config depends on; returns the adopted OIDC provider's ARN, if any.
+def check_against_aws(settings: Settings, provider: aws.Provider) -> dict[str, str]:
+    """Runs the look-ups the config depends on; returns each adopted OIDC provider's ARN by cluster
+    (`ClusterTarget.output_key`).
 
     Only the (explicit) AWS provider is registered before this: it creates nothing.
     """
     opts = pulumi.InvokeOptions(provider=provider)
     if settings.vault_aws_principal is not None:
         _same_account(settings, opts)
-    if settings.adopt_oidc_provider:
-        return _existing_oidc_provider(settings, opts)
-    return None
+    return {
+        target.output_key: _existing_oidc_provider(target, opts)
+        for target in settings.targets
+        if target.adopt_oidc_provider
+    }
 
 
 def _same_account(settings: Settings, opts: pulumi.InvokeOptions) -> None:
@@ -35,15 +38,16 @@ def _same_account(settings: Settings, opts: pulumi.InvokeOptions) -> None:
         )
 
 
-def _existing_oidc_provider(settings: Settings, opts: pulumi.InvokeOptions) -> str:
-    assert settings.cluster_name is not None  # adoptOidcProvider is refused with clusterStackRef
-    issuer = aws.eks.get_cluster(name=settings.cluster_name, opts=opts).identities[0].oidcs[0].issuer
+def _existing_oidc_provider(target: ClusterTarget, opts: pulumi.InvokeOptions) -> str:
+    assert target.cluster_name is not None  # adoptOidcProvider is refused with a cluster stack
+    key = "adoptOidcProvider" if target.key is None else f"clusters.{target.key}.adoptOidcProvider"
+    issuer = aws.eks.get_cluster(name=target.cluster_name, opts=opts).identities[0].oidcs[0].issuer
     try:
         return aws.iam.get_open_id_connect_provider(url=issuer, opts=opts).arn
     except Exception as error:  # the provider's lookup error: reported as one line below
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ConfigError(
-            "adoptOidcProvider",
+            key,
             f"an existing IAM OIDC provider for {issuer} to adopt, and the lookup found none ({reason}); "
-            "set adoptOidcProvider false to create it",
+            f"set {key} false to create it",
         ) from None

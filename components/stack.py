@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster, EksOidcClusterArgs
-from components.cluster_stack import ClusterStack, after, read_cluster_stack
-from components.config import PROJECT, Settings
+from components.cluster_stack import ClusterStack, after, all_gates, read_cluster_stack
+from components.config import PROJECT, ClusterTarget, Settings
 from components.documents import CLUSTER_TAG, vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
 from components.iam import (
@@ -24,68 +26,123 @@ from components.iam import (
 )
 from components.in_cluster_vault import InClusterVault, InClusterVaultArgs
 from components.preflight import check_against_aws
-from components.vault_auth import VaultAwsAuth, VaultAwsAuthArgs
+from components.vault_auth import GlooRoleBinding, VaultAwsAuth, VaultAwsAuthArgs
 from components.vault_provider import vault_provider
 from components.verification import GlooVaultLoginCheck, GlooVaultLoginCheckArgs
 
 
-def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
-    """Registers every resource; returns the stack outputs (the contract other stacks read)."""
-    cluster_stack = read_cluster_stack(settings)
-    gate = cluster_stack.gate if cluster_stack is not None else None
-    aws_provider = aws.Provider("aws", region=after(gate, settings.region), default_tags=_default_tags(settings))
-    existing_oidc_provider_arn = check_against_aws(settings, aws_provider)
-    on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
-    cluster = EksOidcCluster("cluster", _cluster_args(settings, cluster_stack, existing_oidc_provider_arn), opts=on_aws)
-    on_k8s = pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider})
+@dataclass
+class ClusterChain:
+    """One cluster's part of the graph: its OIDC identity, Gloo's role, and where its Gloo runs."""
 
-    role_options = _role_options(settings, cluster)
-    gloo_role = IrsaRole(
+    target: ClusterTarget
+    """The cluster as config names it."""
+    cluster: EksOidcCluster
+    """Its OIDC provider and Kubernetes provider (cluster layer)."""
+    gloo_role: IrsaRole
+    """The role only its Gloo service accounts can assume (IAM layer)."""
+    on_k8s: pulumi.ResourceOptions
+    """Options that put a resource on this cluster (its Kubernetes provider)."""
+
+
+def _aliased(target: ClusterTarget, opts: pulumi.ResourceOptions, single_name: str) -> pulumi.ResourceOptions:
+    """`opts`, plus an alias to the name the resource had when the stack served this one cluster
+    (`fromSingleCluster`): moving to `clusters` renames its resources, and replaces none."""
+    if not target.from_single_cluster:
+        return opts
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=single_name)]))
+
+
+def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
+    """Registers every resource; returns the stack outputs (the contract other stacks read).
+
+    Shared once: the AWS provider, Vault's AWS identity, the Vault provider and its mounts and
+    policy. Per cluster, side by side: OIDC provider, Gloo role, Vault role, Gloo release.
+    """
+    cluster_stacks = [read_cluster_stack(settings, target) for target in settings.targets]
+    gate = all_gates(cluster_stacks)
+    aws_provider = aws.Provider("aws", region=after(gate, settings.region), default_tags=_default_tags(settings))
+    adopted = check_against_aws(settings, aws_provider)
+    on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
+    chains = [
+        _cluster_chain(settings, target, stack, adopted.get(target.output_key), on_aws)
+        for target, stack in zip(settings.targets, cluster_stacks, strict=True)
+    ]
+    shared_role_options = _role_options(settings, chains[0].cluster if len(chains) == 1 else None)
+    vault_identity = VaultAwsIdentity(
+        "vault-identity",
+        VaultAwsIdentityArgs(
+            bound_role_arns=[chain.gloo_role.arn for chain in chains],
+            source=_vault_identity_source(settings, chains[0].cluster),
+            role_options=shared_role_options,
+        ),
+        opts=on_aws,
+    )
+    provider = _vault_provider(settings, chains[0].cluster, vault_identity, chains[0].on_k8s, gate)
+    vault_auth = VaultAwsAuth(
         "gloo",
+        _vault_aws_auth_args(settings, chains, vault_identity),
+        opts=pulumi.ResourceOptions(providers={"vault": provider}),
+    )
+    per_cluster = {chain.target.output_key: _gloo_on_cluster(settings, chain, vault_auth) for chain in chains}
+    return _outputs(settings, vault_identity, vault_auth, per_cluster)
+
+
+def _cluster_chain(
+    settings: Settings,
+    target: ClusterTarget,
+    cluster_stack: ClusterStack | None,
+    adopted_oidc_provider_arn: str | None,
+    on_aws: pulumi.ResourceOptions,
+) -> ClusterChain:
+    """One cluster's OIDC identity and Gloo role: nothing here waits for another cluster."""
+    args = _cluster_args(settings, target, cluster_stack, adopted_oidc_provider_arn)
+    cluster = EksOidcCluster(target.named("cluster"), args, opts=_aliased(target, on_aws, "cluster"))
+    gloo_role = IrsaRole(
+        target.named("gloo"),
         IrsaRoleArgs(
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
             service_accounts=settings.gloo_subjects,
             description=f"Gloo Edge in {settings.gloo_namespace} logs in to Vault with this role",
-            options=role_options,
+            options=_role_options(settings, cluster),
         ),
-        opts=on_aws,
+        opts=_aliased(target, on_aws, "gloo"),
     )
-    vault_identity = VaultAwsIdentity(
-        "vault-identity",
-        VaultAwsIdentityArgs(
-            bound_role_arns=[gloo_role.arn],
-            source=_vault_identity_source(settings, cluster),
-            role_options=role_options,
-        ),
-        opts=on_aws,
+    on_k8s = pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider})
+    return ClusterChain(target, cluster, gloo_role, on_k8s)
+
+
+def _gloo_on_cluster(
+    settings: Settings, chain: ClusterChain, vault_auth: VaultAwsAuth
+) -> dict[str, pulumi.Input[object]]:
+    """The cluster's Gloo release (with its own Vault role) and login check; its outputs."""
+    vault_role = vault_auth.role_names[chain.target.key]
+    gloo = GlooRelease(
+        chain.target.named("gloo"),
+        _gloo_release_args(settings, chain.gloo_role, vault_auth, vault_role),
+        opts=_aliased(chain.target, chain.on_k8s, "gloo"),
     )
-    provider = _vault_provider(settings, cluster, vault_identity, on_k8s, gate)
-    vault_auth = VaultAwsAuth(
-        "gloo",
-        _vault_aws_auth_args(settings, gloo_role, vault_identity),
-        opts=pulumi.ResourceOptions(providers={"vault": provider}),
-    )
-    gloo = GlooRelease("gloo", _gloo_release_args(settings, gloo_role, vault_auth), opts=on_k8s)
-    outputs = _outputs(settings, cluster, gloo_role, vault_identity, vault_auth, gloo)
-    outputs["loginCheck"] = _login_check(settings, gloo_role, gloo, on_k8s)
-    return outputs
+    return _cluster_outputs(chain, vault_role, gloo, _login_check(settings, chain, gloo))
 
 
 def _cluster_args(
-    settings: Settings, cluster_stack: ClusterStack | None, adopted_oidc_provider_arn: str | None
+    settings: Settings,
+    target: ClusterTarget,
+    cluster_stack: ClusterStack | None,
+    adopted_oidc_provider_arn: str | None,
 ) -> EksOidcClusterArgs:
     """The cluster as config names it, or as the stack that owns it exports it (`clusterStackRef`)."""
     name: pulumi.Input[str]
     provider_arn: pulumi.Input[str] | None
     kubeconfig: pulumi.Input[str] | None
     if cluster_stack is None:
-        assert settings.cluster_name is not None  # parse_settings requires one of the two
+        assert target.cluster_name is not None  # parse_settings requires one of the two
         name, provider_arn, issuer_url, kubeconfig = (
-            settings.cluster_name,
+            target.cluster_name,
             adopted_oidc_provider_arn,
             None,
-            settings.kubeconfig,
+            target.kubeconfig,
         )
     else:
         name, provider_arn, issuer_url = (
@@ -100,7 +157,7 @@ def _cluster_args(
         existing_oidc_provider_arn=provider_arn,
         oidc_issuer_url=issuer_url,
         kubeconfig=kubeconfig,
-        kube_context=settings.kube_context,
+        kube_context=target.kube_context,
         tags={CLUSTER_TAG: name},
         protect=settings.production,
     )
@@ -111,14 +168,14 @@ def _default_tags(settings: Settings) -> aws.ProviderDefaultTagsArgs | None:
     return aws.ProviderDefaultTagsArgs(tags=settings.aws_default_tags) if settings.aws_default_tags else None
 
 
-def _role_options(settings: Settings, cluster: EksOidcCluster) -> RoleOptions:
+def _role_options(settings: Settings, cluster: EksOidcCluster | None) -> RoleOptions:
     """What every IAM role the program creates gets: the organisation's `iam*` keys, the cluster it
-    serves as a tag, and `protect` in production."""
+    serves as a tag (none for Vault's role when it serves several), and `protect` in production."""
     return RoleOptions(
         path=settings.iam_role_path,
         permissions_boundary=settings.iam_permissions_boundary_arn,
         max_session_seconds=settings.iam_max_session_seconds,
-        tags={CLUSTER_TAG: cluster.cluster_name},
+        tags={CLUSTER_TAG: cluster.cluster_name} if cluster is not None else {},
         protect=settings.production,
     )
 
@@ -181,7 +238,9 @@ def _token_name(settings: Settings) -> str:
     return f"pulumi-{PROJECT}-{settings.stack or 'stack'}".replace("/", "-")
 
 
-def _vault_aws_auth_args(settings: Settings, gloo_role: IrsaRole, identity: VaultAwsIdentity) -> VaultAwsAuthArgs:
+def _vault_aws_auth_args(
+    settings: Settings, chains: list[ClusterChain], identity: VaultAwsIdentity
+) -> VaultAwsAuthArgs:
     return VaultAwsAuthArgs(
         auth_mount_path=settings.auth_mount_path,
         kv_path=settings.kv_path,
@@ -190,9 +249,16 @@ def _vault_aws_auth_args(settings: Settings, gloo_role: IrsaRole, identity: Vaul
         iam_server_id_header=settings.iam_server_id_header,
         region=settings.region,
         sts_endpoint=settings.sts_endpoint,
-        bound_role_arn=gloo_role.arn,
-        role_name=gloo_role.name,
-        bound_role_unique_id=gloo_role.unique_id,
+        gloo_roles=[
+            GlooRoleBinding(
+                key=chain.target.key,
+                arn=chain.gloo_role.arn,
+                name=chain.gloo_role.name,
+                unique_id=chain.gloo_role.unique_id,
+                from_single_cluster=chain.target.from_single_cluster,
+            )
+            for chain in chains
+        ],
         token_max_ttl_seconds=settings.token_max_ttl_seconds,
         identity_grant=identity.grant,
         sts_role_arn=identity.sts_role_arn,
@@ -203,7 +269,9 @@ def _vault_aws_auth_args(settings: Settings, gloo_role: IrsaRole, identity: Vaul
     )
 
 
-def _gloo_release_args(settings: Settings, gloo_role: IrsaRole, vault_auth: VaultAwsAuth) -> GlooReleaseArgs:
+def _gloo_release_args(
+    settings: Settings, gloo_role: IrsaRole, vault_auth: VaultAwsAuth, vault_role: pulumi.Output[str]
+) -> GlooReleaseArgs:
     chart, repository = settings.gloo_chart
     return GlooReleaseArgs(
         release_name=settings.gloo_release_name,
@@ -218,7 +286,7 @@ def _gloo_release_args(settings: Settings, gloo_role: IrsaRole, vault_auth: Vaul
         region=settings.region,
         kv_path=vault_auth.kv_path,
         root_key=settings.gloo_root_key,
-        vault_role=vault_auth.role_name,
+        vault_role=vault_role,
         role_arn=gloo_role.arn,
         service_accounts=settings.gloo_service_accounts,
         license_key=settings.gloo_license_key,
@@ -226,55 +294,69 @@ def _gloo_release_args(settings: Settings, gloo_role: IrsaRole, vault_auth: Vaul
     )
 
 
-def _login_check(
-    settings: Settings, gloo_role: IrsaRole, gloo: GlooRelease, on_k8s: pulumi.ResourceOptions
-) -> pulumi.Input[object]:
+def _login_check(settings: Settings, chain: ClusterChain, gloo: GlooRelease) -> pulumi.Input[object]:
     """The verification Job (config `loginCheck`): Gloo's login from Gloo's namespace, after the
     Vault role and the Gloo release, again whenever the role is recreated or the release changes."""
     if not settings.login_check:
         return {"status": "off"}
     check = GlooVaultLoginCheck(
-        "gloo-login-check",
+        chain.target.named("gloo-login-check"),
         GlooVaultLoginCheckArgs(
             namespace=gloo.namespace,  # type: ignore[arg-type]  # the release's, always set here
             vault_source=gloo.vault_source,
-            rerun_on=pulumi.Output.all(role=gloo_role.unique_id, release=gloo.release.status.revision),
+            rerun_on=pulumi.Output.all(role=chain.gloo_role.unique_id, release=gloo.release.status.revision),
         ),
-        opts=on_k8s,
+        opts=_aliased(chain.target, chain.on_k8s, "gloo-login-check"),
     )
     return check.result
 
 
+def _cluster_outputs(
+    chain: ClusterChain, vault_role: pulumi.Output[str], gloo: GlooRelease, login_check: pulumi.Input[object]
+) -> dict[str, pulumi.Input[object]]:
+    """One cluster's outputs: its identity in IAM, its Vault role and its Gloo release."""
+    return {
+        "clusterName": chain.cluster.cluster_name,
+        "oidcProviderArn": chain.cluster.oidc_provider_arn,
+        "oidcIssuer": chain.cluster.oidc_issuer,
+        "oidcIssuerUrl": chain.cluster.oidc_issuer_url,
+        "glooRoleArn": chain.gloo_role.arn,
+        "glooRoleName": chain.gloo_role.name,
+        "glooRoleUniqueId": chain.gloo_role.unique_id,
+        "vaultRoleName": vault_role,
+        "glooNamespace": gloo.namespace,
+        "glooReleaseName": gloo.name,
+        "glooChartVersion": gloo.chart_version,
+        "loginCheck": login_check,
+    }
+
+
 def _outputs(
     settings: Settings,
-    cluster: EksOidcCluster,
-    gloo_role: IrsaRole,
     vault_identity: VaultAwsIdentity,
     vault_auth: VaultAwsAuth,
-    gloo: GlooRelease,
+    per_cluster: dict[str, dict[str, pulumi.Input[object]]],
 ) -> dict[str, pulumi.Input[object]]:
-    """The stack outputs: the contract other stacks read through `StackReference` (README)."""
-    return {
-        "clusterName": cluster.cluster_name,
+    """The stack outputs: the contract other stacks read through `StackReference` (README). Each
+    cluster's under `clusters`; with one cluster (no `clusters` key) also at the top, as before."""
+    shared: dict[str, pulumi.Input[object]] = {
         "region": settings.region,
-        "oidcProviderArn": cluster.oidc_provider_arn,
-        "oidcIssuer": cluster.oidc_issuer,
-        "oidcIssuerUrl": cluster.oidc_issuer_url,
-        "glooRoleArn": gloo_role.arn,
-        "glooRoleName": gloo_role.name,
-        "glooRoleUniqueId": gloo_role.unique_id,
         "vaultAwsIdentityArn": vault_identity.arn,
         "vaultTopology": settings.vault_topology,
         "vaultAddress": settings.vault_address,
         "vaultAuthMountPath": vault_auth.auth_mount_path,
         "vaultKvPath": vault_auth.kv_path,
         "vaultPolicyName": vault_auth.policy_name,
-        "vaultRoleName": vault_auth.role_name,
         "iamServerIdHeader": settings.iam_server_id_header,
-        "glooNamespace": gloo.namespace,
-        "glooReleaseName": gloo.name,
+        "glooNamespace": settings.gloo_namespace,
+        "glooReleaseName": settings.gloo_release_name,
         "glooChart": settings.gloo_chart[0],
-        "glooChartVersion": gloo.chart_version,
+        "glooChartVersion": settings.gloo_chart_version,
         "glooRootKey": settings.gloo_root_key,
         "vaultCaCert": settings.vault_ca_cert or "",
+        "clusters": per_cluster,
     }
+    if settings.clusters is None:
+        [single] = per_cluster.values()
+        return {**shared, **single}
+    return shared

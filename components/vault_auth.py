@@ -18,6 +18,22 @@ _UNRESOLVED_ARN = re.compile(r'unable to resolve ARN \\?"?(?P<arn>arn:[^"\\\s]+)
 
 
 @dataclass
+class GlooRoleBinding:
+    """One cluster's Gloo IAM role, which gets a Vault role of its own on the shared mount."""
+
+    key: str | None
+    """The cluster's `clusters` name, which suffixes the Vault role's resource name (None: the stack's one cluster)."""
+    arn: pulumi.Input[str]
+    """The Gloo IRSA role's ARN (IAM layer): the only principal its Vault role accepts."""
+    name: pulumi.Input[str]
+    """The Vault role's name: the Gloo IAM role's name output (IAM layer)."""
+    unique_id: pulumi.Input[str]
+    """IAM's ID of the role (IAM layer): Vault stores it, so a recreated role needs a rewrite."""
+    from_single_cluster: bool = False
+    """The stack's single cluster before `clusters` was set: the Vault role keeps its identity (alias)."""
+
+
+@dataclass
 class VaultAwsAuthArgs:
     auth_mount_path: str
     """Mount path of the aws auth method (config `authMountPath`; Gloo's `mountPath`)."""
@@ -33,14 +49,10 @@ class VaultAwsAuthArgs:
     """The STS region Vault verifies logins in (config `region`; Gloo signs for it)."""
     sts_endpoint: str
     """The STS endpoint of that region (derived from `region`)."""
-    bound_role_arn: pulumi.Input[str]
-    """The Gloo IRSA role's ARN (IAM layer): the only principal the Vault role accepts."""
-    role_name: pulumi.Input[str]
-    """The Vault role's name: the Gloo IAM role's name output (IAM layer)."""
+    gloo_roles: Sequence[GlooRoleBinding]
+    """Every cluster's Gloo role (IAM layer): one Vault role each, bound to that IAM role only."""
     token_max_ttl_seconds: int
     """Max TTL of Gloo's token (config `tokenMaxTtl`)."""
-    bound_role_unique_id: pulumi.Input[str]
-    """IAM's ID of the bound role (IAM layer): Vault stores it, so a recreated role needs a rewrite."""
     identity_grant: pulumi.Resource
     """Vault's `iam:GetRole` grant (IAM layer): writing the role resolves the bound ARN and needs it first."""
     kv_retain_on_delete: bool = True
@@ -61,8 +73,8 @@ class VaultAwsAuth(pulumi.ComponentResource):
     auth_mount_path: pulumi.Output[str]
     kv_path: pulumi.Output[str]
     policy_name: pulumi.Output[str]
-    role_name: pulumi.Output[str]
-    role: vault.aws.AuthBackendRole
+    role_names: dict[str | None, pulumi.Output[str]]
+    """Each cluster's Vault role name, by `GlooRoleBinding.key`."""
 
     def __init__(self, name: str, args: VaultAwsAuthArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:vault:VaultAwsAuth", name, None, opts)
@@ -83,18 +95,20 @@ class VaultAwsAuth(pulumi.ComponentResource):
         )
         role_deps: list[pulumi.Resource] = [client, args.identity_grant]
         if args.sts_role_arn is not None:
-            role_deps.append(self._sts_role(name, auth_mount_path, args.bound_role_arn, args.sts_role_arn))
-        self.role = self._role(name, args, auth_mount_path, policy, role_deps)
+            # Every Gloo role is in this stack's account: one STS role serves them all.
+            role_deps.append(self._sts_role(name, auth_mount_path, args.gloo_roles[0].arn, args.sts_role_arn))
+        self.role_names = {
+            gloo.key: self._role(name, args, gloo, auth_mount_path, policy, role_deps).role for gloo in args.gloo_roles
+        }
         self.auth_mount_path = pulumi.Output.from_input(auth_mount_path)
         self.kv_path = pulumi.Output.from_input(kv_path)
         self.policy_name = policy.name
-        self.role_name = self.role.role
         self.register_outputs(
             {
                 "auth_mount_path": self.auth_mount_path,
                 "kv_path": self.kv_path,
                 "policy_name": self.policy_name,
-                "role_name": self.role_name,
+                "role_names": {key or "": role for key, role in self.role_names.items()},
             }
         )
 
@@ -129,17 +143,21 @@ class VaultAwsAuth(pulumi.ComponentResource):
         self,
         name: str,
         args: VaultAwsAuthArgs,
+        gloo: GlooRoleBinding,
         auth_mount_path: pulumi.Input[str],
         policy: vault.Policy,
         depends_on: list[pulumi.Resource],
     ) -> vault.aws.AuthBackendRole:
-        """Guide step 6: the role Gloo logs in with, bound to the Gloo role by its unique ID."""
+        """Guide step 6: the role one cluster's Gloo logs in with, bound to its Gloo role by unique ID
+        (each cluster's own: a Gloo role cannot log in with another cluster's Vault role)."""
+        role_name = name if gloo.key is None else f"{name}-{gloo.key}"
+        retry = pulumi.ErrorHook(f"{role_name}-retries-while-iam-propagates", _retry_while_iam_propagates)
         return vault.aws.AuthBackendRole(
-            name,
+            role_name,
             backend=auth_mount_path,
-            role=args.role_name,
+            role=gloo.name,
             auth_type="iam",
-            bound_iam_principal_arns=[args.bound_role_arn],
+            bound_iam_principal_arns=[gloo.arn],
             resolve_aws_unique_ids=True,
             token_policies=[policy.name],
             token_max_ttl=args.token_max_ttl_seconds,
@@ -148,11 +166,10 @@ class VaultAwsAuth(pulumi.ComponentResource):
                 depends_on=depends_on,
                 # A role recreated under the same ARN has a new unique ID, which Vault must resolve
                 # again; create-before-delete would write this path and then delete it.
-                replacement_trigger=args.bound_role_unique_id,
+                replacement_trigger=gloo.unique_id,
                 delete_before_replace=True,
-                hooks=pulumi.ResourceHookBinding(
-                    on_error=[pulumi.ErrorHook(f"{name}-retries-while-iam-propagates", _retry_while_iam_propagates)]
-                ),
+                hooks=pulumi.ResourceHookBinding(on_error=[retry]),
+                aliases=[pulumi.Alias(name=name)] if gloo.from_single_cluster else None,
             ),
         )
 

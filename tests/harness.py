@@ -31,6 +31,7 @@ from components.offline import (
     GET_CLUSTER,
     GET_CLUSTER_AUTH,
     GET_OIDC_PROVIDER,
+    GUIDE_CLUSTER,
     HELM_RELEASE,
     IAM_ROLE,
     IAM_ROLE_POLICY,
@@ -54,6 +55,7 @@ from components.offline import (
     ProgramRun,
     RecordingMonitor,
     Registered,
+    cluster_issuer_url,
     contains_secret,
     is_secret,
     mock_physical_name,
@@ -83,10 +85,13 @@ __all__ = [
     "EKS_TOKEN",
     "ENDPOINT",
     "EXTERNAL_VAULT",
+    "FLEET",
+    "FLEET_CONFIG",
     "GET_CALLER_IDENTITY",
     "GET_CLUSTER",
     "GET_CLUSTER_AUTH",
     "GET_OIDC_PROVIDER",
+    "GUIDE_CLUSTER",
     "HELM_RELEASE",
     "IAM_ROLE",
     "IAM_ROLE_POLICY",
@@ -118,6 +123,7 @@ __all__ = [
     "ProgramRun",
     "RecordingMonitor",
     "Registered",
+    "cluster_issuer_url",
     "config_text",
     "contains_secret",
     "dev_config",
@@ -158,6 +164,14 @@ ORG_IAM = {
 """What organisations require of IAM (terraform-aws-modules' IRSA role inputs), all at once."""
 CLUSTER_FROM_STACK = {"clusterStackRef": EKS_STACK, "region": "eu-west-1"}
 """The cluster, its kubeconfig and OIDC provider from the stack that owns it, not from AWS lookups."""
+FLEET = {"east-a": {"clusterName": "edge-east-a"}, "east-b": {"clusterStackRef": EKS_STACK}}
+"""Two clusters on one external Vault (`clusters`): one looked up by name, one from its own stack."""
+FLEET_CONFIG = {
+    **{k: v for k, v in dev_config().items() if k != "clusterName"},
+    **EXTERNAL_VAULT,
+    "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server",
+    "clusters": FLEET,
+}
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "dev": (dev_config(), {"vaultToken": TEST_VAULT_TOKEN}),
     "adopted-oidc": ({**dev_config(), "adoptOidcProvider": True}, {"vaultToken": TEST_VAULT_TOKEN}),
@@ -192,6 +206,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         },
         {"vaultToken": TEST_VAULT_TOKEN},
     ),
+    "clusters": (FLEET_CONFIG, {"vaultToken": TEST_VAULT_TOKEN}),
 }
 """Whole-program variants (config, secrets): the dev and prod stacks (their real stack files, the
 secrets supplied) and each topology/edition/option the program can switch to."""

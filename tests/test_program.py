@@ -52,12 +52,27 @@ OUTPUTS = {
     "glooRoleUniqueId",
     "glooRootKey",
     "vaultCaCert",
+    "clusters",
 }
+EACH_CLUSTER = {
+    "clusterName",
+    "oidcProviderArn",
+    "oidcIssuer",
+    "oidcIssuerUrl",
+    "glooRoleArn",
+    "glooRoleName",
+    "glooRoleUniqueId",
+    "vaultRoleName",
+    "loginCheck",
+}
+"""Outputs of one cluster: under `clusters.<name>`, and at the top only for a stack of one cluster."""
+CLUSTER_ENTRY = EACH_CLUSTER | {"glooNamespace", "glooReleaseName", "glooChartVersion"}
 
 
 def test_outputs_are_the_contract(run: ProgramRun) -> None:
     assert set(run.outputs) == OUTPUTS
-    assert run.outputs == {
+    single = {name: run.outputs[name] for name in CLUSTER_ENTRY}
+    assert {k: v for k, v in run.outputs.items() if k != "clusters"} == {
         "clusterName": "gloo-ee-vault-integration",
         "region": "us-east-1",
         "oidcProviderArn": oidc_provider_arn(ISSUER_URL),
@@ -86,13 +101,18 @@ def test_outputs_are_the_contract(run: ProgramRun) -> None:
             "logs": f"kubectl -n gloo-system logs job/{mock_physical_name('gloo-login-check')}",
         },
     }
+    assert run.outputs["clusters"] == {"default": single}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_variant_exports_the_same_contract(runs: dict[str, ProgramRun], variant: str) -> None:
     outputs = runs[variant].outputs
-    assert set(outputs) == OUTPUTS
+    several = "clusters" in VARIANTS[variant][0]
+    assert set(outputs) == (OUTPUTS - EACH_CLUSTER if several else OUTPUTS)
     assert all(value is not None and value != "" for name, value in outputs.items() if name != "vaultCaCert"), outputs
+    for name, cluster in outputs["clusters"].items():
+        assert set(cluster) == CLUSTER_ENTRY, name
+        assert all(value is not None and value != "" for value in cluster.values()), (name, cluster)
 
 
 # ---------------------------------------------------------------------------- secrets
@@ -188,23 +208,30 @@ def test_every_resource_belongs_to_a_layer_component(runs: dict[str, ProgramRun]
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_resources_use_the_explicit_providers(runs: dict[str, ProgramRun], variant: str) -> None:
+    """One aws and one vault provider; a Kubernetes provider per cluster, which only that cluster's
+    resources use (`<name>-cluster` serves `<name>-...`)."""
     run = runs[variant]
     aws = run.one("pulumi:providers:aws", "aws")
-    k8s = run.one("pulumi:providers:kubernetes")
     vault = run.one("pulumi:providers:vault")
-    assert run.by_urn(k8s.parent).type == "gloo-vault-irsa:cluster:EksOidcCluster"
-    expected = {"aws:": aws.urn, "kubernetes:": k8s.urn, "vault:": vault.urn}
+    k8s = {p.urn: p for p in run.of_type("pulumi:providers:kubernetes")}
+    assert k8s and all(run.by_urn(p.parent).type == "gloo-vault-irsa:cluster:EksOidcCluster" for p in k8s.values())
+    expected = {"aws:": aws.urn, "vault:": vault.urn}
     for res in run.resources:
         if not res.custom or res.type.startswith("pulumi:providers:"):
+            continue
+        if res.type.startswith("kubernetes:"):
+            provider = k8s[provider_urn(res)]
+            assert res.name.startswith(provider.name.removesuffix("cluster")), (res.name, provider.name)
             continue
         [prefix] = [p for p in expected if res.type.startswith(p)]
         assert provider_urn(res) == expected[prefix], (res.type, res.name, res.provider)
     for token, _, provider in run.invokes:
         assert provider.rsplit("::", 1)[0] == aws.urn, token
     providers = [r for r in run.resources if r.type.startswith("pulumi:providers:")]
+    clusters = len(VARIANTS[variant][0].get("clusters") or {"default": {}})
     assert sorted(p.type for p in providers) == [
         "pulumi:providers:aws",
-        "pulumi:providers:kubernetes",
+        *["pulumi:providers:kubernetes"] * clusters,
         "pulumi:providers:vault",
     ]
     assert not any("default" in p.name for p in providers)
@@ -234,5 +261,5 @@ def test_preview_leaves_computed_outputs_unknown(run: ProgramRun, preview: Progr
     assert set(preview.outputs) == OUTPUTS
     for name in computed:
         assert preview.outputs[name] is None, name
-    for name in OUTPUTS - computed:
+    for name in OUTPUTS - computed - {"clusters"}:
         assert preview.outputs[name] == run.outputs[name], name
