@@ -220,8 +220,8 @@ def test_resources_use_the_explicit_providers(runs: dict[str, ProgramRun], varia
         if not res.custom or res.type.startswith("pulumi:providers:"):
             continue
         if res.type.startswith("kubernetes:"):
-            provider = k8s[provider_urn(res)]
-            assert res.name.startswith(provider.name.removesuffix("cluster")), (res.name, provider.name)
+            cluster = k8s[provider_urn(res)]
+            assert res.name.startswith(cluster.name.removesuffix("cluster")), (res.name, cluster.name)
             continue
         [prefix] = [p for p in expected if res.type.startswith(p)]
         assert provider_urn(res) == expected[prefix], (res.type, res.name, res.provider)
