@@ -46,8 +46,10 @@ from components.offline import (
     OtherStack,
     ProgramRun,
     Registered,
+    cluster_issuer_url,
     execute,
     is_secret,
+    oidc_provider_arn,
     remove_program_tempdir,
     stack_config,
 )
@@ -74,21 +76,37 @@ def review_secrets(stack: str) -> dict[str, str]:
 
 
 def review_stacks(config: Mapping[str, str]) -> dict[str, OtherStack]:
-    """The other stacks the review's mocks know: the offline runtime's, and the cluster's stack the
-    config names (`clusterStackRef`), answering with the offline EKS stack's placeholder outputs
-    under the output names the config gives."""
+    """The other stacks the review's mocks know: the offline runtime's, and each cluster's stack the
+    config names (`clusterStackRef`, or in `clusters`), answering with the offline EKS stack's
+    placeholder outputs (a cluster and issuer of its own for each other stack) under the output
+    names the config gives."""
     stacks = dict(OTHER_STACKS)
-    ref = config.get("clusterStackRef")
-    if ref:
-        renamed = {
-            key.default: config.get(key.name, key.default)
-            for key in KEYS
-            if key.name.startswith("clusterStack") and key.name.endswith("Output")
-        }
-        eks = OTHER_STACKS[EKS_STACK]
-        outputs = {renamed.get(name, name): value for name, value in eks.outputs.items()}
+    renamed = {
+        key.default: config.get(key.name, key.default)
+        for key in KEYS
+        if key.name.startswith("clusterStack") and key.name.endswith("Output")
+    }
+    eks = OTHER_STACKS[EKS_STACK]
+    for ref in _cluster_stack_refs(config):
+        placeholders = dict(eks.outputs) if ref == EKS_STACK else _placeholder_cluster(ref, eks.outputs)
+        outputs = {renamed.get(name, name): value for name, value in placeholders.items()}
         stacks[ref] = OtherStack(outputs, frozenset(renamed.get(name, name) for name in eks.secret))
     return stacks
+
+
+def _cluster_stack_refs(config: Mapping[str, str]) -> list[str]:
+    """Every cluster stack the config references, alone or in `clusters`."""
+    refs = [config["clusterStackRef"]] if config.get("clusterStackRef") else []
+    clusters = json.loads(config["clusters"]) if config.get("clusters") else {}
+    return refs + [entry["clusterStackRef"] for entry in clusters.values() if "clusterStackRef" in entry]
+
+
+def _placeholder_cluster(ref: str, template: Mapping[str, Any]) -> dict[str, Any]:
+    """Placeholder outputs for a cluster stack other than the offline EKS stack: its own cluster
+    name and issuer, so each cluster's trust policy in the review names a cluster of its own."""
+    name = ref.rsplit("/", 1)[-1]
+    issuer = cluster_issuer_url(name)
+    return {**template, "clusterName": name, "oidcIssuerUrl": issuer, "oidcProviderArn": oidc_provider_arn(issuer)}
 
 
 def run_offline(stack: str) -> ProgramRun:
@@ -152,7 +170,7 @@ def documents(run: ProgramRun, placeholders: Iterable[str]) -> list[Document]:
         elif res.type == HELM_RELEASE:
             about = f"Helm values of release `{inputs.get('name')}`, chart `{inputs['chart']}` {inputs.get('version')}"
             text = yaml.safe_dump(inputs.get("values", {}), sort_keys=True)
-            docs.append(Document(f"helm/{inputs.get('name', res.name)}.values.yaml", about, text))
+            docs.append(Document(f"helm/{res.name}.values.yaml", about, text))  # per cluster: `<name>-gloo`
         elif res.type == JOB:
             namespace = (inputs.get("metadata") or {}).get("namespace")
             about = f"Job `{res.name}` in `{namespace}`: the login check, as Gloo's service account ({res.urn})"

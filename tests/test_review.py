@@ -15,6 +15,8 @@ from components import review
 from tests.harness import (
     EKS_OUTPUTS,
     EKS_STACK,
+    FLEET,
+    FLEET_CONFIG,
     HELM_RELEASE,
     IAM_ROLE,
     IAM_ROLE_POLICY,
@@ -140,8 +142,24 @@ def test_the_production_stack_is_reviewed_against_placeholders(tmp_path: Path) -
 def test_any_cluster_stack_is_a_placeholder_with_the_output_names_configured() -> None:
     stacks = review.review_stacks({"clusterStackRef": "other/eks/qa", "clusterStackKubeconfigOutput": "kc"})
     assert stacks["other/eks/qa"].secret == frozenset({"kc"})
-    assert stacks["other/eks/qa"].outputs["clusterName"] == EKS_OUTPUTS["clusterName"]
+    assert stacks["other/eks/qa"].outputs["clusterName"] == "qa"
+    assert set(stacks["other/eks/qa"].outputs) == (set(EKS_OUTPUTS) - {"kubeconfig"}) | {"kc"}
     assert stacks[EKS_STACK] == OTHER_STACKS[EKS_STACK]
+
+
+def test_each_cluster_stack_in_clusters_is_a_placeholder_of_its_own() -> None:
+    clusters = {"a": {"clusterStackRef": "o/eks/a"}, "b": {"clusterStackRef": "o/eks/b"}, "c": {"clusterName": "x"}}
+    stacks = review.review_stacks({"clusters": json.dumps(clusters)})
+    a, b = stacks["o/eks/a"].outputs, stacks["o/eks/b"].outputs
+    assert (a["clusterName"], b["clusterName"]) == ("a", "b")
+    assert a["oidcIssuerUrl"] != b["oidcIssuerUrl"] and a["oidcProviderArn"] != b["oidcProviderArn"]
+
+
+def test_a_review_of_several_clusters_shows_each_clusters_values_and_roles() -> None:
+    run = run_program(FLEET_CONFIG, secrets={"vaultToken": "hvs.test"})
+    paths = {doc.path for doc in review.documents(run, ["hvs.test"])}
+    for key in FLEET:
+        assert {f"helm/{key}-gloo.values.yaml", f"iam/{key}-gloo.trust-policy.json"} <= paths, paths
 
 
 def test_the_command_runs_without_any_credentials(tmp_path: Path) -> None:
