@@ -52,7 +52,7 @@ def stack_exporting(outputs: Mapping[str, Any]) -> Callable[[bool], GuideMocks]:
     return lambda preview: GuideMocks(preview, {STACK: OtherStack(outputs)})
 
 
-@pytest.fixture(scope="module", params=["prod", "dev", "org-iam"])
+@pytest.fixture(scope="module", params=["prod", "dev", "org-iam", "clusters"])
 def pair(request: pytest.FixtureRequest, runs: dict[str, ProgramRun]) -> tuple[ProgramRun, ProgramRun]:
     """(the program's run, the consumer's run on its outputs), per stack variant."""
     producer = runs[request.param]
@@ -70,13 +70,16 @@ def test_it_reads_the_stack_it_is_told(pair: tuple[ProgramRun, ProgramRun]) -> N
 
 
 def test_the_secret_lands_where_the_stacks_gloo_reads(pair: tuple[ProgramRun, ProgramRun]) -> None:
-    """solo-kit's path for the Secret, from what the program's Gloo release is configured with."""
+    """solo-kit's path for the Secret, from what each of the program's Gloo releases (one per
+    cluster) is configured with: one write serves every cluster's Gloo."""
     producer, run = pair
-    release = next(r for r in producer.of_type(HELM_RELEASE) if r.inputs["chart"] in ("gloo", "gloo-ee"))
-    settings = gloo_settings(release, lambda address: address)
+    releases = [r for r in producer.of_type(HELM_RELEASE) if r.inputs["chart"] in ("gloo", "gloo-ee")]
+    assert len(releases) == len(producer.outputs["clusters"])
     secret = written(run).inputs
     api_path = f"{secret['mount']}/data/{secret['name']}"
-    assert api_path == f"{GlooSecretClient(settings, '').directory('data', settings.namespace)}/upstream-aws"
+    for release in releases:
+        settings = gloo_settings(release, lambda address: address)
+        assert api_path == f"{GlooSecretClient(settings, '').directory('data', settings.namespace)}/upstream-aws"
     assert run.outputs["secretPath"] == api_path
 
 
