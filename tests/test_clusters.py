@@ -29,6 +29,7 @@ from tests.harness import (
     run_program_failure,
 )
 from tests.test_config import assert_names_key, parse
+from tests.test_real_cluster import NoOidcProviderMocks
 
 SECRETS = {"vaultToken": "hvs.test"}
 KEYS = tuple(FLEET)
@@ -249,3 +250,18 @@ def test_a_preview_of_several_clusters_registers_what_the_update_does(run: Progr
     assert sorted((r.type, r.name, r.parent) for r in preview.resources) == sorted(
         (r.type, r.name, r.parent) for r in run.resources
     )
+
+
+def test_each_cluster_adopts_its_own_oidc_provider() -> None:
+    clusters = {"east-a": {"clusterName": "edge-east-a", "adoptOidcProvider": True}, "east-b": FLEET["east-b"]}
+    run = run_program(fleet(clusters), secrets=SECRETS)
+    assert run.of_type(OIDC_PROVIDER) == []  # east-a's adopted, east-b's from its stack
+    assert run.outputs["clusters"]["east-a"]["oidcProviderArn"] == oidc_provider_arn(cluster_issuer_url("edge-east-a"))
+
+
+def test_a_cluster_whose_provider_to_adopt_is_missing_is_named() -> None:
+    clusters = {"east-a": {"clusterName": "edge-east-a", "adoptOidcProvider": True}, "east-b": FLEET["east-b"]}
+    failed = run_program_failure(fleet(clusters), secrets=SECRETS, mocks=NoOidcProviderMocks)
+    assert_names_key(failed.error, "clusters.east-a.adoptOidcProvider")
+    assert "set clusters.east-a.adoptOidcProvider false" in str(failed.error)
+    assert [r.type for r in failed.resources if r.type != "pulumi:providers:aws"] == []
