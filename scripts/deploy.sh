@@ -4,7 +4,7 @@
 # First it provides what it can: the Pulumi CLI (when `pulumi` is missing, the pinned CLI is built
 # into .cache/tools by scripts/install-pulumi.sh). Then, before touching anything (no virtualenv,
 # no login, no stack), it checks what it cannot provide and stops with one line for each thing
-# missing: AWS credentials, the cluster (known to EKS in the stack's region), the Vault token, the
+# missing: AWS credentials, each cluster named (known to EKS in the stack's region), the Vault token, the
 # state backend's passphrase. Then it creates .venv, installs requirements.txt, logs in to the
 # local state backend when none is logged in, selects (or creates) the stack and runs `pulumi up`.
 set -euo pipefail
@@ -36,6 +36,17 @@ config_set() {
     { have pulumi && pulumi config get "$1" --stack "$stack" >/dev/null 2>&1; }
 }
 
+# The EKS names in the stack file's `clusters` map, in order (entries from a stack have none).
+names_in_clusters() {
+  awk -v key="  $project:clusters:" '
+    index($0, key) == 1 { inside = 1; next }
+    inside && /^ {0,2}[^ ]/ { inside = 0 }
+    inside && /^[[:space:]]+clusterName:/ {
+      v = $0; sub(/^[[:space:]]+clusterName:[[:space:]]*/, "", v); sub(/[[:space:]]+#.*$/, "", v)
+      gsub(/["\047]/, "", v); print v
+    }' "Pulumi.$stack.yaml" 2>/dev/null
+}
+
 default_region() {  # Pulumi.yaml's default for `region`
   sed -n '/^  region:/,/^  [^ ]/s/^    default: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' Pulumi.yaml | head -1
 }
@@ -56,8 +67,8 @@ if have pulumi && [ ! -x "$(dirname "$(command -v pulumi)")/pulumi-language-pyth
   missing+=("the Pulumi CLI's Python language host: no pulumi-language-python beside $(command -v pulumi) nor on PATH (it comes with the CLI from https://www.pulumi.com/docs/install/)")
 fi
 
-# 2. AWS credentials, 3. the cluster.
-cluster=$(config_value clusterName)
+# 2. AWS credentials, 3. the clusters looked up by name: `clusterName`, or each `clusterName` in the
+# `clusters` map. A cluster from its own stack (`clusterStackRef`) is checked by the program itself.
 region=$(config_value region)
 region=${region:-$(default_region)}
 aws_ok=false
@@ -68,15 +79,26 @@ elif ! err=$(aws sts get-caller-identity --output text 2>&1 >/dev/null); then
 else
   aws_ok=true
 fi
-if [ -z "$cluster" ]; then
-  missing+=("the cluster: clusterName is not set for stack $stack (pulumi config set clusterName <name> --stack $stack)")
-elif [ "$aws_ok" != true ]; then
-  missing+=("the cluster: cannot check EKS cluster '$cluster' in $region without AWS credentials")
-elif ! status=$(aws eks describe-cluster --name "$cluster" --region "$region" --query cluster.status --output text 2>&1); then
-  missing+=("the cluster: EKS cluster '$cluster' in $region is not known to these credentials: $(echo "$status" | first_line)")
-elif [ "$status" != ACTIVE ]; then
-  missing+=("the cluster: EKS cluster '$cluster' in $region is $status, not ACTIVE")
+names=()
+if config_set clusters; then
+  mapfile -t names < <(names_in_clusters)
+elif ! config_set clusterStackRef; then
+  cluster=$(config_value clusterName)
+  if [ -n "$cluster" ]; then
+    names=("$cluster")
+  else
+    missing+=("the cluster: clusterName is not set for stack $stack (pulumi config set clusterName <name> --stack $stack)")
+  fi
 fi
+for cluster in "${names[@]}"; do
+  if [ "$aws_ok" != true ]; then
+    missing+=("the cluster: cannot check EKS cluster '$cluster' in $region without AWS credentials")
+  elif ! status=$(aws eks describe-cluster --name "$cluster" --region "$region" --query cluster.status --output text 2>&1); then
+    missing+=("the cluster: EKS cluster '$cluster' in $region is not known to these credentials: $(echo "$status" | first_line)")
+  elif [ "$status" != ACTIVE ]; then
+    missing+=("the cluster: EKS cluster '$cluster' in $region is $status, not ACTIVE")
+  fi
+done
 
 # 4. The Vault token.
 if [ -z "${VAULT_TOKEN:-}" ] && ! config_set vaultToken; then

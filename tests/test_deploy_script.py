@@ -40,7 +40,7 @@ case "$1 $2" in
     [ "$STUB_AWS_CREDENTIALS" = 1 ] && exit 0
     echo "Unable to locate credentials. You can configure credentials by running \\"aws configure\\"." >&2; exit 255 ;;
   "eks describe-cluster")
-    [ "$STUB_CLUSTER" = ACTIVE ] && { echo ACTIVE; exit 0; }
+    [ "$STUB_CLUSTER" = ACTIVE ] && [ "$4" != "$STUB_UNKNOWN_CLUSTER" ] && { echo ACTIVE; exit 0; }
     echo "NOT_FOUND" >&2
     exit 254 ;;
 esac
@@ -212,4 +212,37 @@ def test_a_cli_without_its_python_language_host(sandbox: Path) -> None:
     assert run.missing == [
         f"the Pulumi CLI's Python language host: no pulumi-language-python beside {tools / 'pulumi'} nor on PATH "
         "(it comes with the CLI from https://www.pulumi.com/docs/install/)"
+    ]
+
+
+def test_a_cluster_from_its_own_stack_is_not_looked_up_here(sandbox: Path) -> None:
+    """Pulumi.prod.yaml's way: `clusterStackRef` names the cluster; the program checks that stack's outputs."""
+    (sandbox / "Pulumi.dev.yaml").write_text("config:\n  gloo-vault-irsa:clusterStackRef: acme/eks/prod\n")
+    run = deploy(sandbox, pulumi=True, aws="ok", env={"VAULT_TOKEN": "t", "PULUMI_CONFIG_PASSPHRASE": "p"})
+    assert (run.exit_code, run.missing) == (0, []), run.stderr
+    assert not any("describe-cluster" in call for call in run.calls)
+
+
+CLUSTERS_FILE = """config:
+  gloo-vault-irsa:region: eu-west-1
+  gloo-vault-irsa:clusters:
+    eu-a:
+      clusterName: edge-eu-a   # by name
+    eu-b:
+      clusterStackRef: acme/eks/prod-eu-b
+    eu-c:
+      adoptOidcProvider: true
+      clusterName: "edge-eu-c"
+  gloo-vault-irsa:vaultTopology: external
+"""
+
+
+def test_each_cluster_named_in_clusters_is_checked(sandbox: Path) -> None:
+    (sandbox / "Pulumi.dev.yaml").write_text(CLUSTERS_FILE)
+    env = {"VAULT_TOKEN": "t", "PULUMI_CONFIG_PASSPHRASE": "p", "STUB_UNKNOWN_CLUSTER": "edge-eu-c"}
+    run = deploy(sandbox, pulumi=True, aws="ok", env=env)
+    looked_up = [c.split()[4] for c in run.calls if c.startswith("aws eks describe-cluster")]
+    assert looked_up == ["edge-eu-a", "edge-eu-c"]
+    assert run.missing == [
+        "the cluster: EKS cluster 'edge-eu-c' in eu-west-1 is not known to these credentials: " + NOT_FOUND
     ]
