@@ -289,7 +289,7 @@ KEYS: tuple[Key, ...] = (
     Key("vaultCaCert", None, "PEM CA bundle the Vault provider verifies an `https` Vault with (`pulumi config set vaultCaCert < ca.pem`; public, not a secret).", check=checks.ca_bundle),
     Key("glooVaultCaCertPath", None, "Path, inside Gloo's pod, of the CA file Gloo verifies an `https` Vault with (`tlsConfig.caCert`); the Gloo chart cannot mount one on the gloo deployment, so the platform must (unset: the image's trust store).", check=checks.file_path),
     Key("clusters", None, "Several EKS clusters on this stack's Vault (README, \"Several clusters\"), a map of short names (DNS labels, at most 20 characters) to `{clusterName: <name>}` or `{clusterStackRef: <stack>}`, each optionally with `adoptOidcProvider` and `fromSingleCluster`: each cluster gets its own OIDC provider, Gloo role, Vault role and Gloo release; all share the mounts and the policy. Requires `vaultTopology: external`; replaces `clusterName`, `clusterStackRef`, `kubeconfig`, `kubeContext`, `adoptOidcProvider`.", check=checks.cluster_map, pulumi_type="object"),
-    Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (README, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`.", check=checks.boolean, pulumi_type="boolean"),
+    Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (README, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`; with `glooVaultCaCertPath` it verifies Vault with `vaultCaCert`.", check=checks.boolean, pulumi_type="boolean"),
 )  # fmt: skip
 
 
@@ -503,6 +503,12 @@ def _tls_rules(values: dict[str, Any]) -> None:
         )
     if values["gloo_vault_ca_cert_path"] is not None and not values["vault_address"].startswith("https://"):
         raise ConfigError("glooVaultCaCertPath", "no value unless vaultAddress is https")
+    if values["login_check"] and values["gloo_vault_ca_cert_path"] is not None and values["vault_ca_cert"] is None:
+        raise ConfigError(
+            "loginCheck",
+            "false, or vaultCaCert set, when glooVaultCaCertPath is: the check cannot read Gloo's CA file "
+            "and verifies Vault with vaultCaCert instead",
+        )
 
 
 def config_warnings(settings: Settings) -> list[str]:

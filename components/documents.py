@@ -42,6 +42,9 @@ GLOO_SERVICE_ACCOUNT = "gloo"
 LOGIN_CHECK = "gloo-vault-irsa login check"
 # Where the check's container writes its one line, which Kubernetes keeps as its termination message.
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+# Where the check writes Vault's CA (`vaultCaCert`, given as VAULT_CA_PEM) for the Vault CLI's
+# VAULT_CACERT: an in-memory volume, as the root filesystem is read-only.
+LOGIN_CHECK_CA_DIR = "/var/run/gloo-vault-irsa"
 # The container's uid/gid: the image's `vault` user, as the Vault chart runs it.
 VAULT_IMAGE_USER, VAULT_IMAGE_GROUP = 100, 1000
 
@@ -291,6 +294,9 @@ def login_check_script(*, role: str, region: str, header_value: str, mount: str,
 as="role $role at auth/$mount (region $region, header $header)"
 say() {{ printf '%s\\n' "{LOGIN_CHECK} $1: $2" >&"$3"; printf '%s' "{LOGIN_CHECK} $1: $2" >"$TERMINATION_LOG"; }}
 fail() {{ say failed "$1" 2; exit 1; }}
+if [ -n "${{VAULT_CA_PEM:-}}" ]; then
+  {{ printf '%s\n' "$VAULT_CA_PEM" >"$VAULT_CACERT"; }} 2>/dev/null || fail "cannot write Vault's CA to $VAULT_CACERT"
+fi
 one_line() {{ printf '%s\\n' "$1" | awk '
   /^Code: [0-9]+/ {{ code = $2; sub(/[.]$/, "", code) }}
   /^[ \\t]*[*] / {{ e = $0; sub(/^[ \\t]*[*] /, "", e)
@@ -311,9 +317,12 @@ fi
 """
 
 
-def login_check_container(vault_source: Mapping[str, Any], image: str = VAULT_IMAGE) -> dict[str, Any]:
+def login_check_container(
+    vault_source: Mapping[str, Any], image: str = VAULT_IMAGE, ca_pem: str | None = None
+) -> dict[str, Any]:
     """The check's container (Kubernetes' own field names): the Vault image's CLI, given exactly
-    Gloo's Vault settings (`gloo_vault_source`), as the image's unprivileged `vault` user."""
+    Gloo's Vault settings (`gloo_vault_source`), as the image's unprivileged `vault` user; with
+    `ca_pem` (Vault's CA, `vaultCaCert`) it verifies Vault with that CA, as Gloo does with its file."""
     aws = vault_source["aws"]
     _, metadata = gloo_secret_paths(vault_source["pathPrefix"], vault_source["rootKey"])
     script = login_check_script(
@@ -323,14 +332,21 @@ def login_check_container(vault_source: Mapping[str, Any], image: str = VAULT_IM
         mount=aws["mountPath"],
         list_path=f"{metadata}/",
     )
+    env = [
+        {"name": "VAULT_ADDR", "value": vault_source["address"]},
+        {"name": "TERMINATION_LOG", "value": TERMINATION_MESSAGE_PATH},
+    ]
+    if ca_pem:
+        env += [
+            {"name": "VAULT_CA_PEM", "value": ca_pem},
+            {"name": "VAULT_CACERT", "value": f"{LOGIN_CHECK_CA_DIR}/vault-ca.pem"},
+        ]
     return {
         "name": "login-check",
         "image": image,
         "command": ["/bin/sh", "-c", script],
-        "env": [
-            {"name": "VAULT_ADDR", "value": vault_source["address"]},
-            {"name": "TERMINATION_LOG", "value": TERMINATION_MESSAGE_PATH},
-        ],
+        "env": env,
+        **({"volumeMounts": [{"name": "vault-ca", "mountPath": LOGIN_CHECK_CA_DIR}]} if ca_pem else {}),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
@@ -343,10 +359,15 @@ def login_check_container(vault_source: Mapping[str, Any], image: str = VAULT_IM
 
 
 def login_check_job_spec(
-    vault_source: Mapping[str, Any], *, service_account: str = GLOO_SERVICE_ACCOUNT, image: str = VAULT_IMAGE
+    vault_source: Mapping[str, Any],
+    *,
+    service_account: str = GLOO_SERVICE_ACCOUNT,
+    image: str = VAULT_IMAGE,
+    ca_pem: str | None = None,
 ) -> dict[str, Any]:
     """The Job's spec: one pod as Gloo's service account (so with Gloo's IRSA role and STS mode),
     one retry, at most 3 minutes, gone 10 minutes after it finished."""
+    volumes = [{"name": "vault-ca", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}] if ca_pem else []
     return {
         "backoffLimit": 1,
         "activeDeadlineSeconds": 180,
@@ -362,7 +383,8 @@ def login_check_job_spec(
                     "runAsGroup": VAULT_IMAGE_GROUP,
                     "seccompProfile": {"type": "RuntimeDefault"},
                 },
-                "containers": [login_check_container(vault_source, image)],
+                "containers": [login_check_container(vault_source, image, ca_pem)],
+                **({"volumes": volumes} if volumes else {}),
             },
         },
     }

@@ -305,6 +305,8 @@ def _login_check(settings: Settings, chain: ClusterChain, gloo: GlooRelease) -> 
             namespace=gloo.namespace,  # type: ignore[arg-type]  # the release's, always set here
             vault_source=gloo.vault_source,
             rerun_on=pulumi.Output.all(role=chain.gloo_role.unique_id, release=gloo.release.status.revision),
+            # Gloo verifies Vault with its own CA file: the check, which cannot read it, with the same CA.
+            vault_ca_pem=settings.vault_ca_cert if settings.gloo_vault_ca_cert_path else None,
         ),
         opts=_aliased(chain.target, chain.on_k8s, "gloo-login-check"),
     )

@@ -24,6 +24,8 @@ class GlooVaultLoginCheckArgs:
     """Gloo's service account: the pod gets Gloo's IRSA role and STS mode from its annotations."""
     image: str = VAULT_IMAGE
     """The Vault image whose CLI logs in (the dev Vault's own image, pinned once)."""
+    vault_ca_pem: str | None = None
+    """Vault's CA (config `vaultCaCert`): the check verifies Vault with it, as Gloo does with its CA file."""
 
 
 class GlooVaultLoginCheck(pulumi.ComponentResource):
@@ -42,7 +44,9 @@ class GlooVaultLoginCheck(pulumi.ComponentResource):
     def __init__(self, name: str, args: GlooVaultLoginCheckArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("gloo-vault-irsa:gloo:GlooVaultLoginCheck", name, None, opts)
         spec: pulumi.Output[Any] = pulumi.Output.from_input(args.vault_source).apply(
-            lambda source: login_check_job_spec(source, service_account=args.service_account, image=args.image)
+            lambda source: login_check_job_spec(
+                source, service_account=args.service_account, image=args.image, ca_pem=args.vault_ca_pem
+            )
         )
         self.job = k8s.batch.v1.Job(
             name,

@@ -13,6 +13,7 @@ import pytest
 
 from components.documents import (
     LOGIN_CHECK,
+    LOGIN_CHECK_CA_DIR,
     VAULT_IMAGE,
     VAULT_IMAGE_REPOSITORY,
     VAULT_IMAGE_TAG,
@@ -30,7 +31,10 @@ from tests.harness import (
     dev_config,
     mock_role_unique_id,
     run_program,
+    run_program_failure,
+    stack_config,
 )
+from tests.test_config import assert_names_key
 
 LOGIN_CHECK_TYPE = "gloo-vault-irsa:gloo:GlooVaultLoginCheck"
 
@@ -205,14 +209,21 @@ def api_error(what: str, request: str, code: int, errors: str) -> str:
 
 
 def run_script(
-    tmp_path: Path, *, login: tuple[int, str], listing: tuple[int, str], **values: str
+    tmp_path: Path,
+    *,
+    login: tuple[int, str],
+    listing: tuple[int, str],
+    env: dict[str, str] | None = None,
+    **values: str,
 ) -> tuple[int, str, str]:
-    """Runs the check's script with a stand-in `vault` that records its argv and answers as given."""
+    """Runs the check's script with a stand-in `vault` that records its argv (and the CA file it
+    is given, if any) and answers as given."""
     stub = tmp_path / "bin" / "vault"
     stub.parent.mkdir(exist_ok=True)
     stub.write_text(
         "#!/bin/sh\n"
         f'printf "%s\\n" "$*" >> {tmp_path}/argv\n'
+        f'[ -z "${{VAULT_CACERT:-}}" ] || cat "$VAULT_CACERT" >> {tmp_path}/ca-seen\n'
         f'if [ "$1" = login ]; then printf %s {_sh(login[1])} >&{2 if login[0] else 1}; exit {login[0]}; fi\n'
         f'[ "$VAULT_TOKEN" = "hvs.token" ] || exit 9\n'
         f"printf %s {_sh(listing[1])} >&{2 if listing[0] else 1}; exit {listing[0]}\n"
@@ -220,8 +231,12 @@ def run_script(
     os.chmod(stub, 0o755)
     args = {"role": "gloo-role", "region": "us-east-1", "header_value": "vault.gloo.example.com", "mount": "aws"}
     script = login_check_script(**{**args, **values}, list_path="dev/metadata/gloo/")
-    env = {"PATH": f"{stub.parent}:/usr/bin:/bin", "TERMINATION_LOG": str(tmp_path / "termination-log")}
-    done = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, check=False)
+    environment = {
+        "PATH": f"{stub.parent}:/usr/bin:/bin",
+        "TERMINATION_LOG": str(tmp_path / "termination-log"),
+        **(env or {}),
+    }
+    done = subprocess.run(["/bin/sh", "-c", script], env=environment, capture_output=True, text=True, check=False)
     assert (tmp_path / "termination-log").read_text() == (done.stdout or done.stderr).strip()
     return done.returncode, done.stdout, done.stderr
 
@@ -285,3 +300,55 @@ def test_a_login_that_fails_before_vault_answers_gives_its_first_line(tmp_path: 
     assert err.endswith(
         ": Error authenticating: failed to retrieve credentials from credential chain: NoCredentialProviders\n"
     )
+
+
+def test_the_script_verifies_vault_with_the_ca_it_is_given(tmp_path: Path) -> None:
+    """VAULT_CA_PEM (the Job's copy of `vaultCaCert`) becomes the file VAULT_CACERT names, before
+    the login and the list, each of which the CLI verifies Vault's certificate with."""
+    ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    env = {"VAULT_CA_PEM": ca, "VAULT_CACERT": str(tmp_path / "vault-ca.pem")}
+    code, _, err = run_script(tmp_path, login=(0, "hvs.token"), listing=(0, "Keys\n----\n"), env=env)
+    assert (code, err) == (0, "")
+    assert (tmp_path / "ca-seen").read_text() == (ca + "\n") * 2
+
+
+def test_a_ca_it_cannot_write_fails_in_one_line(tmp_path: Path) -> None:
+    env = {"VAULT_CA_PEM": "pem", "VAULT_CACERT": str(tmp_path / "missing-dir" / "vault-ca.pem")}
+    code, _, err = run_script(tmp_path, login=(0, "hvs.token"), listing=(0, ""), env=env)
+    assert code == 1 and err.count("\n") == 1 and "cannot write Vault's CA to" in err
+    assert not (tmp_path / "argv").exists()  # no login without the CA
+
+
+PROD_CHECKED = {**stack_config("prod"), "loginCheck": True}
+PROD_SECRETS = {"vaultToken": "hvs.test", "glooLicenseKey": "LICENSE"}
+
+
+def test_with_glooss_own_ca_the_check_gets_vaults_ca_in_memory() -> None:
+    """Production's Gloo verifies Vault with a CA file of the platform's: the Job, which cannot read
+    that file, gets `vaultCaCert`, written into an in-memory volume for the read-only root."""
+    run = run_program(PROD_CHECKED, secrets=PROD_SECRETS, stack="prod")
+    spec = pod_spec(run)
+    [container] = spec["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["VAULT_CA_PEM"] == stack_config("prod")["vaultCaCert"]
+    assert env["VAULT_CACERT"] == f"{LOGIN_CHECK_CA_DIR}/vault-ca.pem"
+    assert container["volumeMounts"] == [{"name": "vault-ca", "mountPath": LOGIN_CHECK_CA_DIR}]
+    assert spec["volumes"] == [{"name": "vault-ca", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_without_a_ca_of_glooss_own_the_check_trusts_the_systems() -> None:
+    """A `vaultCaCert` for Pulumi's own address only is not Gloo's: VAULT_CACERT would replace the
+    system's CAs the public certificate Gloo verifies is signed by."""
+    config = {k: v for k, v in PROD_CHECKED.items() if k != "glooVaultCaCertPath"}
+    spec = pod_spec(run_program(config, secrets=PROD_SECRETS, stack="prod"))
+    [container] = spec["containers"]
+    assert {e["name"] for e in container["env"]} == {"VAULT_ADDR", "TERMINATION_LOG"}
+    assert "volumes" not in spec and "volumeMounts" not in container
+
+
+def test_a_check_that_could_not_verify_vault_is_refused_in_one_line() -> None:
+    config = {k: v for k, v in PROD_CHECKED.items() if k != "vaultCaCert"}
+    failed = run_program_failure(config, secrets=PROD_SECRETS, stack="prod")
+    assert_names_key(failed.error, "loginCheck")
+    assert "glooVaultCaCertPath" in str(failed.error)

@@ -17,11 +17,13 @@ from tests.engines.kube import KubeApiServer
 from tests.harness import (
     EXTERNAL_VAULT,
     HELM_RELEASE,
+    LICENSE,
     TEST_VAULT_TOKEN,
     ProgramRun,
     Registered,
     dev_config,
     run_program,
+    stack_config,
 )
 
 pytestmark = pytest.mark.engines
@@ -46,6 +48,8 @@ STACKS: dict[str, dict[str, Any]] = {
         "glooNamespace": "gloo-ext",
         "loginCheck": True,
     },
+    # Production's own Vault CA, handed to the check in an in-memory volume (Gloo's namespace `gloo-system`).
+    "prod, check on": {**stack_config("prod"), "loginCheck": True},
 }
 
 
@@ -113,7 +117,8 @@ def release_namespaces(kube: KubeApiServer, run: ProgramRun) -> Iterator[str]:
 
 @pytest.mark.parametrize("stack", list(STACKS))
 def test_the_api_server_accepts_every_object_the_program_declares(kube: KubeApiServer, stack: str) -> None:
-    run = run_program(STACKS[stack], secrets={"vaultToken": TEST_VAULT_TOKEN})
+    name = "prod" if stack.startswith("prod") else "dev"
+    run = run_program(STACKS[stack], secrets={"vaultToken": TEST_VAULT_TOKEN, "glooLicenseKey": LICENSE}, stack=name)
     objects = declared_objects(run)
     kinds = {r.type for r in objects}
     in_cluster = STACKS[stack].get("vaultTopology") != "external"
