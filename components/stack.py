@@ -68,7 +68,8 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
         _cluster_chain(settings, target, stack, adopted.get(target.output_key), on_aws)
         for target, stack in zip(settings.targets, cluster_stacks, strict=True)
     ]
-    shared_role_options = _role_options(settings, chains[0].cluster if len(chains) == 1 else None)
+    # A stack of one cluster tags Vault's role with it; with `clusters`, however many, with none.
+    shared_role_options = _role_options(settings, chains[0].cluster if settings.clusters is None else None)
     vault_identity = VaultAwsIdentity(
         "vault-identity",
         VaultAwsIdentityArgs(

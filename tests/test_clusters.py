@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError
+from components.documents import CLUSTER_TAG
 from tests.harness import (
     EKS_ISSUER_URL,
     EKS_STACK,
@@ -265,3 +266,14 @@ def test_a_cluster_whose_provider_to_adopt_is_missing_is_named() -> None:
     assert_names_key(failed.error, "clusters.east-a.adoptOidcProvider")
     assert "set clusters.east-a.adoptOidcProvider false" in str(failed.error)
     assert [r.type for r in failed.resources if r.type != "pulumi:providers:aws"] == []
+
+
+@pytest.mark.parametrize("clusters", [FLEET, {"east-a": FLEET["east-a"]}], ids=["two", "one"])
+def test_vaults_shared_role_is_tagged_with_no_one_cluster(clusters: dict[str, Any]) -> None:
+    """Cross-account: the role Vault assumes serves every cluster of `clusters`, however many are
+    left: a cluster's tag on it would change (an update) each time the count falls to one."""
+    cross = {"vaultAwsPrincipalArn": "", "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"}
+    run = run_program(fleet(clusters, **cross), secrets=SECRETS)
+    vault_role = run.one(IAM_ROLE, "vault-identity")
+    assert CLUSTER_TAG not in (vault_role.inputs.get("tags") or {})
+    assert all(run.one(IAM_ROLE, f"{key}-gloo").inputs["tags"][CLUSTER_TAG] for key in clusters)
