@@ -191,25 +191,41 @@ class Deployment:
 
     @property
     def gloo_release(self) -> Registered:
-        [release] = [r for r in self.run.of_type(RELEASE) if r.inputs["chart"] in ("gloo", "gloo-ee")]
+        """The stack's one Gloo release."""
+        return self.gloo_release_of(None)
+
+    def gloo_release_of(self, cluster: str | None) -> Registered:
+        """The Gloo release of `cluster` (a `clusters` key: the release `<key>-gloo`), or the only one."""
+        releases = [r for r in self.run.of_type(RELEASE) if r.inputs["chart"] in ("gloo", "gloo-ee")]
+        if cluster is not None:
+            releases = [r for r in releases if r.name == f"{cluster}-gloo"]
+        [release] = releases
         return release
 
-    def gloo_settings(self) -> GlooVaultSettings:
-        return gloo_settings(self.gloo_release, self.rewrites.vault_address)
+    def gloo_settings(self, cluster: str | None = None) -> GlooVaultSettings:
+        return gloo_settings(self.gloo_release_of(cluster), self.rewrites.vault_address)
 
-    def gloo_pod(self) -> GlooPod:
-        """Gloo's pod as the program declares it: the release's values and gloo's service account."""
-        release = self.gloo_release
+    def gloo_pod(self, cluster: str | None = None) -> GlooPod:
+        """Gloo's pod as the program declares it: the release's values and gloo's service account, in
+        the stack's cluster, or in `cluster` (its own release, issuer and, as EKS's webhook sets it,
+        region) when the stack serves several."""
+        release = self.gloo_release_of(cluster)
         outputs = self.run.outputs
-        return GlooPod.of_release(
-            release.inputs["values"], release.inputs["namespace"], outputs["region"], outputs["oidcIssuerUrl"]
-        )
+        if cluster is None:
+            region, issuer_url = outputs["region"], outputs["oidcIssuerUrl"]
+        else:
+            issuer_url = outputs["clusters"][cluster]["oidcIssuerUrl"]
+            region = eks_issuer_region(issuer_url) or outputs["region"]
+        return GlooPod.of_release(release.inputs["values"], release.inputs["namespace"], region, issuer_url)
 
-    def run_gloo(self, pod: GlooPod | None = None, *, stay: float = 0, read_every: float = 5) -> GlooRun:
-        """Gloo's own login and reads (the Go client) as `pod` (default: as declared), with the
-        Vault address and the pod's route to STS rewritten to the local engines."""
-        return (pod or self.gloo_pod()).run(
-            vault_address=self.gloo_settings().address,
+    def run_gloo(
+        self, pod: GlooPod | None = None, *, cluster: str | None = None, stay: float = 0, read_every: float = 5
+    ) -> GlooRun:
+        """Gloo's own login and reads (the Go client) as `pod` (default: as declared, in `cluster`),
+        with the pod's Vault address and route to STS rewritten to the local engines."""
+        pod = pod or self.gloo_pod(cluster)
+        return pod.run(
+            vault_address=self.rewrites.vault_address(pod.vault_source["address"]),
             sts_endpoint=self.rewrites.pod_sts_endpoint(),
             stay=stay,
             read_every=read_every,
@@ -218,6 +234,12 @@ class Deployment:
     def operator(self, method: str, path: str, body: Any = None) -> Response:
         """The operator's Vault access: the provider's token, which is the dev server's root token."""
         return self.engines.bao.api(method, path, body)
+
+
+def eks_issuer_region(issuer_url: str) -> str | None:
+    """The region of an EKS cluster's OIDC issuer (`https://oidc.eks.<region>.amazonaws.com/id/...`)."""
+    match = re.match(r"https://oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/", issuer_url)
+    return match.group(1) if match else None
 
 
 def _number(value: Any) -> Any:
