@@ -84,11 +84,15 @@ class Deployer:
         if self.current is not None and self.current[0] == scenario.name:
             return self.current[1]
         self.current = None
-        if scenario.name not in self.runs:
-            self.runs[scenario.name] = scenario.run()
-        deployment = apply(self.runs[scenario.name], self.engines, given=scenario.given)
+        deployment = apply(self.program_run(scenario), self.engines, given=scenario.given)
         self.current = (scenario.name, deployment)
         return deployment
+
+    def program_run(self, scenario: Scenario) -> ProgramRun:
+        """The scenario's registrations, run once per session."""
+        if scenario.name not in self.runs:
+            self.runs[scenario.name] = scenario.run()
+        return self.runs[scenario.name]
 
     def forget(self) -> None:
         """For a test that changed the engines: the next scenario is applied afresh."""

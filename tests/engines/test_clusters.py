@@ -6,7 +6,9 @@ run as its pod (its release's values, its cluster's issuer).
 What is shown: each Gloo logs in with its own IRSA role and its own Vault role and reads; neither
 can log in with the other's Vault role (Vault refuses the principal); each Gloo role trusts its own
 cluster's issuer only (moto issues credentials for any web identity token, so that part is the
-trust documents).
+trust documents); and removing a cluster, applied as the engine would (apply.apply_update),
+deletes its Vault role and IAM role (and OIDC provider, when the program made it) only, narrows
+Vault's grant, and leaves the other cluster logging in, its token from before still renewing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.engines.apply import Deployment, _policy_document, eks_issuer_region
+from tests.engines.apply import ROLE_POLICY, Deployment, _policy_document, apply_update, eks_issuer_region
 from tests.engines.conftest import Deployer, Scenario
 from tests.engines.gloo_client import (
     GLOO_SERVICE_ACCOUNT,
@@ -31,7 +33,12 @@ from tests.harness import (
     EKS_ISSUER_URL,
     FLEET,
     FLEET_CONFIG,
+    IAM_ROLE,
+    OIDC_PROVIDER,
+    ProgramRun,
+    mock_physical_name,
     mock_role_arn,
+    oidc_provider_arn,
 )
 
 pytestmark = pytest.mark.engines
@@ -188,3 +195,104 @@ def test_a_clusters_token_is_not_trusted_by_the_other_clusters_gloo_role(
         fleet.rewrites.pod_sts_endpoint(), fleet.run.outputs["region"], theirs["glooRoleArn"], token, "not-enforced"
     )
     assert creds.session_token  # moto's gap, not the program's: AWS STS refuses this call
+
+
+# ---------------------------------------------------------------------------- removing a cluster
+
+
+def test_removing_a_cluster_changes_no_registration_of_the_other(deployer: Deployer) -> None:
+    """Run again without one cluster: every resource left keeps its URN and declared inputs, except
+    Vault's shared grant, which now names the kept cluster's Gloo role only; everything gone is the
+    removed cluster's."""
+    for kept, removed in PAIRS:
+        first, second = deployer.program_run(FLEET_SCENARIO), deployer.program_run(without(removed))
+        before = {r.urn: r for r in first.resources}
+        for res in second.resources:
+            assert res.urn in before, f"{res.type} {res.name} is new"
+            old = before[res.urn]
+            if res.type == ROLE_POLICY:
+                assert {k for k in res.inputs if res.inputs[k] != old.inputs.get(k)} == {"policy"}
+                assert grant_resources(res.inputs["policy"]) == [second.outputs["clusters"][kept]["glooRoleArn"]]
+            else:
+                assert (res.inputs, res.options) == (old.inputs, old.options), f"{res.type} {res.name} changed"
+        gone = [r.name for urn, r in before.items() if urn not in {r.urn for r in second.resources}]
+        assert gone and all(removed in name for name in gone), gone
+        assert second.outputs["clusters"] == {kept: first.outputs["clusters"][kept]}
+
+
+def grant_resources(policy: str | dict[str, Any]) -> list[str]:
+    """The roles Vault's grant lets it iam:GetRole."""
+    [statement] = _policy_document(policy)["Statement"]
+    assert statement["Action"] == "iam:GetRole"
+    resources = statement["Resource"]
+    return [resources] if isinstance(resources, str) else list(resources)
+
+
+def removed_clusters_resources(run: ProgramRun, removed: str) -> list[tuple[str, str]]:
+    """What removing `removed` must delete, in the order the engine deletes it: its Vault role, its
+    Gloo role, and its OIDC provider when this program created it (east-b's belongs to its stack)."""
+    order = [(VAULT_ROLE, f"gloo-{removed}"), (IAM_ROLE, f"{removed}-gloo"), (OIDC_PROVIDER, f"{removed}-cluster")]
+    registered = {(r.type, r.name) for r in run.resources if r.custom}
+    return [step for step in order if step in registered]
+
+
+def steps(dep: Deployment, op: str) -> list[tuple[str, str]]:
+    return [(r.type, r.name) for done, r in dep.steps if done == op]
+
+
+def test_an_update_to_the_same_registrations_touches_nothing(fleet: Deployment) -> None:
+    """apply_update's baseline: what did not change is neither written nor deleted."""
+    again = apply_update(fleet, fleet.run)
+    assert (again.steps, again.vault_writes) == ([], [])
+    assert {r.urn for r in again.applied} == {r.urn for r in fleet.applied}
+
+
+@pytest.mark.parametrize(("kept", "removed"), PAIRS)
+def test_removing_a_cluster_leaves_the_other_working(deployer: Deployer, kept: str, removed: str) -> None:
+    """The update the engine would make without `removed`: only its resources deleted, the shared
+    grant narrowed. The kept cluster's Gloo logs in again and its token from before still renews
+    and reads; the removed one's Gloo is refused, its Vault role gone."""
+    before = deployer(FLEET_SCENARIO)
+    deployer.forget()  # this test changes the engines
+    seed(before)
+    kept_token = before.run_gloo(cluster=kept).ok().token
+    removed_token = before.run_gloo(cluster=removed).ok().token
+    removed_pod, theirs = before.gloo_pod(removed), cluster(before, removed)
+
+    after = apply_update(before, deployer.program_run(without(removed)))
+    assert steps(after, "delete") == removed_clusters_resources(before.run, removed)
+    assert steps(after, "update") == [(ROLE_POLICY, "vault-identity")]
+    assert steps(after, "create") == steps(after, "retain") == []
+
+    assert after.run_gloo(cluster=kept).ok().reads[0]["secrets"] == {"upstream-aws": UPSTREAM_SECRET}
+    settings = after.gloo_settings(kept)
+    still = GlooSecretClient(settings, kept_token)
+    assert still.call("PUT", "auth/token/renew-self", {}).expect(200).body["auth"]["client_token"] == kept_token
+    assert still.read(settings.namespace, "upstream-aws").status == 200
+
+    # The removed cluster's Gloo as it ran before (moto still lets it assume its deleted role; STS
+    # would not): Vault no longer has its role.
+    refused = after.run_gloo(removed_pod).refused()
+    assert refused.status == 400
+    assert f"entry for role {theirs['vaultRoleName']} not found" in refused.error
+    mount = after.run.outputs["vaultAuthMountPath"]
+    assert after.operator("GET", f"auth/{mount}/role/{theirs['vaultRoleName']}").status == 404
+    iam = after.engines.moto.client("iam")
+    assert theirs["glooRoleName"] not in [role["RoleName"] for role in iam.list_roles()["Roles"]]
+    providers = {p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]}
+    assert providers == {
+        cluster(after, kept)["oidcProviderArn"],
+        oidc_provider_arn(EKS_ISSUER_URL),
+    }  # the stack's stays
+    grant = iam.get_role_policy(RoleName="vault-server", PolicyName=mock_physical_name("vault-identity"))
+    assert grant_resources(grant["PolicyDocument"]) == [cluster(after, kept)["glooRoleArn"]]
+    assert_a_removed_clusters_token_cannot_renew(GlooSecretClient(settings, removed_token))
+
+
+def assert_a_removed_clusters_token_cannot_renew(stale: GlooSecretClient) -> None:
+    """The removed cluster's Gloo token from before: Vault re-checks the role on renewal and refuses;
+    deleting the role revokes nothing, so the token reads until its TTL runs out (tokenMaxTtl)."""
+    settings = stale.settings
+    renewal = stale.call("PUT", "auth/token/renew-self", {})
+    assert renewal.status == 500 and "role entry not found" in "; ".join(renewal.errors), renewal.errors
+    assert stale.read(settings.namespace, "upstream-aws").status == 200  # not revoked: see the docstring
