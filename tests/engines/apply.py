@@ -10,6 +10,10 @@ and credentials that must point at the local engines, all in `Rewrites`.
 Values that are outputs of other resources (role ARNs, role names, the OIDC provider ARN)
 come from the mocks; the apply checks that moto created the same ones, so every reference
 in the graph lines up with what exists in moto.
+
+`apply_update` takes a deployment to another run of the program as `pulumi up` would: it
+creates, updates in place and deletes by URN and declared inputs, and stops on anything else
+(a replacement, a protected resource's deletion).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.engines.gloo_client import (
@@ -189,27 +193,46 @@ class Deployment:
     provider_token: str = ""
     """The child token the Vault provider issued itself and wrote the Vault resources with."""
 
+    steps: list[tuple[str, Registered]] = field(default_factory=list)
+    """What `apply_update` did to reach this deployment, in order: (create|update|delete|retain, resource)."""
+
     @property
     def gloo_release(self) -> Registered:
-        [release] = [r for r in self.run.of_type(RELEASE) if r.inputs["chart"] in ("gloo", "gloo-ee")]
+        """The stack's one Gloo release."""
+        return self.gloo_release_of(None)
+
+    def gloo_release_of(self, cluster: str | None) -> Registered:
+        """The Gloo release of `cluster` (a `clusters` key: the release `<key>-gloo`), or the only one."""
+        releases = [r for r in self.run.of_type(RELEASE) if r.inputs["chart"] in ("gloo", "gloo-ee")]
+        if cluster is not None:
+            releases = [r for r in releases if r.name == f"{cluster}-gloo"]
+        [release] = releases
         return release
 
-    def gloo_settings(self) -> GlooVaultSettings:
-        return gloo_settings(self.gloo_release, self.rewrites.vault_address)
+    def gloo_settings(self, cluster: str | None = None) -> GlooVaultSettings:
+        return gloo_settings(self.gloo_release_of(cluster), self.rewrites.vault_address)
 
-    def gloo_pod(self) -> GlooPod:
-        """Gloo's pod as the program declares it: the release's values and gloo's service account."""
-        release = self.gloo_release
+    def gloo_pod(self, cluster: str | None = None) -> GlooPod:
+        """Gloo's pod as the program declares it: the release's values and gloo's service account, in
+        the stack's cluster, or in `cluster` (its own release, issuer and, as EKS's webhook sets it,
+        region) when the stack serves several."""
+        release = self.gloo_release_of(cluster)
         outputs = self.run.outputs
-        return GlooPod.of_release(
-            release.inputs["values"], release.inputs["namespace"], outputs["region"], outputs["oidcIssuerUrl"]
-        )
+        if cluster is None:
+            region, issuer_url = outputs["region"], outputs["oidcIssuerUrl"]
+        else:
+            issuer_url = outputs["clusters"][cluster]["oidcIssuerUrl"]
+            region = eks_issuer_region(issuer_url) or outputs["region"]
+        return GlooPod.of_release(release.inputs["values"], release.inputs["namespace"], region, issuer_url)
 
-    def run_gloo(self, pod: GlooPod | None = None, *, stay: float = 0, read_every: float = 5) -> GlooRun:
-        """Gloo's own login and reads (the Go client) as `pod` (default: as declared), with the
-        Vault address and the pod's route to STS rewritten to the local engines."""
-        return (pod or self.gloo_pod()).run(
-            vault_address=self.gloo_settings().address,
+    def run_gloo(
+        self, pod: GlooPod | None = None, *, cluster: str | None = None, stay: float = 0, read_every: float = 5
+    ) -> GlooRun:
+        """Gloo's own login and reads (the Go client) as `pod` (default: as declared, in `cluster`),
+        with the pod's Vault address and route to STS rewritten to the local engines."""
+        pod = pod or self.gloo_pod(cluster)
+        return pod.run(
+            vault_address=self.rewrites.vault_address(pod.vault_source["address"]),
             sts_endpoint=self.rewrites.pod_sts_endpoint(),
             stay=stay,
             read_every=read_every,
@@ -218,6 +241,12 @@ class Deployment:
     def operator(self, method: str, path: str, body: Any = None) -> Response:
         """The operator's Vault access: the provider's token, which is the dev server's root token."""
         return self.engines.bao.api(method, path, body)
+
+
+def eks_issuer_region(issuer_url: str) -> str | None:
+    """The region of an EKS cluster's OIDC issuer (`https://oidc.eks.<region>.amazonaws.com/id/...`)."""
+    match = re.match(r"https://oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/", issuer_url)
+    return match.group(1) if match else None
 
 
 def _number(value: Any) -> Any:
@@ -456,3 +485,108 @@ def apply(
     with engines.moto.enforcing_iam():
         deployment.provider_token = _apply_vault(run, deployment, applied, omit)
     return deployment
+
+
+# Declared inputs apply_update changes in place (an update); a change to any other input (a
+# replacement, or an update the harness does not send, such as a role's tags) stops it.
+UPDATABLE: dict[str, frozenset[str]] = {
+    OIDC_PROVIDER: frozenset(),
+    ROLE: frozenset(),
+    ROLE_POLICY: frozenset({"policy"}),
+    USER_POLICY: frozenset({"policy"}),
+    **{type_: frozenset(api.fields) for type_, api in VAULT_APIS.items()},
+}
+
+
+def apply_update(deployment: Deployment, run: ProgramRun) -> Deployment:
+    """`pulumi up` from `deployment` to `run`, stepped as the engine steps it: in `run`'s dependency
+    order, resources new in `run` are created and those whose declared inputs changed are updated;
+    then every applied resource whose URN is gone from `run` is deleted, dependents first (the
+    reverse of the order they were applied in). Unchanged resources are not touched. Returns the
+    new deployment; its `steps` say what was done."""
+    if run.one(VAULT_PROVIDER).inputs != deployment.run.one(VAULT_PROVIDER).inputs:
+        raise ApplyError("the Vault provider changed: apply_update does not reconfigure it")
+    before = {r.urn: r for r in deployment.applied}
+    token = _provider_child_token(deployment.engines, run.one(VAULT_PROVIDER))
+    updated = replace(deployment, run=run, applied=[], vault_writes=[], steps=[], provider_token=token)
+    for res in run.resources:
+        if not res.custom or res.type in NOT_APPLIED:
+            continue
+        if res.type not in UPDATABLE:
+            raise ApplyError(f"the harness does not know how to apply {res.type} {res.name}")
+        old = before.get(res.urn)
+        if old is not None and not _changed_inputs(old, res):
+            updated.applied.append(res)
+        else:
+            _apply_change(updated, res, old, token)
+    urns = {r.urn for r in run.resources}
+    gone = [r for r in reversed(deployment.applied) if r.urn not in urns]
+    for index, res in enumerate(gone):
+        _check_delete_order(deployment.run, res, gone[index + 1 :])
+        updated.steps.append((_delete(updated, res, token), res))
+    return updated
+
+
+def _changed_inputs(old: Registered, new: Registered) -> set[str]:
+    """The declared inputs whose values differ (a replacement trigger's change counts as one)."""
+    keys = (set(old.inputs) | set(new.inputs)) - {"__defaults"}
+    changed = {key for key in keys if old.inputs.get(key) != new.inputs.get(key)}
+    if old.options.get("replacementTrigger") != new.options.get("replacementTrigger"):
+        changed.add("replacementTrigger")
+    return changed
+
+
+def _apply_change(deployment: Deployment, res: Registered, old: Registered | None, token: str) -> None:
+    """Creates `res`, or updates it in place from `old`; stops on what would be a replacement."""
+    if old is not None:
+        replaced = sorted(_changed_inputs(old, res) - UPDATABLE[res.type])
+        if replaced:
+            raise ApplyError(f"{res.type} {res.name}: apply_update does not change {replaced} in place")
+    _check_order(deployment.run, res, deployment.applied, lambda r: False)
+    if res.type in AWS_INPUTS:
+        _apply_aws(deployment.engines, res)  # an update is a policy's: put_*_policy replaces the document
+    else:
+        method, path, body = _vault_request(res, deployment.rewrites)
+        with deployment.engines.moto.enforcing_iam():
+            answer = deployment.engines.bao.api(method, path, body, token=token)
+        if answer.status not in (200, 204):
+            raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
+        deployment.vault_writes.append((method, path, body))
+    deployment.applied.append(res)
+    deployment.steps.append(("create" if old is None else "update", res))
+
+
+def _check_delete_order(run: ProgramRun, res: Registered, later: list[Registered]) -> None:
+    """A resource is deleted only after the deleted resources that depend on it, as the engine would."""
+    for other in later:
+        if run.depends_on(other, res):
+            raise ApplyError(f"{res.type} {res.name} would be deleted before {other.type} {other.name}")
+
+
+def _delete(deployment: Deployment, res: Registered, token: str) -> str:
+    """Deletes `res` as its provider does ("delete"), or only forgets it when it is retained on delete
+    ("retain"); a protected resource stops the update, as the engine refuses to delete it."""
+    if res.options.get("protect"):
+        raise ApplyError(f"{res.type} {res.name} is protected: the engine refuses to delete it", deployment)
+    if res.options.get("retainOnDelete"):
+        return "retain"
+    if res.type in VAULT_APIS:
+        _, path, _ = _vault_request(res, deployment.rewrites)  # each resource deletes the path it writes
+        answer = deployment.engines.bao.api("DELETE", path, token=token)
+        if answer.status not in (200, 204):
+            raise ApplyError(f"DELETE {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
+        return "delete"
+    iam = deployment.engines.moto.client("iam")
+    inputs = res.inputs
+    if res.type == ROLE:
+        name = _role_name(res)
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)  # IAM refuses to delete a role with any
+        iam.delete_role(RoleName=name)
+    elif res.type == ROLE_POLICY:
+        iam.delete_role_policy(RoleName=inputs["role"], PolicyName=inputs.get("name") or mock_physical_name(res.name))
+    elif res.type == USER_POLICY:
+        iam.delete_user_policy(UserName=inputs["user"], PolicyName=inputs.get("name") or mock_physical_name(res.name))
+    elif res.type == OIDC_PROVIDER:
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=oidc_provider_arn(inputs["url"]))
+    return "delete"

@@ -57,16 +57,19 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeApiServer]:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A stack config (Pulumi.dev.yaml plus overrides) and what must exist before it is applied."""
+    """A stack config (Pulumi.dev.yaml, or `config`, plus overrides) and what must exist before it is applied."""
 
     name: str
     overrides: Mapping[str, Any] = field(default_factory=dict)
     given: Callable[[Engines], None] | None = None
     secrets: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] | None = None
+    """The whole stack config instead of Pulumi.dev.yaml (for one without a key of it, as `clusters`)."""
 
     def run(self) -> ProgramRun:
         """The program's registrations; its `vaultToken` is the dev server's root token."""
-        return run_program({**dev_config(), **self.overrides}, secrets={"vaultToken": ROOT_TOKEN, **self.secrets})
+        base = dev_config() if self.config is None else self.config
+        return run_program({**base, **self.overrides}, secrets={"vaultToken": ROOT_TOKEN, **self.secrets})
 
 
 class Deployer:
@@ -81,11 +84,15 @@ class Deployer:
         if self.current is not None and self.current[0] == scenario.name:
             return self.current[1]
         self.current = None
-        if scenario.name not in self.runs:
-            self.runs[scenario.name] = scenario.run()
-        deployment = apply(self.runs[scenario.name], self.engines, given=scenario.given)
+        deployment = apply(self.program_run(scenario), self.engines, given=scenario.given)
         self.current = (scenario.name, deployment)
         return deployment
+
+    def program_run(self, scenario: Scenario) -> ProgramRun:
+        """The scenario's registrations, run once per session."""
+        if scenario.name not in self.runs:
+            self.runs[scenario.name] = scenario.run()
+        return self.runs[scenario.name]
 
     def forget(self) -> None:
         """For a test that changed the engines: the next scenario is applied afresh."""

@@ -33,6 +33,12 @@ def gloo_values(release_values: Mapping[str, Any]) -> dict[str, Any]:
     return nested
 
 
+def _vault_source(release_values: Mapping[str, Any]) -> dict[str, Any]:
+    [vault] = [s["vault"] for s in gloo_values(release_values)["settings"]["secretOptions"]["sources"] if "vault" in s]
+    source: dict[str, Any] = vault
+    return source
+
+
 def service_account_annotations(release_values: Mapping[str, Any], service_account: str = "gloo") -> dict[str, str]:
     """The annotations the Gloo chart puts on a service account (`<sa>.serviceAccount.extraAnnotations`)."""
     account: dict[str, Any] = gloo_values(release_values)[service_account]["serviceAccount"]
@@ -135,11 +141,15 @@ class GlooPod:
         """The gloo deployment's pod, as the release declares it."""
         return cls(dict(values), namespace, region, issuer_url, "gloo", service_account_annotations(values, "gloo"))
 
+    @property
+    def vault_source(self) -> dict[str, Any]:
+        """Gloo's Vault secret source in the values (`settings.secretOptions.sources[].vault`)."""
+        return _vault_source(self.values)
+
     def with_vault_settings(self, **aws: str) -> GlooPod:
         """Gloo with other `settings.secretOptions.sources[].vault.aws` values (one side changed)."""
         values = copy.deepcopy(self.values)
-        [vault] = [s["vault"] for s in gloo_values(values)["settings"]["secretOptions"]["sources"] if "vault" in s]
-        vault["aws"].update(aws)
+        _vault_source(values)["aws"].update(aws)
         return replace(self, values=values)
 
     def with_annotations(self, **changes: str | None) -> GlooPod:
