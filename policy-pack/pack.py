@@ -60,7 +60,10 @@ def resource_policy(policy: guardrails.ResourcePolicy) -> ResourceValidationPoli
 
 def stack_policy(policy: guardrails.StackPolicy) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [guardrails.StackResource(r.resource_type, r.name, plain(r.props)) for r in args.resources]
+        resources = [
+            guardrails.StackResource(r.resource_type, r.name, plain(r.props), r.provider.urn if r.provider else None)
+            for r in args.resources
+        ]
         for message in policy.check(resources, stack_context()):
             report_violation(message, None)
 

@@ -2,7 +2,7 @@
 
 One module per area, each readable on its own: `trust` (who may assume the IAM roles),
 `grants` (what IAM policies allow, which roles hold policies), `helm` (pinned charts, one
-release per name), `production` (what a production stack may not do with Vault), `vault`
+release per name in each cluster), `production` (what a production stack may not do with Vault), `vault`
 (Vault's aws auth client and role), `agreement` (Gloo's values against the Vault resources, a
 stack policy), `service_accounts` (IRSA trust against the service accounts annotated with each
 role); `common` holds the type tokens, the unknown-value handling, the stack context (is it
@@ -13,8 +13,9 @@ to a policy pack (camelCase names, secrets unwrapped, values not known during pr
 by `UNKNOWN` or left as the engine's sentinel strings) and the `StackContext`, and returns the
 violations as messages that say what to change; an empty list means compliant. A stack check
 (`check_stack`, `check_irsa_role_policies`, `check_irsa_subjects`, `check_unique_releases`) does
-the same over every resource of the stack, as the engine gives them: their outputs. `pack.py` only wraps them as
-`ResourceValidationPolicy`/`StackValidationPolicy`.
+the same over every resource of the stack, as the engine gives them: their outputs, and the URN
+of each one's provider (a Kubernetes resource's provider is its cluster: one stack may serve
+several). `pack.py` only wraps them as `ResourceValidationPolicy`/`StackValidationPolicy`.
 
 A value that is not known yet (a preview before the resource it comes from exists) is skipped:
 the same check runs again during `pulumi up`, when it is known. The one exception is the
@@ -127,7 +128,7 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
     ),
     StackPolicy(
         "helm-releases-unique",
-        "No two Helm releases share a namespace and a name.",
+        "No two Helm releases on one cluster (Kubernetes provider) share a namespace and a name.",
         check_unique_releases,
     ),
 )

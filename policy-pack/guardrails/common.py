@@ -99,6 +99,8 @@ class StackResource(NamedTuple):
     type: str
     name: str
     props: Mapping[str, Any]
+    provider: str | None = None
+    """The URN of its provider: for a Kubernetes resource, the cluster it is in (None: not given)."""
 
 
 ResourceCheck = Callable[[str, Mapping[str, Any], StackContext], list[str]]

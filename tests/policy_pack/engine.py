@@ -2,7 +2,8 @@
 policy-pack test uses: inputs by their camelCase names, secrets unwrapped, values not known in
 a preview as the engine's unknown sentinel. A resource policy gets a resource's inputs; a stack
 policy gets each resource's outputs (the engine's AnalyzeStack runs on the final state), here
-the outputs the harness's mocks give it (a role's `arn` and `name`, a release's `status`).
+the outputs the harness's mocks give it (a role's `arn` and `name`, a release's `status`), and
+its provider's URN (which cluster a Kubernetes resource is in).
 """
 
 from __future__ import annotations
@@ -54,20 +55,23 @@ def outputs(res: Registered, preview: bool) -> dict[str, Any]:
     return view
 
 
+def provider_urn(res: Registered) -> str | None:
+    """The URN of the resource's provider, as the engine hands it to a policy (the harness records
+    the provider reference, `<urn>::<id>`)."""
+    return res.provider.rsplit("::", 1)[0] if res.provider else None
+
+
 def stack_resources(run: ProgramRun) -> list[StackResource]:
-    """The stack as a stack policy sees it: every custom resource with its outputs."""
+    """The stack as a stack policy sees it: every custom resource with its outputs and provider."""
     preview = is_preview(run)
-    return [StackResource(r.type, r.name, outputs(r, preview)) for r in run.resources if r.custom]
+    return [StackResource(r.type, r.name, outputs(r, preview), provider_urn(r)) for r in run.resources if r.custom]
 
 
 def with_props(
     resources: Sequence[StackResource], type_: str, name: str, change: dict[str, Any]
 ) -> list[StackResource]:
     """The stack with resource `type_` `name`'s properties updated by `change`."""
-    return [
-        StackResource(r.type, r.name, {**r.props, **change}) if r.type == type_ and r.name == name else r
-        for r in resources
-    ]
+    return [r._replace(props={**r.props, **change}) if r.type == type_ and r.name == name else r for r in resources]
 
 
 Resources = list[StackResource]
@@ -81,7 +85,7 @@ def replace(resources: Resources, type_: str, change: Callable[[dict[str, Any]],
         if r.type == type_ and (type_ != guardrails.HELM_RELEASE or r.name == "gloo"):
             p = copy.deepcopy(dict(r.props))
             change(p)
-            r = StackResource(r.type, r.name, p)
+            r = r._replace(props=p)
             found += 1
         out.append(r)
     assert found == 1, (type_, found)

@@ -28,7 +28,7 @@ from pulumi.runtime.proto import analyzer_pb2
 import guardrails
 import pack
 from tests.harness import ROOT, ProgramRun, stack_config
-from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props
+from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props, provider_urn
 
 PACK_DIR = ROOT / "policy-pack"
 
@@ -79,8 +79,8 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
 
 def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]:
     """The pack's policies behind pulumi_policy's own servicer, as PolicyPack sets it up, fed one
-    AnalyzeRequest per resource (its inputs) and one AnalyzeStack (every output, as the engine
-    sends the final state): (policy name, message) per violation."""
+    AnalyzeRequest per resource (its inputs) and one AnalyzeStack (every output and provider, as
+    the engine sends the final state): (policy name, message) per violation."""
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
     servicer = _PolicyAnalyzerServicer(
@@ -98,6 +98,9 @@ def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]
         found += [(d.policyName, d.message) for d in response.diagnostics]
         resource = stack.resources.add(type=res.type, urn=res.urn, name=res.name)
         resource.properties.update(outputs(res, preview))
+        if urn := provider_urn(res):
+            provider = run.by_urn(urn)
+            resource.provider.type, resource.provider.urn, resource.provider.name = provider.type, urn, provider.name
     response = servicer.AnalyzeStack(stack, None)  # type: ignore[no-untyped-call]
     found += [(d.policyName, d.message) for d in response.diagnostics]
     for _, message in found:
@@ -137,6 +140,19 @@ def test_the_pack_passes_the_prod_stack(
     policy_process("prod", config)
     assert analyze(pack_call, runs["prod"]) == []
     assert pulumi.get_stack() == "prod"
+
+
+def test_the_pack_sees_each_cluster_of_a_stack_by_its_provider(
+    pack_call: dict[str, Any], runs: dict[str, ProgramRun], policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    """`clusters`: a `gloo` release in `gloo-system` on each cluster passes, as the engine hands the
+    pack each release's Kubernetes provider; moved onto one provider, the two are refused."""
+    policy_process("dev", {})
+    assert analyze(pack_call, runs["clusters"]) == []
+    run = copy.deepcopy(runs["clusters"])
+    east_a = run.one(guardrails.HELM_RELEASE, "east-a-gloo")
+    run.one(guardrails.HELM_RELEASE, "east-b-gloo").provider = east_a.provider
+    assert [name for name, _ in analyze(pack_call, run)] == ["helm-releases-unique"]
 
 
 def test_the_pack_passes_a_preview(
