@@ -59,8 +59,8 @@ from .vault import MAX_TOKEN_TTL_SECONDS, check_gloo_vault_keys, check_vault_aws
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(
         "irsa-trust-policy",
-        "IRSA trust: one OIDC provider, only sts:AssumeRoleWithWebIdentity, StringEquals on aud and exact subs; "
-        "other trust names exact principals and actions.",
+        "IRSA trust: one OIDC provider (one cluster) per role, only sts:AssumeRoleWithWebIdentity, StringEquals "
+        "on aud and exact subs; other trust names exact principals and actions.",
         check_trust_policy,
     ),
     ResourcePolicy(
