@@ -98,8 +98,8 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "vault-aws-auth-role-bounded",
-        "Gloo's Vault aws auth role: auth_type iam without inference, exact bound ARNs, token_max_ttl set and at "
-        "most 7 days; a periodic token bounded by token_explicit_max_ttl.",
+        "Gloo's Vault aws auth role: auth_type iam without inference, exactly one exact bound ARN (one cluster's "
+        "Gloo role), token_max_ttl set and at most 7 days; a periodic token bounded by token_explicit_max_ttl.",
         check_vault_aws_role,
     ),
     ResourcePolicy(
