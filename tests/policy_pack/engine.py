@@ -3,7 +3,8 @@ policy-pack test uses: inputs by their camelCase names, secrets unwrapped, value
 a preview as the engine's unknown sentinel. A resource policy gets a resource's inputs; a stack
 policy gets each resource's outputs (the engine's AnalyzeStack runs on the final state), here
 the outputs the harness's mocks give it (a role's `arn` and `name`, a release's `status`), and
-its provider's URN (which cluster a Kubernetes resource is in).
+its provider's and its parent's URNs (which cluster a Kubernetes resource is in, which component
+made it).
 """
 
 from __future__ import annotations
@@ -62,9 +63,13 @@ def provider_urn(res: Registered) -> str | None:
 
 
 def stack_resources(run: ProgramRun) -> list[StackResource]:
-    """The stack as a stack policy sees it: every custom resource with its outputs and provider."""
+    """The stack as a stack policy sees it: every custom resource with its outputs, provider and parent."""
     preview = is_preview(run)
-    return [StackResource(r.type, r.name, outputs(r, preview), provider_urn(r)) for r in run.resources if r.custom]
+    return [
+        StackResource(r.type, r.name, outputs(r, preview), provider_urn(r), r.urn, r.parent or None)
+        for r in run.resources
+        if r.custom
+    ]
 
 
 def with_props(
