@@ -82,12 +82,17 @@ def with_props(
 Resources = list[StackResource]
 
 
-def replace(resources: Resources, type_: str, change: Callable[[dict[str, Any]], None]) -> Resources:
-    """The resources with the one of `type_` changed (on a copy)."""
+def replace(
+    resources: Resources, type_: str, change: Callable[[dict[str, Any]], None], *, name: str | None = None
+) -> Resources:
+    """The resources with the one of `type_` (named `name`; a Helm release: `gloo` by default)
+    changed (on a copy)."""
+    if name is None and type_ == guardrails.HELM_RELEASE:
+        name = "gloo"
     out: Resources = []
     found = 0
     for r in resources:
-        if r.type == type_ and (type_ != guardrails.HELM_RELEASE or r.name == "gloo"):
+        if r.type == type_ and name in (None, r.name):
             p = copy.deepcopy(dict(r.props))
             change(p)
             r = r._replace(props=p)
