@@ -122,7 +122,7 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
     ),
     StackPolicy(
         "irsa-role-policies",
-        "No managed policy is attached to an IRSA role, and the Gloo role has no policy at all.",
+        "No managed policy is attached to an IRSA role, and each cluster's Gloo role has no policy at all.",
         check_irsa_role_policies,
     ),
     StackPolicy(

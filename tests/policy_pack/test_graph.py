@@ -40,6 +40,14 @@ def test_the_preview_graph_passes_every_policy(preview: ProgramRun) -> None:
     assert all(v == [] for v in all_violations(preview, DEV).values())
 
 
+def test_the_clusters_preview_passes_every_policy() -> None:
+    """Several clusters in a preview of a new stack: roles, ARNs and issuers not known yet."""
+    config, secrets = VARIANTS["clusters"]
+    run = run_program(config, secrets=secrets, preview=True)
+    assert any(ENGINE_UNKNOWN in json.dumps(props(r)) for r in run.resources), "the preview has unknowns"
+    assert all(v == [] for v in all_violations(run, DEV).values())
+
+
 @pytest.mark.parametrize("variant", ["external-role", "cross-account"])
 def test_an_external_vault_over_https_passes_in_production(runs: dict[str, ProgramRun], variant: str) -> None:
     assert all(v == [] for v in all_violations(runs[variant], PROD).values())
