@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 from pulumi_policy import (
     Policy,
+    PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -58,9 +59,23 @@ def resource_policy(policy: guardrails.ResourcePolicy) -> ResourceValidationPoli
     return ResourceValidationPolicy(name=policy.name, description=policy.description, validate=validate)
 
 
+def stack_resource(resource: PolicyResource) -> guardrails.StackResource:
+    """A resource as the stack checks take it: its outputs, its provider's URN and its parent's
+    (the engine resolves the parent to a resource when it is in the stack, else gives its URN)."""
+    parent = resource.parent.urn if resource.parent is not None else resource.opts.parent
+    return guardrails.StackResource(
+        resource.resource_type,
+        resource.name,
+        plain(resource.props),
+        resource.provider.urn if resource.provider else None,
+        resource.urn,
+        parent or None,
+    )
+
+
 def stack_policy(policy: guardrails.StackPolicy) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        resources = [guardrails.StackResource(r.resource_type, r.name, plain(r.props)) for r in args.resources]
+        resources = [stack_resource(r) for r in args.resources]
         for message in policy.check(resources, stack_context()):
             report_violation(message, None)
 

@@ -2,19 +2,22 @@
 
 One module per area, each readable on its own: `trust` (who may assume the IAM roles),
 `grants` (what IAM policies allow, which roles hold policies), `helm` (pinned charts, one
-release per name), `production` (what a production stack may not do with Vault), `vault`
-(Vault's aws auth client and role), `agreement` (Gloo's values against the Vault resources, a
-stack policy), `service_accounts` (IRSA trust against the service accounts annotated with each
-role); `common` holds the type tokens, the unknown-value handling, the stack context (is it
+release per name in each cluster), `production` (what a production stack may not do with
+Vault), `vault` (Vault's aws auth client and role), `agreement` (Gloo's values against the
+Vault resources, a stack policy), `service_accounts` (IRSA trust against the service accounts
+annotated with each role), `clusters` (each cluster's IRSA and Vault roles its own, a stack
+policy); `common` holds the type tokens, the unknown-value handling, the stack context (is it
 production?) and readers of properties, `gloo_values` the readers of Gloo's chart values.
 
 Each resource check takes the resource's type token, its properties as the engine sends them
 to a policy pack (camelCase names, secrets unwrapped, values not known during preview replaced
 by `UNKNOWN` or left as the engine's sentinel strings) and the `StackContext`, and returns the
 violations as messages that say what to change; an empty list means compliant. A stack check
-(`check_stack`, `check_irsa_role_policies`, `check_irsa_subjects`, `check_unique_releases`) does
-the same over every resource of the stack, as the engine gives them: their outputs. `pack.py` only wraps them as
-`ResourceValidationPolicy`/`StackValidationPolicy`.
+(`check_stack`, `check_irsa_role_policies`, `check_irsa_subjects`, `check_unique_releases`,
+`check_cluster_isolation`) does
+the same over every resource of the stack, as the engine gives them: their outputs, and the URNs
+of each one's provider (a Kubernetes resource's provider is its cluster: one stack may serve
+several) and parent. `pack.py` only wraps them as `ResourceValidationPolicy`/`StackValidationPolicy`.
 
 A value that is not known yet (a preview before the resource it comes from exists) is skipped:
 the same check runs again during `pulumi up`, when it is known. The one exception is the
@@ -24,11 +27,14 @@ Vault chart's values in a production stack (see `check_vault_dev_mode`).
 from __future__ import annotations
 
 from .agreement import check_stack
+from .clusters import check_cluster_isolation
 from .common import (
     HELM_RELEASE,
     HELM_TYPES,
     IAM_POLICY_TYPES,
     IRSA_ANNOTATION,
+    K8S_PROVIDER,
+    OIDC_PROVIDER,
     PACK_NAME,
     PROJECT,
     ROLE,
@@ -58,8 +64,8 @@ from .vault import MAX_TOKEN_TTL_SECONDS, check_gloo_vault_keys, check_vault_aws
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(
         "irsa-trust-policy",
-        "IRSA trust: one OIDC provider, only sts:AssumeRoleWithWebIdentity, StringEquals on aud and exact subs; "
-        "other trust names exact principals and actions.",
+        "IRSA trust: one OIDC provider (one cluster) per role, only sts:AssumeRoleWithWebIdentity, StringEquals "
+        "on aud and exact subs; other trust names exact principals and actions.",
         check_trust_policy,
     ),
     ResourcePolicy(
@@ -97,8 +103,8 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "vault-aws-auth-role-bounded",
-        "Gloo's Vault aws auth role: auth_type iam without inference, exact bound ARNs, token_max_ttl set and at "
-        "most 7 days; a periodic token bounded by token_explicit_max_ttl.",
+        "Gloo's Vault aws auth role: auth_type iam without inference, exactly one exact bound ARN (one cluster's "
+        "Gloo role), token_max_ttl set and at most 7 days; a periodic token bounded by token_explicit_max_ttl.",
         check_vault_aws_role,
     ),
     ResourcePolicy(
@@ -116,7 +122,7 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
     ),
     StackPolicy(
         "irsa-role-policies",
-        "No managed policy is attached to an IRSA role, and the Gloo role has no policy at all.",
+        "No managed policy is attached to an IRSA role, and each cluster's Gloo role has no policy at all.",
         check_irsa_role_policies,
     ),
     StackPolicy(
@@ -127,8 +133,15 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
     ),
     StackPolicy(
         "helm-releases-unique",
-        "No two Helm releases share a namespace and a name.",
+        "No two Helm releases on one cluster (Kubernetes provider) share a namespace and a name.",
         check_unique_releases,
+    ),
+    StackPolicy(
+        "gloo-clusters-isolated",
+        "Per cluster (Kubernetes provider): its IRSA roles are annotated in no other cluster and trust its own OIDC "
+        "provider alone, one no other cluster's roles trust; its Gloo logs in as a Vault role no other cluster's "
+        "Gloo names.",
+        check_cluster_isolation,
     ),
 )
 
@@ -137,7 +150,9 @@ __all__ = [
     "HELM_TYPES",
     "IAM_POLICY_TYPES",
     "IRSA_ANNOTATION",
+    "K8S_PROVIDER",
     "MAX_TOKEN_TTL_SECONDS",
+    "OIDC_PROVIDER",
     "PACK_NAME",
     "PROJECT",
     "RESOURCE_POLICIES",
@@ -159,6 +174,7 @@ __all__ = [
     "StackPolicy",
     "StackResource",
     "check_chart_pinned",
+    "check_cluster_isolation",
     "check_gloo_vault_keys",
     "check_gloo_vault_tls",
     "check_iam_grants",

@@ -31,6 +31,8 @@ VAULT_AUTH_BACKEND = "vault:index/authBackend:AuthBackend"
 VAULT_MOUNT = "vault:index/mount:Mount"
 VAULT_AWS_CLIENT = "vault:aws/authBackendClient:AuthBackendClient"
 VAULT_AWS_ROLE = "vault:aws/authBackendRole:AuthBackendRole"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -99,6 +101,11 @@ class StackResource(NamedTuple):
     type: str
     name: str
     props: Mapping[str, Any]
+    provider: str | None = None
+    """The URN of its provider: for a Kubernetes resource, the cluster it is in (None: not given)."""
+    urn: str = ""
+    parent: str | None = None
+    """The URN of its parent (a component of the program), or None."""
 
 
 ResourceCheck = Callable[[str, Mapping[str, Any], StackContext], list[str]]

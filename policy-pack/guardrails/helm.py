@@ -1,8 +1,9 @@
 """`helm-chart-version-pinned` and `helm-releases-unique`: every Helm release installs one known
-chart version, under a name and namespace of its own.
+chart version, under a name and namespace of its own in its cluster.
 
 A range or no version installs whatever the repository publishes next, unreviewed. Helm keeps
-one release per namespace and name, so a second release of the same name replaces the first.
+one release per namespace and name in a cluster, so a second release of the same name there
+replaces the first; in another cluster (another Kubernetes provider) it is a release of its own.
 """
 
 from __future__ import annotations
@@ -38,20 +39,23 @@ def check_chart_pinned(resource_type: str, props: Mapping[str, Any], context: St
 
 
 def check_unique_releases(resources: Sequence[StackResource], context: StackContext) -> list[str]:
-    """No two Helm releases of the stack share a namespace and a name (when both are known; a
-    release without a namespace is in the provider's default one)."""
-    seen: dict[tuple[str, str], str] = {}
+    """No two Helm releases of the stack share a cluster, a namespace and a name (when both are
+    known; a release without a namespace is in the provider's default one). The cluster is the
+    release's Kubernetes provider: several clusters (`clusters`) each hold their own `gloo`."""
+    seen: dict[tuple[str | None, str, str], str] = {}
     violations: list[str] = []
     for release in resources:
         name, namespace = release.props.get("name"), release.props.get("namespace")
         if release.type != HELM_RELEASE or not isinstance(name, str) or not known(name) or is_unknown(namespace):
             continue
-        key = (namespace if isinstance(namespace, str) else "", name)
+        key = (release.provider, namespace if isinstance(namespace, str) else "", name)
         if key in seen:
+            first, second = sorted((seen[key], release.name))
             violations.append(
-                f"Helm releases {seen[key]!r} and {release.name!r} are both {name!r} in namespace "
-                f"{key[0] or 'of the provider'!r}; Helm keeps one release per namespace and name, so one would "
-                "replace the other: give them different names or namespaces"
+                f"Helm releases {first!r} and {second!r} are both {name!r} in namespace "
+                f"{key[1] or 'of the provider'!r} on one cluster (Kubernetes provider); Helm keeps one release per "
+                "namespace and name in a cluster, so one would replace the other: give them different names or "
+                "namespaces"
             )
         else:
             seen[key] = release.name

@@ -28,9 +28,10 @@ def check_trust_policy(resource_type: str, props: Mapping[str, Any], context: St
     Web-identity statements (a `Federated` principal, or the `sts:AssumeRoleWithWebIdentity`
     action) must be IRSA done right: one OIDC provider ARN, only that action, and `StringEquals`
     (no other operator) pinning `<issuer>:aud` to `sts.amazonaws.com` and `<issuer>:sub` to
-    exact `system:serviceaccount:<namespace>:<name>` subjects. Other statements (the role an
-    external Vault in another account assumes) must name exact principals, not `*` nor a whole
-    account, and exact actions; `NotPrincipal`/`NotAction` with Allow are refused everywhere.
+    exact `system:serviceaccount:<namespace>:<name>` subjects, and all of a role's web-identity
+    statements name that one provider: one cluster. Other statements (the role an external Vault
+    in another account assumes) must name exact principals, not `*` nor a whole account, and
+    exact actions; `NotPrincipal`/`NotAction` with Allow are refused everywhere.
     """
     if resource_type != ROLE:
         return []
@@ -41,7 +42,34 @@ def check_trust_policy(resource_type: str, props: Mapping[str, Any], context: St
     for label, statement in statements(doc):
         if allows(statement):
             violations += _check_statement(f"assumeRolePolicy {label}", statement)
-    return violations
+    return violations + _check_one_issuer(doc)
+
+
+def _check_one_issuer(doc: Mapping[str, Any]) -> list[str]:
+    """A subject names a namespace and a service account, not a cluster: a role trusting two
+    clusters' OIDC providers lets that service account of either cluster assume it."""
+    issuers = trusted_issuers(doc)
+    if len(issuers) < 2:
+        return []
+    return [
+        f"assumeRolePolicy: trusts {len(issuers)} OIDC providers ({', '.join(issuers)}); a subject names a "
+        "namespace and a service account, not a cluster, so that service account in each of those clusters "
+        "can assume the role: trust the OIDC provider of the one cluster it serves (one role per cluster)"
+    ]
+
+
+def trusted_issuers(doc: Mapping[str, Any]) -> list[str]:
+    """The OIDC issuers the web-identity Allow statements of a trust policy name, in order, once each."""
+    issuers: dict[str, None] = {}
+    for _, statement in statements(doc):
+        principal = statement.get("Principal")
+        if not _web_identity(statement) or not isinstance(principal, Mapping):
+            continue
+        for arn in as_list(principal.get("Federated")):
+            match = _OIDC_PROVIDER_ARN.match(arn) if isinstance(arn, str) else None
+            if match is not None:
+                issuers[match.group(1)] = None
+    return list(issuers)
 
 
 def _check_statement(where: str, statement: Mapping[str, Any]) -> list[str]:

@@ -151,7 +151,7 @@ def _check_iam_endpoint(where: str, endpoint: str, region: Any) -> list[str]:
 
 def check_vault_aws_role(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
     """Gloo's Vault aws auth role: `auth_type` is `iam` without `inferred_entity_type`,
-    `bound_iam_principal_arns` is a non-empty list of exact ARNs, `token_max_ttl` is set, above
+    `bound_iam_principal_arns` is exactly one exact ARN, `token_max_ttl` is set, above
     0 and at most 7 days, and `token_ttl` (when set) does not exceed it. A periodic token
     (`token_period`) has a period of at most 7 days and a `token_explicit_max_ttl` (at most 7
     days, whenever it is set)."""
@@ -164,14 +164,7 @@ def check_vault_aws_role(resource_type: str, props: Mapping[str, Any], context: 
             f"Vault aws auth role: auth_type is {auth_type!r}; set auth_type to 'iam' "
             "(IRSA logs in with a signed sts:GetCallerIdentity; 'ec2' trusts instance metadata)"
         )
-    bound = props.get("boundIamPrincipalArns")
-    if not is_unknown(bound):
-        arns = as_list(bound)
-        if not arns:
-            violations.append("Vault aws auth role: bound_iam_principal_arns is empty; bind the Gloo IRSA role's ARN")
-        for arn in arns:
-            if isinstance(arn, str) and not is_unknown(arn) and has_wildcard(arn):
-                violations.append(f"Vault aws auth role: bound ARN {arn!r} has a wildcard; bind the exact role ARN")
+    violations += _check_bound(props.get("boundIamPrincipalArns"))
     inferred = props.get("inferredEntityType")
     if _set(inferred):
         violations.append(
@@ -180,6 +173,28 @@ def check_vault_aws_role(resource_type: str, props: Mapping[str, Any], context: 
             "(hashicorp/vault#20021, #22324)"
         )
     return violations + _check_token_ttls(props)
+
+
+def _check_bound(bound: Any) -> list[str]:
+    """Exactly one exact principal: every principal bound logs in as the role, so a role bound to
+    two clusters' Gloo roles lets each cluster's Gloo log in as the other's."""
+    if is_unknown(bound):
+        return []
+    arns = as_list(bound)
+    if not arns:
+        return ["Vault aws auth role: bound_iam_principal_arns is empty; bind the Gloo IRSA role's ARN"]
+    violations = [
+        f"Vault aws auth role: bound ARN {arn!r} has a wildcard; bind the exact role ARN"
+        for arn in arns
+        if isinstance(arn, str) and not is_unknown(arn) and has_wildcard(arn)
+    ]
+    if len(arns) > 1:
+        violations.append(
+            f"Vault aws auth role: bound_iam_principal_arns binds {len(arns)} IAM principals; bind exactly one, the "
+            "Gloo IRSA role of one cluster: each principal bound logs in as this role, so give each cluster's Gloo "
+            "role a Vault role of its own"
+        )
+    return violations
 
 
 def _check_token_ttls(props: Mapping[str, Any]) -> list[str]:

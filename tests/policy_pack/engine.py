@@ -2,7 +2,9 @@
 policy-pack test uses: inputs by their camelCase names, secrets unwrapped, values not known in
 a preview as the engine's unknown sentinel. A resource policy gets a resource's inputs; a stack
 policy gets each resource's outputs (the engine's AnalyzeStack runs on the final state), here
-the outputs the harness's mocks give it (a role's `arn` and `name`, a release's `status`).
+the outputs the harness's mocks give it (a role's `arn` and `name`, a release's `status`), and
+its provider's and its parent's URNs (which cluster a Kubernetes resource is in, which component
+made it).
 """
 
 from __future__ import annotations
@@ -54,34 +56,46 @@ def outputs(res: Registered, preview: bool) -> dict[str, Any]:
     return view
 
 
+def provider_urn(res: Registered) -> str | None:
+    """The URN of the resource's provider, as the engine hands it to a policy (the harness records
+    the provider reference, `<urn>::<id>`)."""
+    return res.provider.rsplit("::", 1)[0] if res.provider else None
+
+
 def stack_resources(run: ProgramRun) -> list[StackResource]:
-    """The stack as a stack policy sees it: every custom resource with its outputs."""
+    """The stack as a stack policy sees it: every custom resource with its outputs, provider and parent."""
     preview = is_preview(run)
-    return [StackResource(r.type, r.name, outputs(r, preview)) for r in run.resources if r.custom]
+    return [
+        StackResource(r.type, r.name, outputs(r, preview), provider_urn(r), r.urn, r.parent or None)
+        for r in run.resources
+        if r.custom
+    ]
 
 
 def with_props(
     resources: Sequence[StackResource], type_: str, name: str, change: dict[str, Any]
 ) -> list[StackResource]:
     """The stack with resource `type_` `name`'s properties updated by `change`."""
-    return [
-        StackResource(r.type, r.name, {**r.props, **change}) if r.type == type_ and r.name == name else r
-        for r in resources
-    ]
+    return [r._replace(props={**r.props, **change}) if r.type == type_ and r.name == name else r for r in resources]
 
 
 Resources = list[StackResource]
 
 
-def replace(resources: Resources, type_: str, change: Callable[[dict[str, Any]], None]) -> Resources:
-    """The resources with the one of `type_` changed (on a copy)."""
+def replace(
+    resources: Resources, type_: str, change: Callable[[dict[str, Any]], None], *, name: str | None = None
+) -> Resources:
+    """The resources with the one of `type_` (named `name`; a Helm release: `gloo` by default)
+    changed (on a copy)."""
+    if name is None and type_ == guardrails.HELM_RELEASE:
+        name = "gloo"
     out: Resources = []
     found = 0
     for r in resources:
-        if r.type == type_ and (type_ != guardrails.HELM_RELEASE or r.name == "gloo"):
+        if r.type == type_ and name in (None, r.name):
             p = copy.deepcopy(dict(r.props))
             change(p)
-            r = StackResource(r.type, r.name, p)
+            r = r._replace(props=p)
             found += 1
         out.append(r)
     assert found == 1, (type_, found)

@@ -122,3 +122,26 @@ def test_unknown_sides_are_not_compared(preview: ProgramRun, run: ProgramRun) ->
 def test_a_gloo_release_without_vault_resources_in_the_stack_is_not_compared(run: ProgramRun) -> None:
     only_gloo = [r for r in stack_resources(run) if r.type == guardrails.HELM_RELEASE]
     assert guardrails.check_stack(only_gloo, DEV) == []
+
+
+# ---------------------------------------------------------------------------- per cluster (clusters)
+
+
+def test_each_clusters_gloo_logs_in_as_its_own_vault_role(runs: dict[str, ProgramRun]) -> None:
+    """Per release: its vaultRole is the Vault role bound to the role it annotates. east-b's Gloo
+    naming east-a's Vault role (bound to east-a's Gloo role alone) is refused."""
+    resources = stack_resources(runs["clusters"])
+    assert guardrails.check_stack(resources, DEV) == []
+    east_a_role = next(r for r in resources if r.type == guardrails.VAULT_AWS_ROLE and r.name == "gloo-east-a")
+    east_b_arn = next(r.props["arn"] for r in resources if r.type == guardrails.ROLE and r.name == "east-b-gloo")
+    crossed = replace(
+        resources,
+        guardrails.HELM_RELEASE,
+        gloo_aws(lambda a: a.update(vaultRole=east_a_role.props["role"])),
+        name="east-b-gloo",
+    )
+    only(
+        guardrails.check_stack(crossed, DEV),
+        f"Gloo release 'east-b-gloo': the IRSA role {east_b_arn!r} annotated on Gloo's service accounts is not "
+        "bound by the Vault role",
+    )

@@ -11,7 +11,7 @@ import pytest
 
 import guardrails
 from guardrails import StackContext
-from guardrails.gloo_values import gloo_role_arns
+from guardrails.gloo_values import gloo_releases, gloo_role_arns
 from guardrails.trust import web_identity_subjects
 from tests.harness import BOUNDARY_ARN, ROLE_PATH, VARIANTS, ProgramRun, run_program
 from tests.policy_pack.engine import (
@@ -38,6 +38,14 @@ def test_the_real_graph_passes_every_policy(runs: dict[str, ProgramRun], variant
 def test_the_preview_graph_passes_every_policy(preview: ProgramRun) -> None:
     assert any(ENGINE_UNKNOWN in json.dumps(props(r)) for r in preview.resources), "the preview has unknowns"
     assert all(v == [] for v in all_violations(preview, DEV).values())
+
+
+def test_the_clusters_preview_passes_every_policy() -> None:
+    """Several clusters in a preview of a new stack: roles, ARNs and issuers not known yet."""
+    config, secrets = VARIANTS["clusters"]
+    run = run_program(config, secrets=secrets, preview=True)
+    assert any(ENGINE_UNKNOWN in json.dumps(props(r)) for r in run.resources), "the preview has unknowns"
+    assert all(v == [] for v in all_violations(run, DEV).values())
 
 
 @pytest.mark.parametrize("variant", ["external-role", "cross-account"])
@@ -91,6 +99,7 @@ def test_the_policies_see_what_they_check(run: ProgramRun) -> None:
     assert {"iamServerIdHeaderValue", "stsRegion", "backend"} <= set(props(run.one(guardrails.VAULT_AWS_CLIENT)))
 
 
+K8S_PROVIDER = "pulumi:providers:kubernetes"
 GLOO_SA = "system:serviceaccount:gloo-system:gloo"
 DISCOVERY_SA = "system:serviceaccount:gloo-system:discovery"
 
@@ -108,23 +117,31 @@ def discovery_runs(runs: dict[str, ProgramRun]) -> dict[str, ProgramRun]:
     return found
 
 
-def assert_gloo_role_seen(run: ProgramRun, subjects: set[str]) -> None:
-    """The role whose ARN the Gloo release annotates is in the stack, with its ARN and name, and
-    trusts exactly `subjects` as a web identity."""
+def assert_gloo_roles_seen(run: ProgramRun, subjects: set[str]) -> None:
+    """Per cluster: each Gloo release is on its cluster's own Kubernetes provider (`<cluster>-cluster`,
+    `cluster` for a stack of one), and the one role whose ARN it annotates is in the stack, with its
+    ARN and name, is that cluster's (`<cluster>-gloo`, `gloo`), and trusts exactly `subjects` as a
+    web identity."""
     resources = stack_resources(run)
-    annotated = gloo_role_arns(resources)
-    roles = [r for r in resources if r.type == guardrails.ROLE and r.props.get("arn") in annotated]
-    assert len(annotated) == 1
-    assert [r.name for r in roles] == ["gloo"]
-    assert roles[0].props["name"] in roles[0].props["arn"]
-    assert web_identity_subjects(roles[0].props["assumeRolePolicy"]) == subjects
+    releases = {release.name: release for release, _ in gloo_releases(resources)}
+    assert len(releases) == len(run.of_type(K8S_PROVIDER))
+    assert len({r.provider for r in releases.values()}) == len(releases), "one Gloo release per cluster"
+    for name, release in releases.items():
+        cluster = run.one(K8S_PROVIDER, f"{name.removesuffix('gloo')}cluster")
+        assert release.provider == cluster.urn
+        annotated = gloo_role_arns([release])
+        roles = [r for r in resources if r.type == guardrails.ROLE and r.props.get("arn") in annotated]
+        assert len(annotated) == 1
+        assert [r.name for r in roles] == [name]
+        assert roles[0].props["name"] in roles[0].props["arn"]
+        assert web_identity_subjects(roles[0].props["assumeRolePolicy"]) == subjects
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_the_stack_policies_see_the_roles_gloo_is_annotated_with(runs: dict[str, ProgramRun], variant: str) -> None:
-    """Guards the IRSA stack rules against passing by matching nothing. By default (Gloo 1.22,
-    discovery off) the role trusts `gloo` alone."""
-    assert_gloo_role_seen(runs[variant], {GLOO_SA})
+    """Guards the IRSA stack rules against passing by matching nothing, in each cluster of the
+    stack. By default (Gloo 1.22, discovery off) each cluster's role trusts `gloo` alone."""
+    assert_gloo_roles_seen(runs[variant], {GLOO_SA})
 
 
 @pytest.mark.parametrize("variant", [*(f"{v}+discovery" for v in VARIANTS), "dev+chart-1.19"])
@@ -133,5 +150,5 @@ def test_the_stack_policies_see_the_roles_gloo_and_discovery_are_annotated_with(
 ) -> None:
     """The same with discovery on: the role trusts `gloo` and `discovery`, and the stack passes."""
     run = discovery_runs[variant]
-    assert_gloo_role_seen(run, {GLOO_SA, DISCOVERY_SA})
+    assert_gloo_roles_seen(run, {GLOO_SA, DISCOVERY_SA})
     assert all(v == [] for v in all_violations(run, DEV).values())

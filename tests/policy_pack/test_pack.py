@@ -27,8 +27,8 @@ from pulumi.runtime.proto import analyzer_pb2
 
 import guardrails
 import pack
-from tests.harness import ROOT, ProgramRun, stack_config
-from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props
+from tests.harness import FLEET, ROOT, ProgramRun, stack_config
+from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props, provider_urn
 
 PACK_DIR = ROOT / "policy-pack"
 
@@ -73,14 +73,15 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("StackValidationPolicy", "irsa-role-policies"),
         ("StackValidationPolicy", "irsa-subjects-annotated"),
         ("StackValidationPolicy", "helm-releases-unique"),
+        ("StackValidationPolicy", "gloo-clusters-isolated"),
     ]
     assert all(p.enforcement_level is None for p in policies)  # the pack's MANDATORY applies to each
 
 
 def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]:
     """The pack's policies behind pulumi_policy's own servicer, as PolicyPack sets it up, fed one
-    AnalyzeRequest per resource (its inputs) and one AnalyzeStack (every output, as the engine
-    sends the final state): (policy name, message) per violation."""
+    AnalyzeRequest per resource (its inputs) and one AnalyzeStack (every output, provider and
+    parent, as the engine sends the final state): (policy name, message) per violation."""
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
     servicer = _PolicyAnalyzerServicer(
@@ -96,8 +97,12 @@ def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]
         request.properties.update(props(res))
         response = servicer.Analyze(request, None)  # type: ignore[no-untyped-call]  # pulumi_policy leaves it unannotated
         found += [(d.policyName, d.message) for d in response.diagnostics]
-        resource = stack.resources.add(type=res.type, urn=res.urn, name=res.name)
+        resource = stack.resources.add(type=res.type, urn=res.urn, name=res.name, parent=res.parent)
+        resource.options.parent = res.parent
         resource.properties.update(outputs(res, preview))
+        if urn := provider_urn(res):
+            provider = run.by_urn(urn)
+            resource.provider.type, resource.provider.urn, resource.provider.name = provider.type, urn, provider.name
     response = servicer.AnalyzeStack(stack, None)  # type: ignore[no-untyped-call]
     found += [(d.policyName, d.message) for d in response.diagnostics]
     for _, message in found:
@@ -137,6 +142,40 @@ def test_the_pack_passes_the_prod_stack(
     policy_process("prod", config)
     assert analyze(pack_call, runs["prod"]) == []
     assert pulumi.get_stack() == "prod"
+
+
+def test_the_pack_sees_each_cluster_of_a_stack_by_its_provider(
+    pack_call: dict[str, Any], runs: dict[str, ProgramRun], policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    """`clusters`: a `gloo` release in `gloo-system` on each cluster passes, as the engine hands the
+    pack each release's Kubernetes provider; moved onto one provider, the two are refused (and
+    east-b's Gloo, now on east-a, runs with a role east-a's OIDC provider cannot assume)."""
+    policy_process("dev", {})
+    assert analyze(pack_call, runs["clusters"]) == []
+    run = copy.deepcopy(runs["clusters"])
+    east_a = run.one(guardrails.HELM_RELEASE, "east-a-gloo")
+    run.one(guardrails.HELM_RELEASE, "east-b-gloo").provider = east_a.provider
+    assert [name for name, _ in analyze(pack_call, run)] == ["helm-releases-unique", "gloo-clusters-isolated"]
+
+
+def test_the_pack_ties_each_cluster_to_the_oidc_provider_made_with_it(
+    pack_call: dict[str, Any], runs: dict[str, ProgramRun], policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    """`clusters` with east-a's and east-b's Gloo roles trusting each other's OIDC provider: no
+    provider is shared, but east-a's (made under east-a's Kubernetes provider's parent, as the
+    engine tells the pack) is not the one its role trusts."""
+    policy_process("dev", {})
+    run = copy.deepcopy(runs["clusters"])
+    roles = [run.one(guardrails.ROLE, f"{key}-gloo") for key in FLEET]
+    issuers = [
+        json.loads(r.raw_inputs["assumeRolePolicy"])["Statement"][0]["Principal"]["Federated"].split("/", 1)[1]
+        for r in roles
+    ]
+    for role, own, other in zip(roles, issuers, reversed(issuers), strict=True):
+        role.raw_inputs["assumeRolePolicy"] = role.raw_inputs["assumeRolePolicy"].replace(own, other)
+    found = analyze(pack_call, run)
+    assert [name for name, _ in found] == ["gloo-clusters-isolated"], found
+    assert "not its cluster's own OIDC provider" in found[0][1]
 
 
 def test_the_pack_passes_a_preview(

@@ -148,3 +148,16 @@ def test_the_programs_shape_passes(enterprise: bool, discovery: bool) -> None:
         **regional,
     }
     assert pack_violations(resources, DEV) == []
+
+
+def test_each_clusters_role_trusts_the_service_accounts_annotated_in_that_cluster(runs: dict[str, ProgramRun]) -> None:
+    """Per cluster: east-b's Gloo moved to namespace `gloo-edge` is refused for east-b's role
+    (which trusts `gloo-system:gloo`), and only for it: east-a's is annotated as it trusts."""
+    resources = stack_resources(runs["clusters"])
+    assert pack_violations(resources, DEV) == []
+    moved = replace(resources, guardrails.HELM_RELEASE, lambda p: p.update(namespace="gloo-edge"), name="east-b-gloo")
+    east_b = next(r.props["name"] for r in resources if r.type == guardrails.ROLE and r.name == "east-b-gloo")
+    found = pack_violations(moved, DEV)
+    only(found, f"system:serviceaccount:gloo-edge:gloo is annotated with the IRSA role {east_b!r}")
+    only(found, f"IRSA role {east_b!r} trusts {SA}gloo, which is not one of the service accounts annotated")
+    assert all(east_b in v for v in found if v.startswith("irsa-subjects-annotated:")), found

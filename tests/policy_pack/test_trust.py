@@ -159,3 +159,34 @@ def test_a_broken_cross_account_trust_is_refused(
     document = trust(runs["cross-account"], "vault-identity")
     breaks(document)
     only(check_trust(document), fragment)
+
+
+# ---------------------------------------------------------------------------- one OIDC provider per role (clusters)
+
+
+def trust_another_cluster(document: Doc, other: Doc, how: str) -> None:
+    """`document` (one cluster's Gloo trust) made to trust `other`'s OIDC provider as well."""
+    theirs = other["Statement"][0]
+    if how == "second-statement":
+        document["Statement"].append(theirs)
+        return
+    ours = document["Statement"][0]
+    ours["Principal"]["Federated"] = [ours["Principal"]["Federated"], theirs["Principal"]["Federated"]]
+    ours["Condition"]["StringEquals"].update(theirs["Condition"]["StringEquals"])
+
+
+def test_each_clusters_gloo_role_trusts_its_own_oidc_provider_alone(runs: dict[str, ProgramRun]) -> None:
+    run = runs["clusters"]
+    east_a, east_b = trust(run, "east-a-gloo"), trust(run, "east-b-gloo")
+    assert issuer(east_a) != issuer(east_b)
+    assert check_trust(east_a) == check_trust(east_b) == []
+
+
+@pytest.mark.parametrize("how", ["second-statement", "two-federated"])
+def test_a_role_trusting_two_clusters_oidc_providers_is_refused(runs: dict[str, ProgramRun], how: str) -> None:
+    """A subject names a namespace and a service account, not a cluster: east-a's Gloo role
+    trusting east-b's OIDC provider too lets east-b's `gloo-system:gloo` assume it."""
+    run = runs["clusters"]
+    east_a, east_b = trust(run, "east-a-gloo"), trust(run, "east-b-gloo")
+    trust_another_cluster(east_a, east_b, how)
+    only(check_trust(east_a), f"trusts 2 OIDC providers ({issuer(trust(run, 'east-a-gloo'))}, {issuer(east_b)})")

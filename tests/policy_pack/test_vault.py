@@ -10,7 +10,7 @@ import pytest
 
 import guardrails
 from components import config as config_module
-from tests.harness import ProgramRun, dev_config, run_program, run_program_failure
+from tests.harness import FLEET, ProgramRun, dev_config, mock_role_arn, run_program, run_program_failure
 from tests.policy_pack.engine import (
     DEV,
     ENGINE_UNKNOWN,
@@ -140,6 +140,7 @@ ROLE_BREAKS: list[tuple[str, dict[str, Any], str]] = [
     ("empty-bound", {"boundIamPrincipalArns": []}, "bound_iam_principal_arns is empty"),
     ("no-bound", {"boundIamPrincipalArns": None}, "bound_iam_principal_arns is empty"),
     ("wildcard-bound", {"boundIamPrincipalArns": ["arn:aws:iam::123456789012:role/*"]}, "has a wildcard"),
+    ("two-bound", {"boundIamPrincipalArns": [mock_role_arn("a"), mock_role_arn("b")]}, "binds 2 IAM principals"),
     ("no-max-ttl", {"tokenMaxTtl": None}, "token_max_ttl is not set"),
     ("zero-max-ttl", {"tokenMaxTtl": 0}, "token_max_ttl is not set"),
     ("max-ttl-8-days", {"tokenMaxTtl": 8 * 86400.0}, "token_max_ttl is 691200s"),
@@ -209,6 +210,32 @@ def test_the_preview_role_with_unknown_arns_passes(preview: ProgramRun) -> None:
     role = props(preview.one(guardrails.VAULT_AWS_ROLE))
     assert role["boundIamPrincipalArns"] == [ENGINE_UNKNOWN]
     assert guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV) == []
+
+
+def test_each_clusters_vault_role_binds_that_clusters_gloo_role_alone(runs: dict[str, ProgramRun]) -> None:
+    run = runs["clusters"]
+    resources = stack_resources(run)
+    for key in FLEET:
+        role = real(run, guardrails.VAULT_AWS_ROLE, f"gloo-{key}")
+        gloo_arn = next(r.props["arn"] for r in resources if r.type == guardrails.ROLE and r.name == f"{key}-gloo")
+        assert role["boundIamPrincipalArns"] == [gloo_arn]
+        assert guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV) == []
+
+
+def test_a_vault_role_bound_to_two_clusters_gloo_roles_is_refused(runs: dict[str, ProgramRun]) -> None:
+    """Every bound principal logs in as the role: east-a's Vault role bound to east-b's Gloo role
+    too lets east-b's Gloo log in as east-a's role."""
+    run = runs["clusters"]
+    east_a = real(run, guardrails.VAULT_AWS_ROLE, "gloo-east-a")
+    east_a["boundIamPrincipalArns"] += real(run, guardrails.VAULT_AWS_ROLE, "gloo-east-b")["boundIamPrincipalArns"]
+    only(guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, east_a, DEV), "binds 2 IAM principals")
+    refused_when_changed(
+        run,
+        guardrails.VAULT_AWS_ROLE,
+        "gloo-east-a",
+        {"boundIamPrincipalArns": east_a["boundIamPrincipalArns"]},
+        "binds 2",
+    )
 
 
 # ------------------------------------------------------------------ login paths IRSA does not take (issue 11 #9)
