@@ -1,13 +1,16 @@
-"""scripts/bench_scale.py: its critical path on graphs whose answer is known, its refusal of counts
-the program cannot take yet, and the README's figures (lengths, not times: those vary)."""
+"""scripts/bench_scale.py: its critical path on graphs whose answer is known, the counts it skips or
+the program refuses, how the graph grows with clusters (a critical path that stays as long, the
+same resources per cluster, no cluster waiting for another's), and the README's figures (counts
+and lengths, not times: those vary). Small counts (1 to 3), and nothing timed."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from tests.harness import ROOT, ProgramRun, Registered, load_script
+from tests.harness import ROOT, VARIANTS, ProgramRun, Registered, load_script, run_program
 
 bench_scale = load_script("bench_scale")
 
@@ -53,22 +56,149 @@ def test_a_read_is_part_of_the_graph() -> None:
     assert names(run) == ["ref", "provider"]
 
 
-def test_counts_the_program_cannot_take_yet_stop_with_one_line(
+def test_dev_runs_at_one_cluster_and_says_in_one_line_which_counts_it_skips(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The script removes the programs' temp directory when it ends; the test session still uses it.
     monkeypatch.setattr(bench_scale, "remove_program_tempdir", lambda: None)
-    assert bench_scale.main(["--clusters", "10", "--repeat", "1"]) == 2
+    assert bench_scale.main(["--clusters", "1", "2", "3", "--repeat", "1", "--stacks", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^dev +1 +25 ", out, re.MULTILINE)
+    [skipped] = [line for line in out.splitlines() if "skipped" in line]
+    assert skipped.startswith("dev: skipped 2, 3 clusters: its in-cluster dev Vault lives in its one cluster")
+
+
+def test_more_clusters_than_vaults_grant_can_name_stop_with_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bench_scale, "remove_program_tempdir", lambda: None)
+    assert bench_scale.main(["--clusters", "160", "--repeat", "1", "--stacks", "prod"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("bench_scale: 10 clusters:") and "\n" not in err
+    assert err.startswith("bench_scale: prod, 160 clusters:") and "fewer clusters" in err and "\n" not in err
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_readme_gives_the_scripts_critical_path(stack: str) -> None:
-    result = bench_scale.bench(1, 1, stack)
-    # Gloo, last to wait, waits for everything before it; then the login check, where it runs (dev).
-    last = ("Release gloo", "Job gloo-login-check") if stack == "dev" else ("Release gloo",)
-    assert result.path[-len(last) :] == last
+# ---------------------------------------------------------------------------- several clusters (prod)
+
+COUNTS = (1, 2, 3)
+
+
+@pytest.fixture(scope="module")
+def fleet() -> dict[int, ProgramRun]:
+    """`prod` serving 1, 2 and 3 clusters, each from its own EKS stack, as the script evaluates it."""
+    return {n: bench_scale.evaluate(bench_scale.stack_for(n, "prod"))[0] for n in COUNTS}
+
+
+def cluster_keys(run: ProgramRun) -> list[str]:
+    return list(run.outputs["clusters"])
+
+
+def owner(res: Registered, keys: list[str]) -> str | None:
+    """The cluster a resource is for (its name carries the cluster's key); None: shared by all."""
+    owners = [k for k in keys if res.name.startswith(f"{k}-") or res.name.endswith(f"-{k}")]
+    assert len(owners) <= 1, f"{res.name} names {owners}"
+    return owners[0] if owners else None
+
+
+def graph(run: ProgramRun) -> dict[str, Registered]:
+    return {res.urn: res for res in [*run.resources, *run.reads]}
+
+
+def kinds(path: list[Registered]) -> list[str]:
+    return [res.type for res in path]
+
+
+def test_the_critical_path_does_not_grow_with_the_cluster_count(fleet: dict[int, ProgramRun]) -> None:
+    paths = {n: bench_scale.critical_path(run) for n, run in fleet.items()}
+    assert len({len(path) for path in paths.values()}) == 1
+    # The same chain each time (the last cluster's, where all are as long): only the names differ.
+    assert all(kinds(path) == kinds(paths[1]) for path in paths.values())
+
+
+def test_resources_grow_by_the_same_count_per_cluster(fleet: dict[int, ProgramRun]) -> None:
+    counts = {n: len(graph(run)) for n, run in fleet.items()}
+    per_cluster = counts[2] - counts[1]
+    shared = counts[1] - per_cluster
+    assert all(counts[n] == shared + n * per_cluster for n in COUNTS)
+    run = fleet[3]
+    owners = [owner(res, cluster_keys(run)) for res in graph(run).values()]
+    assert owners.count(None) == shared
+    assert all(owners.count(key) == per_cluster for key in cluster_keys(run))
+
+
+def test_each_clusters_chain_waits_for_no_other_clusters_resources(fleet: dict[int, ProgramRun]) -> None:
+    run = fleet[3]
+    keys, nodes = cluster_keys(run), graph(run)
+    crossing = [
+        f"{res.name} -> {nodes[urn].name}"
+        for res in nodes.values()
+        if (mine := owner(res, keys)) is not None
+        for urn in bench_scale.waits_for(res, nodes)
+        if owner(nodes[urn], keys) not in (mine, None)
+    ]
+    assert crossing == []
+
+
+def test_a_shared_resource_waits_for_every_cluster_only_where_it_must(fleet: dict[int, ProgramRun]) -> None:
+    """The providers wait for every cluster stack's outputs to be there (no provider starts while a
+    stack lacks one: components/cluster_stack.py), and Vault's iam:GetRole grant names every Gloo
+    role; nothing else shared waits for a cluster, so no cluster waits for another through it."""
+    run = fleet[3]
+    keys, nodes = cluster_keys(run), graph(run)
+    waits = {
+        (res.type, nodes[urn].type)
+        for res in nodes.values()
+        if owner(res, keys) is None
+        for urn in bench_scale.waits_for(res, nodes)
+        if owner(nodes[urn], keys) is not None
+    }
+    assert waits == {
+        ("pulumi:providers:aws", "pulumi:pulumi:StackReference"),
+        ("pulumi:providers:vault", "pulumi:pulumi:StackReference"),
+        ("aws:iam/rolePolicy:RolePolicy", "aws:iam/role:Role"),
+    }
+
+
+def test_each_cluster_is_read_from_its_own_stack(fleet: dict[int, ProgramRun]) -> None:
+    clusters = fleet[3].outputs["clusters"]
+    assert {key: c["clusterName"] for key, c in clusters.items()} == {
+        "prod-001": "edge-prod-001",
+        "prod-002": "edge-prod-002",
+        "prod-003": "edge-prod-003",
+    }
+    assert len({c["oidcProviderArn"] for c in clusters.values()}) == 3
+    kubeconfigs = {
+        res.name.removesuffix("-cluster"): json.loads(res.inputs["kubeconfig"])["current-context"]
+        for res in fleet[3].of_type("pulumi:providers:kubernetes")
+    }
+    assert kubeconfigs == {key: f"admin@edge-{key}" for key in clusters}
+
+
+def test_one_cluster_in_clusters_is_the_stack_file_as_it_is(fleet: dict[int, ProgramRun]) -> None:
+    config, secrets = VARIANTS["prod"]
+    as_it_is = run_program(config, secrets=secrets, stack="prod")
+    assert len(graph(as_it_is)) == len(graph(fleet[1]))
+    assert kinds(bench_scale.critical_path(as_it_is)) == kinds(bench_scale.critical_path(fleet[1]))
+
+
+# ---------------------------------------------------------------------------- the README's figures
+
+
+def readme_rows(stack: str) -> dict[int, tuple[int, int]]:
+    """The README's Scale table for `stack`: clusters -> (resources, critical path length)."""
     readme = (ROOT / "README.md").read_text()
-    [row] = re.findall(rf"^\| `{stack}` \| 1 \| (\d+) \| [^|]+ \| (\d+) \|", readme, re.MULTILINE)
-    assert (int(row[0]), int(row[1])) == (result.resources, len(result.path))
+    rows = re.findall(rf"^\| `{stack}` \| (\d+) \| (\d+) \| [^|]+ \| [^|]+ \| (\d+) \|", readme, re.MULTILINE)
+    return {int(n): (int(resources), int(path)) for n, resources, path in rows}
+
+
+def test_the_readme_gives_devs_figures() -> None:
+    result = bench_scale.bench(1, 1, "dev")
+    # Gloo, last to wait, waits for everything before it; then the login check, on in dev.
+    assert result.path[-2:] == ("Release gloo", "Job gloo-login-check")
+    assert readme_rows("dev") == {1: (result.resources, len(result.path))}
+
+
+def test_the_readme_gives_prods_figures(fleet: dict[int, ProgramRun]) -> None:
+    counts = {n: len(graph(run)) for n, run in fleet.items()}
+    per_cluster, path = counts[2] - counts[1], len(bench_scale.critical_path(fleet[1]))
+    assert bench_scale.critical_path(fleet[1])[-1].type == "kubernetes:helm.sh/v3:Release"
+    assert readme_rows("prod") == {n: (counts[1] + (n - 1) * per_cluster, path) for n in bench_scale.COUNTS}
