@@ -52,8 +52,11 @@ def job_container(job: Registered) -> dict[str, Any]:
     return container
 
 
-def run_job_pod(deployment: Deployment, container: Mapping[str, Any] | None = None) -> JobPodRun:
-    """Runs the declared Job's container (or `container` in its place) as its pod would run."""
+def run_job_pod(
+    deployment: Deployment, container: Mapping[str, Any] | None = None, *, vault_address: str | None = None
+) -> JobPodRun:
+    """Runs the declared Job's container (or `container` in its place) as its pod would run;
+    `vault_address`: where it reaches Vault instead of the local OpenBao (a TLS front of it)."""
     job = deployment.run.one(JOB)
     container = container or job_container(job)
     pod = job.inputs["spec"]["template"]["spec"]
@@ -80,7 +83,7 @@ def run_job_pod(deployment: Deployment, container: Mapping[str, Any] | None = No
             "TEST_STS_ROUTE": deployment.rewrites.pod_sts_endpoint(),
             **identity,
             **declared,
-            "VAULT_ADDR": deployment.rewrites.vault_address(declared["VAULT_ADDR"]),
+            "VAULT_ADDR": vault_address or deployment.rewrites.vault_address(declared["VAULT_ADDR"]),
             "TERMINATION_LOG": str(termination_log),
         }
         command = list(container["command"])

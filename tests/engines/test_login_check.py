@@ -5,6 +5,8 @@ with one line naming the cause where it cannot."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from tests.engines.apply import Deployment
 from tests.engines.conftest import Deployer
 from tests.engines.login_check_pod import JobPodRun, job_container, run_job_pod
 from tests.engines.test_auth_chain import IN_CLUSTER, seed_secret
+from tests.engines.tls_front import TlsFront, tls_front
 from tests.harness import JOB
 
 pytestmark = pytest.mark.engines
@@ -99,3 +102,39 @@ def test_a_policy_without_the_list_fails_with_403(deployed: Deployment, deployer
     deployer.forget()
     line = failed(run_job_pod(deployed))
     assert line.endswith("but cannot list dev/metadata/gloo/: HTTP 403: permission denied"), line
+
+
+@pytest.fixture
+def vault_behind_tls(deployed: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsFront]:
+    """The deployed Vault reached over https with a certificate of a private CA, as production's."""
+    with tls_front(deployed.engines.bao.url, tmp_path_factory.mktemp("tls")) as front:
+        yield front
+
+
+def behind_tls(dep: Deployment, front: TlsFront, ca_pem: str | None) -> dict[str, Any]:
+    """The Job's container as the program builds it for a Gloo that reaches Vault at `front`."""
+    return login_check_container({**declared_source(dep), "address": front.url}, ca_pem=ca_pem)
+
+
+def test_behind_a_private_ca_the_check_verifies_vault_with_vaults_ca(
+    deployed: Deployment, vault_behind_tls: TlsFront
+) -> None:
+    """`vaultCaCert` handed to the Job (VAULT_CA_PEM, then VAULT_CACERT): Vault's own CLI logs in
+    and lists over TLS, the certificate verified with that CA."""
+    container = behind_tls(deployed, vault_behind_tls, vault_behind_tls.ca_pem)
+    # The pod's in-memory volume at LOGIN_CHECK_CA_DIR is a temporary directory here.
+    with tempfile.TemporaryDirectory() as ca_dir:
+        env = [{**e, "value": f"{ca_dir}/vault-ca.pem"} if e["name"] == "VAULT_CACERT" else e for e in container["env"]]
+        run = run_job_pod(deployed, {**container, "env": env}, vault_address=vault_behind_tls.url)
+    assert run.exit_code == 0, run
+    assert run.line.startswith(f"{LOGIN_CHECK} passed: logged in with role "), run.line
+
+
+def test_behind_a_private_ca_the_check_without_it_fails_in_one_line(
+    deployed: Deployment, vault_behind_tls: TlsFront
+) -> None:
+    """What the Job did before it got `vaultCaCert`: the system's CAs do not know the private one."""
+    container = behind_tls(deployed, vault_behind_tls, None)
+    line = failed(run_job_pod(deployed, container, vault_address=vault_behind_tls.url))
+    assert line.startswith("Vault refused the login of role "), line
+    assert "certificate signed by unknown authority" in line, line
