@@ -134,6 +134,16 @@ def text(key: str, value: str) -> str:
     return value
 
 
+def config_text(value: Any) -> str:
+    """A value as the CLI hands it to the program (a default, or a stack file's): strings as they
+    are, booleans as true/false, lists and maps as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
 def boolean(key: str, value: str) -> bool:
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
@@ -406,23 +416,41 @@ MAX_CLUSTER_KEY = 20
 _CLUSTER_FIELDS = ("clusterName", "clusterStackRef", "adoptOidcProvider", "fromSingleCluster")
 
 
-@dataclass(frozen=True)
-class ClusterEntry:
-    """One entry of `clusters`: an EKS cluster whose Gloo reads this stack's Vault."""
+# The `clusters` output's key for a stack's one cluster (`clusterName` or `clusterStackRef`).
+SINGLE_CLUSTER_KEY = "default"
 
-    key: str
-    """Its short name: prefixes its resources' names, keys the `clusters` output."""
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """One cluster whose Gloo reads this stack's Vault: an entry of `clusters`, or the one cluster
+    of `clusterName` / `clusterStackRef`."""
+
+    key: str | None
+    """Its `clusters` name; None: the stack's one cluster, whose resources keep their first names."""
     cluster_name: str | None
     """The EKS cluster, looked up by name (None: `stack_ref` gives it)."""
     stack_ref: str | None
-    """The stack that owns the cluster (its outputs, as with `clusterStackRef`)."""
+    """The stack that owns the cluster: its outputs name it and give its kubeconfig and OIDC provider."""
     adopt_oidc_provider: bool = False
     """Look up the cluster's existing IAM OIDC provider instead of creating one."""
+    kubeconfig: pulumi.Input[str] | None = None
+    """A kubeconfig instead of one built from the cluster (single cluster: config `kubeconfig`)."""
+    kube_context: str | None = None
+    """The context inside `kubeconfig` (single cluster: config `kubeContext`)."""
     from_single_cluster: bool = False
-    """The cluster this stack deployed before `clusters` was set: its resources keep their identity."""
+    """The cluster this stack deployed before `clusters` was set: aliased to its first names."""
+
+    def named(self, base: str) -> str:
+        """A resource name of this cluster's: `base` for the single cluster, else `<key>-<base>`."""
+        return base if self.key is None else f"{self.key}-{base}"
+
+    @property
+    def output_key(self) -> str:
+        """Its key in the `clusters` output."""
+        return self.key or SINGLE_CLUSTER_KEY
 
 
-def cluster_map(key: str, value: str) -> tuple[ClusterEntry, ...]:
+def cluster_map(key: str, value: str) -> tuple[ClusterTarget, ...]:
     """A JSON object of short names to `{clusterName | clusterStackRef, adoptOidcProvider?,
     fromSingleCluster?}` (how the CLI stores a map value), each cluster once."""
     try:
@@ -442,7 +470,7 @@ def cluster_map(key: str, value: str) -> tuple[ClusterEntry, ...]:
     return parsed
 
 
-def _cluster_entry(key: str, name: Any, entry: Any) -> ClusterEntry:
+def _cluster_entry(key: str, name: Any, entry: Any) -> ClusterTarget:
     """One `clusters` entry, checked; errors name it (`clusters.<name>.<field>`)."""
     if not isinstance(name, str) or len(name) > MAX_CLUSTER_KEY or not _DNS1123_LABEL.match(name):
         raise ConfigError(key, f"short names that are DNS-1123 labels of at most {MAX_CLUSTER_KEY} (got {name!r})")
@@ -454,10 +482,10 @@ def _cluster_entry(key: str, name: Any, entry: Any) -> ClusterEntry:
         raise ConfigError(f"{where}.{unknown[0]}", "no such field: one of " + ", ".join(_CLUSTER_FIELDS))
     if ("clusterName" in entry) == ("clusterStackRef" in entry):
         raise ConfigError(where, "exactly one of clusterName and clusterStackRef")
-    flags = {f: boolean(f"{where}.{f}", config_flag(entry.get(f, False))) for f in _CLUSTER_FIELDS[2:]}
+    flags = {f: boolean(f"{where}.{f}", config_text(entry.get(f, False))) for f in _CLUSTER_FIELDS[2:]}
     if flags["adoptOidcProvider"] and "clusterStackRef" in entry:
         raise ConfigError(f"{where}.adoptOidcProvider", "false with clusterStackRef (that stack gives the provider)")
-    return ClusterEntry(
+    return ClusterTarget(
         key=name,
         cluster_name=_text_field(f"{where}.clusterName", entry.get("clusterName"), cluster_name),
         stack_ref=_text_field(f"{where}.clusterStackRef", entry.get("clusterStackRef"), stack_name),
@@ -472,10 +500,3 @@ def _text_field(where: str, value: Any, check: Check) -> Any:
     if not isinstance(value, str):
         raise ConfigError(where, f"a string (got {value!r})")
     return check(where, value)
-
-
-def config_flag(value: Any) -> str:
-    """A boolean field of a map value as the CLI gives it: a JSON boolean, or the text true/false."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else repr(value)

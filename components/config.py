@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 
 from components import checks
-from components.checks import MAX_TOKEN_TTL_SECONDS, PROJECT, ClusterEntry, ConfigError, PrincipalArn
+from components.checks import MAX_TOKEN_TTL_SECONDS, PROJECT, ClusterTarget, ConfigError, PrincipalArn, config_text
 from components.documents import PROGRAM_TAG_KEYS, VAULT_RELEASE, get_role_policy, in_cluster_vault_address
 
 # Gloo before 1.15.3 required static AWS keys for Vault's aws auth (no IRSA); before 1.15.19 it
@@ -56,6 +56,7 @@ __all__ = [
     "Key",
     "PrincipalArn",
     "Settings",
+    "config_text",
     "config_warnings",
     "load_settings",
     "parse_settings",
@@ -73,39 +74,8 @@ class ServiceAccountRef:
         return f"system:serviceaccount:{self.namespace}:{self.name}"
 
 
-# The `clusters` output's key for a stack's one cluster (`clusterName` or `clusterStackRef`).
-SINGLE_CLUSTER_KEY = "default"
 # IAM's size limits of an inline policy (characters, whitespace not counted), for Vault's grant.
 INLINE_POLICY_LIMITS = {"role": 10_240, "user": 2_048}
-
-
-@dataclass(frozen=True)
-class ClusterTarget:
-    """One cluster whose Gloo reads this stack's Vault, however config names it."""
-
-    key: str | None
-    """Its `clusters` name; None: the stack's one cluster, whose resources keep their first names."""
-    cluster_name: str | None
-    """The EKS cluster, looked up by name (None: `stack_ref` gives it)."""
-    stack_ref: str | None
-    """The stack that owns the cluster: its outputs name it and give its kubeconfig and OIDC provider."""
-    adopt_oidc_provider: bool = False
-    """Look up the cluster's existing IAM OIDC provider instead of creating one."""
-    kubeconfig: pulumi.Input[str] | None = None
-    """A kubeconfig instead of one built from the cluster (single cluster: config `kubeconfig`)."""
-    kube_context: str | None = None
-    """The context inside `kubeconfig` (single cluster: config `kubeContext`)."""
-    from_single_cluster: bool = False
-    """The cluster this stack deployed before `clusters` was set: aliased to its first names."""
-
-    def named(self, base: str) -> str:
-        """A resource name of this cluster's: `base` for the single cluster, else `<key>-<base>`."""
-        return base if self.key is None else f"{self.key}-{base}"
-
-    @property
-    def output_key(self) -> str:
-        """Its key in the `clusters` output."""
-        return self.key or SINGLE_CLUSTER_KEY
 
 
 @dataclass(frozen=True)
@@ -155,7 +125,7 @@ class Settings:
     cluster_stack_kubeconfig_output: str
     vault_ca_cert: str | None
     gloo_vault_ca_cert_path: str | None
-    clusters: tuple[ClusterEntry, ...] | None = None
+    clusters: tuple[ClusterTarget, ...] | None = None
     adopt_auth_mount: bool = False
     adopt_kv_mount: bool = False
     stack: str = ""
@@ -180,12 +150,7 @@ class Settings:
                 self.kube_context,
             )
             return (single,)
-        return tuple(
-            ClusterTarget(
-                e.key, e.cluster_name, e.stack_ref, e.adopt_oidc_provider, from_single_cluster=e.from_single_cluster
-            )
-            for e in self.clusters
-        )
+        return self.clusters
 
     @property
     def gloo_subjects(self) -> list[ServiceAccountRef]:
@@ -296,16 +261,6 @@ KEYS: tuple[Key, ...] = (
 def sts_endpoint(region: str) -> str:
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
     return f"https://sts.{region}.{suffix}"
-
-
-def config_text(value: Any) -> str:
-    """A value as the CLI hands it to the program (a default, or a stack file's): strings as they
-    are, booleans as true/false, lists and maps as JSON."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)
 
 
 def _read(
