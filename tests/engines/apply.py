@@ -274,8 +274,9 @@ def _check_order(
             raise ApplyError(f"{res.type} {res.name} would be applied before {dep.type} {dep.name}")
 
 
-def _role_name(res: Registered) -> str:
-    """An auto-named role's physical name, as the mocks (and so every output) name it."""
+def _physical_name(res: Registered) -> str:
+    """An IAM role's or inline policy's name: declared, or auto-named as the mocks (and so every
+    output) name it."""
     name: str = res.inputs.get("name") or mock_physical_name(res.name)
     return name
 
@@ -313,7 +314,7 @@ def _apply_aws(engines: Engines, res: Registered) -> None:
                 f"moto's OIDC provider is {created['OpenIDConnectProviderArn']}, the graph uses {expected}"
             )
     elif res.type == ROLE:
-        name = _role_name(res)
+        name = _physical_name(res)
         kwargs: dict[str, Any] = {"RoleName": name, "AssumeRolePolicyDocument": inputs["assumeRolePolicy"]}
         if "description" in inputs:
             kwargs["Description"] = inputs["description"]
@@ -334,13 +335,13 @@ def _apply_aws(engines: Engines, res: Registered) -> None:
     elif res.type == ROLE_POLICY:
         iam.put_role_policy(
             RoleName=inputs["role"],
-            PolicyName=inputs.get("name") or mock_physical_name(res.name),
+            PolicyName=_physical_name(res),
             PolicyDocument=inputs["policy"],
         )
     elif res.type == USER_POLICY:
         iam.put_user_policy(
             UserName=inputs["user"],
-            PolicyName=inputs.get("name") or mock_physical_name(res.name),
+            PolicyName=_physical_name(res),
             PolicyDocument=inputs["policy"],
         )
 
@@ -433,13 +434,23 @@ def _apply_vault(
         if run.provider_of(res).urn != provider.urn:
             raise ApplyError(f"{res.type} {res.name} does not use the Vault provider")
         _check_order(run, res, applied, omit)
-        method, path, body = _vault_request(res, deployment.rewrites)
-        answer = engines.bao.api(method, path, body, token=token)
-        if answer.status not in (200, 204):
-            raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
-        deployment.vault_writes.append((method, path, body))
+        _write_vault(deployment, res, token)
         applied.append(res)
     return token
+
+
+def _write_vault(deployment: Deployment, res: Registered, token: str) -> None:
+    """Writes one Vault resource as its provider does, with the provider's child token."""
+    method, path, body = _vault_request(res, deployment.rewrites)
+    _vault_call(deployment, method, path, body, token)
+    deployment.vault_writes.append((method, path, body))
+
+
+def _vault_call(deployment: Deployment, method: str, path: str, body: Any, token: str) -> None:
+    """One call of the Vault provider's; an answer other than success stops the apply with Vault's errors."""
+    answer = deployment.engines.bao.api(method, path, body, token=token)
+    if answer.status not in (200, 204):
+        raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
 
 
 def apply_another(deployment: Deployment, run: ProgramRun) -> None:
@@ -546,12 +557,8 @@ def _apply_change(deployment: Deployment, res: Registered, old: Registered | Non
     if res.type in AWS_INPUTS:
         _apply_aws(deployment.engines, res)  # an update is a policy's: put_*_policy replaces the document
     else:
-        method, path, body = _vault_request(res, deployment.rewrites)
         with deployment.engines.moto.enforcing_iam():
-            answer = deployment.engines.bao.api(method, path, body, token=token)
-        if answer.status not in (200, 204):
-            raise ApplyError(f"{method} {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
-        deployment.vault_writes.append((method, path, body))
+            _write_vault(deployment, res, token)
     deployment.applied.append(res)
     deployment.steps.append(("create" if old is None else "update", res))
 
@@ -572,21 +579,19 @@ def _delete(deployment: Deployment, res: Registered, token: str) -> str:
         return "retain"
     if res.type in VAULT_APIS:
         _, path, _ = _vault_request(res, deployment.rewrites)  # each resource deletes the path it writes
-        answer = deployment.engines.bao.api("DELETE", path, token=token)
-        if answer.status not in (200, 204):
-            raise ApplyError(f"DELETE {path}: HTTP {answer.status}: {'; '.join(answer.errors)}", deployment)
+        _vault_call(deployment, "DELETE", path, None, token)
         return "delete"
     iam = deployment.engines.moto.client("iam")
     inputs = res.inputs
     if res.type == ROLE:
-        name = _role_name(res)
+        name = _physical_name(res)
         for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
             iam.delete_role_policy(RoleName=name, PolicyName=policy)  # IAM refuses to delete a role with any
         iam.delete_role(RoleName=name)
     elif res.type == ROLE_POLICY:
-        iam.delete_role_policy(RoleName=inputs["role"], PolicyName=inputs.get("name") or mock_physical_name(res.name))
+        iam.delete_role_policy(RoleName=inputs["role"], PolicyName=_physical_name(res))
     elif res.type == USER_POLICY:
-        iam.delete_user_policy(UserName=inputs["user"], PolicyName=inputs.get("name") or mock_physical_name(res.name))
+        iam.delete_user_policy(UserName=inputs["user"], PolicyName=_physical_name(res))
     elif res.type == OIDC_PROVIDER:
         iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=oidc_provider_arn(inputs["url"]))
     return "delete"
