@@ -195,14 +195,13 @@ def mock_role_unique_id(resource_name: str) -> str:
     return "AROA" + hashlib.sha256(resource_name.encode()).hexdigest()[:7].upper()
 
 
-def cluster_issuer_url(cluster_name: str) -> str:
+def cluster_issuer_url(cluster_name: str, like: str = ISSUER_URL) -> str:
     """The OIDC issuer EKS gives a cluster: the example issuer for the guide's cluster, an issuer of
-    its own for any other (each cluster has its own, so trust policies must not mix them up)."""
+    its own for any other (each cluster has its own, so trust policies must not mix them up), in
+    the region of the issuer it is `like`."""
     if cluster_name == GUIDE_CLUSTER:
         return ISSUER_URL
-    return ISSUER_URL.replace(
-        "EXAMPLED539D4633E53DE1B71EXAMPLE", hashlib.sha256(cluster_name.encode()).hexdigest()[:32].upper()
-    )
+    return f"{like.rsplit('/', 1)[0]}/{hashlib.sha256(cluster_name.encode()).hexdigest()[:32].upper()}"
 
 
 def oidc_provider_arn(issuer_url: str = ISSUER_URL, account_id: str = ACCOUNT_ID) -> str:
@@ -241,6 +240,27 @@ EKS_OUTPUTS = {
 }
 OTHER_STACKS = {EKS_STACK: OtherStack(EKS_OUTPUTS, frozenset({"kubeconfig"}))}
 """The other stacks the default mocks know, by fully qualified name."""
+
+
+def eks_stack(cluster: str) -> OtherStack:
+    """An EKS stack like production's (`EKS_OUTPUTS`) for `cluster`: its own OIDC issuer and
+    provider and its own kubeconfig (a secret object, as pulumi-eks exports it), so that no
+    two clusters' trust policies or Kubernetes providers could be mixed up unnoticed."""
+    issuer = cluster_issuer_url(cluster, like=EKS_ISSUER_URL)
+    server = f"https://{cluster.upper()}.gr7.eu-west-1.eks.amazonaws.com"
+    kubeconfig = {
+        **EKS_KUBECONFIG,
+        "clusters": [{"name": cluster, "cluster": {"server": server}}],
+        "contexts": [{"name": f"admin@{cluster}", "context": {"cluster": cluster, "user": "admin"}}],
+        "current-context": f"admin@{cluster}",
+    }
+    outputs = {
+        "clusterName": cluster,
+        "oidcIssuerUrl": issuer,
+        "oidcProviderArn": oidc_provider_arn(issuer),
+        "kubeconfig": kubeconfig,
+    }
+    return OtherStack(outputs, frozenset({"kubeconfig"}))
 
 
 class GuideMocks(pulumi.runtime.Mocks):

@@ -46,10 +46,9 @@ from components.offline import (
     OtherStack,
     ProgramRun,
     Registered,
-    cluster_issuer_url,
+    eks_stack,
     execute,
     is_secret,
-    oidc_provider_arn,
     remove_program_tempdir,
     stack_config,
 )
@@ -86,10 +85,10 @@ def review_stacks(config: Mapping[str, str]) -> dict[str, OtherStack]:
         for key in KEYS
         if key.name.startswith("clusterStack") and key.name.endswith("Output")
     }
-    eks = OTHER_STACKS[EKS_STACK]
     for ref in _cluster_stack_refs(config):
-        placeholders = dict(eks.outputs) if ref == EKS_STACK else _placeholder_cluster(ref, eks.outputs)
-        outputs = {renamed.get(name, name): value for name, value in placeholders.items()}
+        # Another stack than production's EKS stack: a cluster of its own, named after the stack.
+        eks = OTHER_STACKS[EKS_STACK] if ref == EKS_STACK else eks_stack(ref.rsplit("/", 1)[-1])
+        outputs = {renamed.get(name, name): value for name, value in eks.outputs.items()}
         stacks[ref] = OtherStack(outputs, frozenset(renamed.get(name, name) for name in eks.secret))
     return stacks
 
@@ -99,14 +98,6 @@ def _cluster_stack_refs(config: Mapping[str, str]) -> list[str]:
     refs = [config["clusterStackRef"]] if config.get("clusterStackRef") else []
     clusters = json.loads(config["clusters"]) if config.get("clusters") else {}
     return refs + [entry["clusterStackRef"] for entry in clusters.values() if "clusterStackRef" in entry]
-
-
-def _placeholder_cluster(ref: str, template: Mapping[str, Any]) -> dict[str, Any]:
-    """Placeholder outputs for a cluster stack other than the offline EKS stack: its own cluster
-    name and issuer, so each cluster's trust policy in the review names a cluster of its own."""
-    name = ref.rsplit("/", 1)[-1]
-    issuer = cluster_issuer_url(name)
-    return {**template, "clusterName": name, "oidcIssuerUrl": issuer, "oidcProviderArn": oidc_provider_arn(issuer)}
 
 
 def run_offline(stack: str) -> ProgramRun:

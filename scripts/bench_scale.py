@@ -20,7 +20,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import gc
-import hashlib
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,8 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 from components.config import ConfigError  # noqa: E402  (found from the repository root)
 from tests.harness import (  # noqa: E402
-    EKS_ISSUER_URL,
-    EKS_KUBECONFIG,
     EKS_STACK,
     OTHER_STACKS,
     VARIANTS,
@@ -43,7 +40,7 @@ from tests.harness import (  # noqa: E402
     OtherStack,
     ProgramRun,
     Registered,
-    oidc_provider_arn,
+    eks_stack,
     remove_program_tempdir,
     run_program,
 )
@@ -107,27 +104,6 @@ def stack_for(clusters: int, stack: str = "dev") -> Stack:
     several = {key: value for key, value in config.items() if key != "clusterStackRef"}
     several["clusters"] = {key: {"clusterStackRef": ref} for key, ref in refs.items()}
     return Stack(stack, several, dict(secrets), {ref: eks_stack(f"edge-{key}") for key, ref in refs.items()})
-
-
-def eks_stack(cluster: str) -> OtherStack:
-    """An EKS stack like production's (`EKS_OUTPUTS`) for `cluster`: its own OIDC issuer and
-    provider and its own kubeconfig (a secret object, as pulumi-eks exports it), so that no
-    two clusters' trust policies or Kubernetes providers could be mixed up unnoticed."""
-    issuer = f"{EKS_ISSUER_URL.rsplit('/', 1)[0]}/{hashlib.sha256(cluster.encode()).hexdigest()[:32].upper()}"
-    server = f"https://{cluster.upper()}.gr7.eu-west-1.eks.amazonaws.com"
-    kubeconfig = {
-        **EKS_KUBECONFIG,
-        "clusters": [{"name": cluster, "cluster": {"server": server}}],
-        "contexts": [{"name": f"admin@{cluster}", "context": {"cluster": cluster, "user": "admin"}}],
-        "current-context": f"admin@{cluster}",
-    }
-    outputs = {
-        "clusterName": cluster,
-        "oidcIssuerUrl": issuer,
-        "oidcProviderArn": oidc_provider_arn(issuer),
-        "kubeconfig": kubeconfig,
-    }
-    return OtherStack(outputs, frozenset({"kubeconfig"}))
 
 
 def critical_path(run: ProgramRun) -> list[Registered]:
