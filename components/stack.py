@@ -41,8 +41,11 @@ class ClusterChain:
     """Its OIDC provider and Kubernetes provider (cluster layer)."""
     gloo_role: IrsaRole
     """The role only its Gloo service accounts can assume (IAM layer)."""
-    on_k8s: pulumi.ResourceOptions
-    """Options that put a resource on this cluster (its Kubernetes provider)."""
+
+    @property
+    def on_k8s(self) -> pulumi.ResourceOptions:
+        """Options that put a resource on this cluster (its Kubernetes provider)."""
+        return pulumi.ResourceOptions(providers={"kubernetes": self.cluster.k8s_provider})
 
 
 def _aliased(target: ClusterTarget, opts: pulumi.ResourceOptions, single_name: str) -> pulumi.ResourceOptions:
@@ -110,8 +113,7 @@ def _cluster_chain(
         ),
         opts=_aliased(target, on_aws, "gloo"),
     )
-    on_k8s = pulumi.ResourceOptions(providers={"kubernetes": cluster.k8s_provider})
-    return ClusterChain(target, cluster, gloo_role, on_k8s)
+    return ClusterChain(target, cluster, gloo_role)
 
 
 def _gloo_on_cluster(
