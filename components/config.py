@@ -317,8 +317,8 @@ def _cluster_stack_rules(values: dict[str, Any]) -> None:
     ref = values["cluster_stack_ref"]
     if ref is None:
         return
-    for key, field in (("clusterName", "cluster_name"), ("kubeconfig", "kubeconfig")):
-        if values[field] is not None:
+    for key in ("clusterName", "kubeconfig"):
+        if values[_field_of(key)] is not None:
             raise ConfigError(key, f"no value when clusterStackRef is set (stack {ref} gives it)")
     if values["adopt_oidc_provider"]:
         raise ConfigError(
@@ -332,14 +332,8 @@ def _clusters_rules(values: dict[str, Any]) -> None:
     """`clusters` names every cluster itself, and several clusters can only share a Vault outside them."""
     if values["clusters"] is None:
         return
-    single = {
-        "clusterName": "cluster_name",
-        "clusterStackRef": "cluster_stack_ref",
-        "kubeconfig": "kubeconfig",
-        "kubeContext": "kube_context",
-    }
-    for key, field in single.items():
-        if values[field] is not None:
+    for key in ("clusterName", "clusterStackRef", "kubeconfig", "kubeContext"):
+        if values[_field_of(key)] is not None:
             raise ConfigError(key, "no value when clusters is set (name each cluster in clusters)")
     if values["adopt_oidc_provider"]:
         raise ConfigError("adoptOidcProvider", "false when clusters is set (set it per cluster in clusters)")
