@@ -10,14 +10,16 @@ leave a half-applied deployment.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi.runtime.config as runtime_config
 
 from components import checks
 from components.checks import MAX_TOKEN_TTL_SECONDS, PROJECT, ClusterTarget, ConfigError, PrincipalArn, config_text
@@ -60,6 +62,7 @@ __all__ = [
     "config_warnings",
     "load_settings",
     "parse_settings",
+    "refuse_unknown_keys",
 ]
 
 
@@ -196,8 +199,14 @@ class Key:
 
     @property
     def declared(self) -> bool:
-        """Declared in `Pulumi.yaml`: not a secret (no defaults there) and not a map (no such type)."""
-        return not self.secret and self.pulumi_type != "object"
+        """Declared in `Pulumi.yaml`: not a secret (no defaults there), not a map (no such type), and
+        never without a default, which the CLI reads as required (`pulumi preview` then refuses every
+        stack that leaves it unset): a string key without one declares `""`, read as unset; a boolean
+        or list whose default derives from other keys (`loginCheck`, `glooServiceAccounts`) has no
+        value that means unset, so it is not declared and only the program checks it."""
+        if self.secret or self.pulumi_type == "object":
+            return False
+        return self.default is not None or (self.pulumi_type or "string") == "string"
 
     @property
     def settings_field(self) -> str:
@@ -473,6 +482,21 @@ def config_warnings(settings: Settings) -> list[str]:
     return []
 
 
+def refuse_unknown_keys(given: Iterable[str]) -> None:
+    """A key of this project's namespace that no row of `KEYS` names is a typo (`regoin`, `kvpath`)
+    that would otherwise leave the key meant at its default: refused, naming the nearest known key.
+    `given` is every config key the stack hands the program (`project:key`, other namespaces too)."""
+    known = {key.name: key.name for key in KEYS}
+    for full in sorted(given):
+        namespace, _, name = full.partition(":")
+        if namespace != PROJECT or name in known:
+            continue
+        by_case = {k.lower(): k for k in known}
+        nearest = by_case.get(name.lower()) or next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None)
+        hint = f"; did you mean {nearest}?" if nearest else ""
+        raise ConfigError(name, f"no such key: not one of this program's keys (README, \"Configuration\"){hint}")
+
+
 def parse_settings(
     get: Callable[[str], str | None],
     secret: Callable[[str], pulumi.Output[str] | None],
@@ -488,6 +512,7 @@ def parse_settings(
 
 def load_settings() -> Settings:
     """Reads the current stack's config (project namespace) and the process environment."""
+    refuse_unknown_keys({*runtime_config.CONFIG.get(), *runtime_config.get_config_env()})
     config = pulumi.Config(PROJECT)
     settings = parse_settings(config.get, config.get_secret, os.environ, pulumi.get_stack())
     for warning in config_warnings(settings):

@@ -22,12 +22,11 @@ _PULUMI_TYPES = {bool: "boolean", list: "array", str: "string"}
 
 
 def pulumi_yaml_entry(key: Key) -> dict[str, Any]:
-    """A key as `Pulumi.yaml` declares it: optional keys default to "" (read as unset)."""
+    """A key as `Pulumi.yaml` declares it (`Key.declared`): a string key without a default of its own,
+    required or not, defaults to "" (read as unset), so the CLI never demands it; the program says
+    when it is required (`clusterName` is, unless `clusterStackRef` or `clusters` names the cluster)."""
     if key.default is None:
-        kind = key.pulumi_type or "string"
-        optional: dict[str, Any] = {"type": kind} | ({"items": {"type": "string"}} if kind == "array" else {})
-        optional["description"] = key.description
-        return optional if key.required or kind != "string" else optional | {"default": ""}
+        return {"type": "string", "description": key.description, "default": ""}
     entry: dict[str, Any] = {"type": _PULUMI_TYPES[type(key.default)]}
     if isinstance(key.default, list):
         entry["items"] = {"type": "string"}

@@ -391,6 +391,46 @@ def test_pulumi_yaml_declares_every_key_with_its_default(key: config_module.Key)
         assert entry["type"] == PULUMI_TYPES[type(key.default)]
 
 
+def test_pulumi_yaml_declares_no_key_the_cli_would_require() -> None:
+    """The CLI (`pkg/v3` workspace/config.go, `mergeConfig`) refuses `preview` and `up` of a stack that
+    leaves unset a project key declared without a default: such a key is required. Only the program
+    knows which keys are (`clusterName` unless `clusterStackRef` or `clusters`), so none is declared so."""
+    without_default = sorted(name for name, entry in pulumi_yaml_config().items() if "default" not in entry)
+    assert without_default == []
+
+
+def test_keys_with_derived_defaults_are_not_declared_but_still_documented() -> None:
+    """`loginCheck` and `glooServiceAccounts` default from other keys: no value of their type could mean
+    unset, so the CLI cannot be told their default; the README's table still lists them."""
+    declared = pulumi_yaml_config()
+    assert "loginCheck" not in declared and "glooServiceAccounts" not in declared
+    table = config_docs.render_readme_table()
+    assert "| `loginCheck` |" in table and "| `glooServiceAccounts` |" in table
+
+
+@pytest.mark.parametrize(
+    ("given", "nearest"),
+    [("regoin", "region"), ("kvpath", "kvPath"), ("Region", "region"), ("glooServiceAccount", "glooServiceAccounts")],
+)
+def test_a_misspelt_key_is_refused_naming_the_nearest_known_key(given: str, nearest: str) -> None:
+    failed = run_program_failure({**dev_config(), given: "eu-west-1"})
+    assert str(failed.error) == (
+        f"gloo-vault-irsa:{given}: expected no such key: not one of this program's keys "
+        f'(README, "Configuration"); did you mean {nearest}?'
+    )
+    assert failed.resources == []
+
+
+def test_an_unknown_key_with_nothing_near_is_refused_without_a_guess() -> None:
+    failed = run_program_failure({**dev_config(), "fooBarBaz": "1"})
+    assert str(failed.error).endswith("(README, \"Configuration\")"), failed.error
+    assert failed.resources == []
+
+
+def test_keys_of_other_namespaces_are_not_the_programs_to_refuse() -> None:
+    config_module.refuse_unknown_keys({"aws:region": "x", "kubernetes:context": "y", "gloo-vault-irsa:region": "z"})
+
+
 def test_pulumi_yaml_declares_no_unknown_key_and_no_secret_default() -> None:
     names = {k.name for k in KEYS}
     declared = pulumi_yaml_config()
