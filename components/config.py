@@ -494,7 +494,7 @@ def refuse_unknown_keys(given: Iterable[str]) -> None:
         by_case = {k.lower(): k for k in known}
         nearest = by_case.get(name.lower()) or next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None)
         hint = f"; did you mean {nearest}?" if nearest else ""
-        raise ConfigError(name, f"no such key: not one of this program's keys (README, \"Configuration\"){hint}")
+        raise ConfigError(name, f'no such key: not one of this program\'s keys (README, "Configuration"){hint}')
 
 
 def parse_settings(

@@ -423,7 +423,7 @@ def test_a_misspelt_key_is_refused_naming_the_nearest_known_key(given: str, near
 
 def test_an_unknown_key_with_nothing_near_is_refused_without_a_guess() -> None:
     failed = run_program_failure({**dev_config(), "fooBarBaz": "1"})
-    assert str(failed.error).endswith("(README, \"Configuration\")"), failed.error
+    assert str(failed.error).endswith('(README, "Configuration")'), failed.error
     assert failed.resources == []
 
 
