@@ -6,7 +6,7 @@ login, no stack) with one line for each thing it cannot provide, all of them at 
 
 from __future__ import annotations
 
-import os
+import hashlib
 import shutil
 import stat
 import subprocess
@@ -185,32 +185,53 @@ def test_the_region_defaults_to_pulumi_yamls(sandbox: Path) -> None:
     assert any(c.startswith("aws eks describe-cluster --name c1 --region us-east-1 ") for c in run.calls)
 
 
-def test_a_cli_already_built_into_the_tool_cache_is_used(sandbox: Path) -> None:
-    """No `pulumi` on PATH, no Go: the CLI install-pulumi.sh built earlier is found and used."""
-    tools = sandbox / ".cache" / "tools"
-    _executable(tools / "pulumi", PULUMI_STUB)
-    _executable(tools / "pulumi-language-python", "#!/bin/sh\n")
-    version = next(
+HOST_SOURCE = ROOT.parent / "shared" / "pulumi-language-python"
+
+
+def _pinned_version() -> str:
+    return next(
         line.split("=", 1)[1]
         for line in (ROOT / "scripts" / "install-pulumi.sh").read_text().splitlines()
         if line.startswith("PULUMI_VERSION=")
     )
-    (tools / "pulumi.pkg").write_text(version + "\n")
-    run = deploy(sandbox, pulumi=False, aws="ok", env={"VAULT_TOKEN": "t", "PULUMI_CONFIG_PASSPHRASE": "p"})
+
+
+def test_a_cli_and_host_already_built_into_the_tool_cache_are_used(sandbox: Path) -> None:
+    """No `pulumi` on PATH, no Go: the CLI and Python host install-pulumi.sh built earlier are used,
+    found by the version and host source they were built from."""
+    tools = sandbox / ".cache" / "tools" / "pulumi" / "bin"
+    _executable(tools / "pulumi", PULUMI_STUB)
+    _executable(tools / "pulumi-language-python", "#!/bin/sh\n")
+    sources = b"".join((HOST_SOURCE / name).read_bytes() for name in ("main.go", "go.mod", "go.sum"))
+    (tools / ".installed").write_text(f"{_pinned_version()} host:{hashlib.sha256(sources).hexdigest()[:16]}\n")
+    env = {"VAULT_TOKEN": "t", "PULUMI_CONFIG_PASSPHRASE": "p", "PULUMI_PYTHON_HOST_SOURCE": str(HOST_SOURCE)}
+    run = deploy(sandbox, pulumi=False, aws="ok", env=env)
     assert run.exit_code == 0, run.stderr
     assert "pulumi up --stack dev --yes" in run.calls
-    assert os.access(tools / "pulumi", os.X_OK)
+
+
+def test_a_cli_built_for_another_host_source_is_rebuilt_not_used(sandbox: Path) -> None:
+    """The stamp names what the host was built from: another source is not used as if it were built
+    (here no Go can rebuild it, which the run says in its one line)."""
+    tools = sandbox / ".cache" / "tools" / "pulumi" / "bin"
+    _executable(tools / "pulumi", PULUMI_STUB)
+    _executable(tools / "pulumi-language-python", "#!/bin/sh\n")
+    (tools / ".installed").write_text(f"{_pinned_version()} host:0000000000000000\n")
+    env = {"VAULT_TOKEN": "t", "PULUMI_CONFIG_PASSPHRASE": "p", "PULUMI_PYTHON_HOST_SOURCE": str(HOST_SOURCE)}
+    run = deploy(sandbox, pulumi=False, aws="ok", env=env)
+    assert run.exit_code == 1
+    assert any("no 'pulumi' on PATH and no Go to build it with" in line for line in run.missing), run.stderr
 
 
 def test_a_cli_without_its_python_language_host(sandbox: Path) -> None:
-    """A CLI built from the Go module proxy has no `pulumi-language-python` beside it."""
-    tools = sandbox / ".cache" / "tools"
-    _executable(tools / "pulumi", PULUMI_STUB)
-    (tools / "pulumi.pkg").write_text("v3.274.1\n")
-    run = deploy(sandbox, pulumi=False, aws="ok", env={"VAULT_TOKEN": "t", "PULUMI_CONFIG_PASSPHRASE": "p"})
+    """A `pulumi` on PATH without `pulumi-language-python` beside it or on PATH cannot run the program."""
+    stubs = sandbox / "own-cli"
+    _executable(stubs / "pulumi", PULUMI_STUB)
+    env = {"VAULT_TOKEN": "t", "PULUMI_CONFIG_PASSPHRASE": "p", "PATH": f"{stubs}:{sandbox / 'stubs'}:/usr/bin:/bin"}
+    run = deploy(sandbox, pulumi=False, aws="ok", env=env)
     assert run.exit_code == 1
     assert run.missing == [
-        f"the Pulumi CLI's Python language host: no pulumi-language-python beside {tools / 'pulumi'} nor on PATH "
+        f"the Pulumi CLI's Python language host: no pulumi-language-python beside {stubs / 'pulumi'} nor on PATH "
         "(it comes with the CLI from https://www.pulumi.com/docs/install/)"
     ]
 
