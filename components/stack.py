@@ -11,6 +11,7 @@ import pulumi_vault as vault
 from components.cluster import EksOidcCluster, EksOidcClusterArgs
 from components.cluster_stack import ClusterStack, after, all_gates, read_cluster_stack
 from components.config import PROJECT, ClusterTarget, Settings
+from components.destroy_guard import DestroyGuard
 from components.documents import CLUSTER_TAG, vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
 from components.iam import (
@@ -88,7 +89,11 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
         _vault_aws_auth_args(settings, chains, vault_identity),
         opts=pulumi.ResourceOptions(providers={"vault": provider}),
     )
-    per_cluster = {chain.target.output_key: _gloo_on_cluster(settings, chain, vault_auth) for chain in chains}
+    built: list[pulumi.Resource] = [*(c.cluster for c in chains), *(c.gloo_role for c in chains)]
+    built += [vault_identity, vault_auth]
+    per_cluster = {c.target.output_key: _gloo_on_cluster(settings, c, vault_auth, built) for c in chains}
+    if settings.production:
+        DestroyGuard("destroy-guard", built)
     return _outputs(settings, vault_identity, vault_auth, per_cluster)
 
 
@@ -117,16 +122,17 @@ def _cluster_chain(
 
 
 def _gloo_on_cluster(
-    settings: Settings, chain: ClusterChain, vault_auth: VaultAwsAuth
+    settings: Settings, chain: ClusterChain, vault_auth: VaultAwsAuth, built: list[pulumi.Resource]
 ) -> dict[str, pulumi.Input[object]]:
-    """The cluster's Gloo release (with its own Vault role) and login check; its outputs."""
+    """The cluster's Gloo release (with its own Vault role) and login check, added to `built`; its outputs."""
     vault_role = vault_auth.role_names[chain.target.key]
     gloo = GlooRelease(
         chain.target.named("gloo"),
         _gloo_release_args(settings, chain.gloo_role, vault_auth, vault_role),
         opts=_aliased(chain.target, chain.on_k8s, "gloo"),
     )
-    return _cluster_outputs(chain, vault_role, gloo, _login_check(settings, chain, gloo))
+    built.append(gloo)
+    return _cluster_outputs(chain, vault_role, gloo, _login_check(settings, chain, gloo, built))
 
 
 def _cluster_args(
@@ -297,7 +303,9 @@ def _gloo_release_args(
     )
 
 
-def _login_check(settings: Settings, chain: ClusterChain, gloo: GlooRelease) -> pulumi.Input[object]:
+def _login_check(
+    settings: Settings, chain: ClusterChain, gloo: GlooRelease, built: list[pulumi.Resource]
+) -> pulumi.Input[object]:
     """The verification Job (config `loginCheck`): Gloo's login from Gloo's namespace, after the
     Vault role and the Gloo release, again whenever the role is recreated or the release changes."""
     if not settings.login_check:
@@ -313,6 +321,7 @@ def _login_check(settings: Settings, chain: ClusterChain, gloo: GlooRelease) -> 
         ),
         opts=_aliased(chain.target, chain.on_k8s, "gloo-login-check"),
     )
+    built.append(check)
     return check.result
 
 

@@ -23,6 +23,7 @@ from tests.harness import (
     IAM_ROLE_POLICY,
     OIDC_PROVIDER,
     ROOT,
+    VARIANT_STACKS,
     VARIANTS,
     VAULT_AUTH_BACKEND,
     VAULT_AWS_ROLE,
@@ -196,3 +197,29 @@ def test_a_ca_that_cannot_be_used_is_refused(key: str, overrides: dict[str, str]
     with pytest.raises(Exception) as raised:
         parse({**dev_config(), **overrides})
     assert_names_key(raised.value, key)
+
+
+DESTROY_GUARD = "gloo-vault-irsa:production:DestroyGuard"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_a_production_destroy_meets_the_protected_guard_before_any_other_resource(
+    runs: dict[str, ProgramRun], name: str
+) -> None:
+    """The engine deletes dependents first: a protected guard that depends on every resource but the
+    providers is the first a destroy deletes, and refuses (tests/engines/test_cli_stacks.py runs it:
+    with `--skip-preview` a destroy of production deleted nine resources before this guard existed)."""
+    run = runs[name]
+    guards = run.of_type(DESTROY_GUARD)
+    import guardrails  # policy-pack/: production as the pack rules it
+
+    if not guardrails.is_production(VARIANT_STACKS.get(name, "dev"), VARIANTS[name][0].get("environment")):
+        assert guards == []
+        return
+    [guard] = guards
+    assert guard.options["protect"] is True
+    deletable = {r.urn for r in run.resources if r.custom and not r.type.startswith("pulumi:providers:")}
+    assert deletable - {r.urn for r in run.resources if r.type == "pulumi:pulumi:StackReference"} <= set(
+        guard.dependencies
+    )
+    assert not any(guard.urn in r.dependencies for r in run.resources)
