@@ -102,3 +102,6 @@ class Deployer:
 @pytest.fixture(scope="session")
 def deployer(engines: Engines) -> Deployer:
     return Deployer(engines)
+
+
+from tests.cli.account import account, cli, workspace  # noqa: E402, F401  (the CLI tests' fixtures)

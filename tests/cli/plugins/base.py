@@ -1,0 +1,259 @@
+"""What the three test provider plugins share: a `Provider` (pulumi.provider.experimental) whose
+resource types are each a `Kind` backed by a real local server, and the engine-facing rules the
+real bridged providers follow for the fields this program sets.
+
+- Check fills in auto-names as the real providers do (`<name>-<7 hex>`, kept across updates).
+- Diff compares the new inputs with the inputs stored at the last create/update (`__inputs` in the
+  state, as pulumi-kubernetes keeps them) and reports a replacement for the fields the real
+  provider marks ForceNew (`Kind.replaces`), an in-place update for any other change.
+- Create/Update/Delete call the Kind, which talks to its server; a preview never does.
+- Read returns the stored state (a refresh sees no drift the Kind does not look for: `Kind.read`).
+
+An error from a Kind reaches the engine as the provider's error, one line, as a real provider's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import secrets
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.provider.experimental.provider import (
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    InvokeRequest,
+    InvokeResponse,
+    Provider,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    UpdateResponse,
+)
+from pulumi.provider.experimental.server import main as serve
+from pulumi.runtime import rpc
+
+INPUTS = "__inputs"
+"""The state key holding the inputs of the last create/update, which Diff compares against."""
+
+
+class Unknown:
+    """An input the engine does not know yet (a preview before its dependency exists)."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def plain(value: PropertyValue) -> Any:
+    """The Python value of a property (secrets unwrapped, unknowns as `Unknown`)."""
+    inner = value.value
+    if isinstance(inner, Computed) or inner == rpc.UNKNOWN:
+        return Unknown()
+    if isinstance(inner, Mapping):
+        return {k: plain(v) for k, v in inner.items()}
+    if isinstance(inner, tuple):
+        return [plain(v) for v in inner]
+    return inner
+
+
+def plain_map(properties: Mapping[str, PropertyValue]) -> dict[str, Any]:
+    return {k: plain(v) for k, v in properties.items()}
+
+
+def wrap(value: Any, secret: bool = False) -> PropertyValue:
+    """A property from a JSON-like Python value (integers become the engine's numbers)."""
+    if isinstance(value, Unknown):
+        # The wire's unknown (the experimental SDK cannot marshal its own `Computed` in 3.272).
+        return PropertyValue(rpc.UNKNOWN)
+    if isinstance(value, Mapping):
+        return PropertyValue({k: wrap(v) for k, v in value.items()}, is_secret=secret)
+    if isinstance(value, (list, tuple)):
+        return PropertyValue([wrap(v) for v in value], is_secret=secret)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    return PropertyValue(value, is_secret=secret)
+
+
+def number(value: Any) -> Any:
+    """The engine carries numbers as floats (3600.0); the APIs take integers as integers."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def integers(value: Any) -> Any:
+    """`value` with every whole float an integer, as JSON APIs with integer fields want them."""
+    if isinstance(value, dict):
+        return {k: integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integers(v) for v in value]
+    return number(value)
+
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def auto_name(urn: str) -> str:
+    """A physical name as the bridged providers make one: the resource name and 7 random hex digits."""
+    return f"{urn_name(urn)}-{secrets.token_hex(4)[:7]}"
+
+
+class PluginError(Exception):
+    """A refusal from the server behind a Kind; its message is the one line the engine shows."""
+
+
+Created = tuple[str, dict[str, Any]]
+"""A created resource's ID and the outputs it has besides its inputs."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One resource type: how its server creates, updates and deletes it, and which inputs replace it."""
+
+    create: Callable[[Any, str, dict[str, Any]], Created]
+    """(provider config, urn, inputs) -> (id, outputs besides the inputs)."""
+    delete: Callable[[Any, str, dict[str, Any]], None]
+    """(provider config, id, inputs as last applied)."""
+    update: Callable[[Any, str, dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None
+    """(provider config, id, old inputs, new inputs) -> outputs besides the inputs; None: create again."""
+    replaces: frozenset[str] = frozenset()
+    """Inputs whose change replaces the resource (the real provider's ForceNew fields)."""
+    computed: frozenset[str] = frozenset()
+    """Outputs that are not inputs: unknown in a preview of a create."""
+    auto_named: str | None = None
+    """The input Check fills with an auto-name when the program gives none (`name`)."""
+    delete_before_replace: bool = False
+
+
+@dataclass
+class TestProvider(Provider):
+    """A provider plugin whose resource types and functions are the `kinds` and `functions` given."""
+
+    name: str
+    kinds: Mapping[str, Kind]
+    functions: Mapping[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    config: Any = None
+    configure_with: Callable[[dict[str, Any]], Any] = dict
+    """Turns the provider's inputs into the config object every Kind and function gets."""
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        return GetSchemaResponse(schema=json.dumps({"name": self.name}))
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        return CheckResponse(inputs=request.new_inputs)
+
+    async def diff_config(self, request: DiffRequest) -> DiffResponse:
+        old, new = plain_map(request.old_state), plain_map(request.new_inputs)
+        changed = sorted(k for k in set(old) | set(new) if k != "version" and old.get(k) != new.get(k))
+        return DiffResponse(changes=bool(changed), diffs=changed)
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        self.config = self.configure_with(plain_map(request.args))
+        return ConfigureResponse(accept_secrets=True, supports_preview=True, accept_resources=True)
+
+    def _kind(self, urn: str) -> Kind:
+        type_ = urn.split("::")[-2].split("$")[-1]
+        if type_ not in self.kinds:
+            raise PluginError(f"the test plugin {self.name} does not know {type_}")
+        return self.kinds[type_]
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        kind = self._kind(request.urn)
+        inputs = dict(request.new_inputs)
+        if kind.auto_named == "metadata.name":  # pulumi-kubernetes names objects inside their metadata
+            given = inputs["metadata"].value if "metadata" in inputs else None
+            metadata = dict(given) if isinstance(given, Mapping) else {}
+            if "name" not in metadata:
+                old = plain(request.old_inputs["metadata"]).get("name") if "metadata" in request.old_inputs else None
+                metadata["name"] = wrap(old or f"{urn_name(request.urn)}-{secrets.token_hex(4)}")
+                inputs["metadata"] = PropertyValue(metadata, is_secret=inputs.get("metadata", wrap({})).is_secret)
+        elif kind.auto_named and kind.auto_named not in inputs:
+            old = request.old_inputs.get(kind.auto_named)
+            inputs[kind.auto_named] = old if old is not None else wrap(auto_name(request.urn))
+        return CheckResponse(inputs=inputs)
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        kind = self._kind(request.urn)
+        stored = request.old_state.get(INPUTS)
+        old = plain(stored) if stored is not None else {}
+        new = plain_map(request.new_inputs)
+        changed = sorted(k for k in set(old) | set(new) if k not in request.ignore_changes and old.get(k) != new.get(k))
+        replaces = [k for k in changed if k in kind.replaces or kind.update is None]
+        return DiffResponse(
+            changes=bool(changed),
+            replaces=replaces,
+            diffs=changed,
+            delete_before_replace=kind.delete_before_replace,
+        )
+
+    def _outputs(self, inputs: Mapping[str, PropertyValue], extra: Mapping[str, Any]) -> dict[str, PropertyValue]:
+        secret_inputs = {k for k, v in inputs.items() if v.contains_secret()}
+        outputs = {**inputs, **{k: wrap(v, secret=k in secret_inputs) for k, v in extra.items()}}
+        outputs[INPUTS] = PropertyValue(dict(inputs))
+        return outputs
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        kind = self._kind(request.urn)
+        inputs = plain_map(request.properties)
+        if request.preview:
+            return CreateResponse(None, self._outputs(request.properties, {k: Unknown() for k in kind.computed}))
+        id_, extra = await self._call(kind.create, self.config, request.urn, inputs)
+        return CreateResponse(id_, self._outputs(request.properties, extra))
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        kind = self._kind(request.urn)
+        assert kind.update is not None  # Diff replaces whatever has no update
+        stored = request.olds.get(INPUTS)
+        olds = plain(stored) if stored is not None else plain_map(request.olds)
+        kept = {k: v for k, v in plain_map(request.olds).items() if k in kind.computed}
+        if request.preview:
+            return UpdateResponse(self._outputs(request.news, kept))
+        extra = await self._call(kind.update, self.config, request.resource_id, olds, plain_map(request.news))
+        return UpdateResponse(self._outputs(request.news, {**kept, **extra}))
+
+    async def delete(self, request: DeleteRequest) -> None:
+        kind = self._kind(request.urn)
+        stored = request.properties.get(INPUTS)
+        inputs = plain(stored) if stored is not None else plain_map(request.properties)
+        await self._call(kind.delete, self.config, request.resource_id, inputs)
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        return ReadResponse(request.resource_id, request.properties, request.inputs)
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResponse:
+        function = self.functions.get(request.tok)
+        if function is None:
+            raise PluginError(f"the test plugin {self.name} does not know the function {request.tok}")
+        result = await self._call(function, self.config, plain_map(request.args))
+        return InvokeResponse(return_value={k: wrap(v) for k, v in result.items()})
+
+    async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Runs a Kind's blocking server call off the event loop, one at a time per plugin (the
+        servers' calls are short; the engine's parallelism is across plugins)."""
+        async with self.lock:
+            return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
+
+
+def run(provider: TestProvider, version: str) -> None:
+    """The plugin's main: serve `provider` to the engine that started this process."""
+    serve(sys.argv[1:], version, provider)

@@ -1,0 +1,187 @@
+"""`pulumi-resource-vault` for the CLI tests: this program's Vault resources, on the local OpenBao.
+
+Each resource is written to the API path with the fields terraform-provider-vault sends
+(`VAULT_APIS`, shared with the engine tests), with the child token the provider issues itself from
+the token it is given (`auth/token/create`, `max_lease_ttl_seconds`, `token_name`), as pulumi-vault
+does before its first write. Rewritten on the way, as a cluster's network would route them: the
+provider's `address` (to `GVI_BAO_URL`) and, in the aws auth client config, `sts_endpoint` (to the
+stand-in for its region, `GVI_STS_URLS`) and `iam_endpoint` (to moto). While it writes, moto checks
+every signature and IAM policy (`/moto-api/reset-auth`): writing a Vault role makes Vault call
+iam:GetRole with its own identity, which must hold the stack's grant.
+
+Simpler than the real provider: no read-back on refresh; an auth or kv mount whose path changes is
+replaced (the real provider remounts); no namespace or header handling (the headers the program
+sets reach the API server's service proxy, which the address rewrite bypasses).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.cli.plugins.base import Created, Kind, PluginError, TestProvider, number, run
+from tests.engines.apply import VAULT_APIS
+from tests.engines.servers import http_json
+
+VERSION = "7.14.0"  # the pulumi-vault SDK's (requirements.txt)
+
+
+@dataclass
+class VaultConfig:
+    """The provider's inputs, and the child token it writes with (made on its first write)."""
+
+    token: str
+    skip_child_token: bool
+    ttl_seconds: int
+    token_name: str
+    child: str | None = field(default=None)
+
+    def writer(self) -> str:
+        if self.child is None:
+            self.child = self._child_token()
+        return self.child
+
+    def _child_token(self) -> str:
+        if self.skip_child_token:
+            return self.token
+        ttl = f"{self.ttl_seconds}s"
+        body = {"ttl": ttl, "explicit_max_ttl": ttl, "display_name": self.token_name}
+        answer = call("POST", "auth/token/create", body, self.token)
+        return str(answer["auth"]["client_token"])
+
+
+def configure(args: dict[str, Any]) -> VaultConfig:
+    return VaultConfig(
+        token=args.get("token") or os.environ.get("VAULT_TOKEN", ""),
+        skip_child_token=str(args.get("skipChildToken")).lower() == "true",
+        ttl_seconds=int(float(args.get("maxLeaseTtlSeconds") or 1200)),
+        token_name=args.get("tokenName") or "terraform",
+    )
+
+
+def call(method: str, path: str, body: Any, token: str) -> Any:
+    """One Vault API call; anything but success is the provider's error, with Vault's own errors."""
+    answer = http_json(method, f"{os.environ['GVI_BAO_URL']}/v1/{path}", body, {"X-Vault-Token": token})
+    if answer.status not in (200, 204):
+        raise PluginError(f"error writing to Vault: {method} {path}: Code: {answer.status}. Errors: {answer.errors}")
+    return answer.body
+
+
+def _moto_checks_iam(on: bool) -> None:
+    request = urllib.request.Request(
+        f"{os.environ['GVI_MOTO_URL']}/moto-api/reset-auth",
+        data=b"0" if on else b"inf",
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
+
+
+def _sts_endpoint(declared: str) -> str:
+    """Vault's `sts_endpoint` (`https://sts.<region>.amazonaws.com`) → the local stand-in for that region."""
+    match = re.fullmatch(r"https://sts\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/?", declared)
+    urls: dict[str, str] = json.loads(os.environ.get("GVI_STS_URLS", "{}"))
+    if not match or match.group(1) not in urls:
+        raise PluginError(f"no local stand-in for the STS endpoint {declared!r}")
+    return urls[match.group(1)]
+
+
+def request_of(type_: str, inputs: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """(method, path, body) of the write that creates or updates a resource of `type_`."""
+    api = VAULT_APIS[type_]
+    unknown = sorted(set(inputs) - set(api.path_inputs) - set(api.fields) - {"deleteAllVersions"})
+    if unknown:
+        raise PluginError(f"the test plugin vault does not send {unknown} of {type_}")
+    path = api.path.format(**{key: str(inputs[key]).strip("/") for key in api.path_inputs})
+    body = {api.fields[key]: number(value) for key, value in inputs.items() if key in api.fields}
+    if type_ == "vault:kv/secretV2:SecretV2":
+        body["data"] = json.loads(body["data"])
+    if type_ == "vault:aws/authBackendClient:AuthBackendClient":
+        if "sts_endpoint" in body:
+            body["sts_endpoint"] = _sts_endpoint(body["sts_endpoint"])
+        body["iam_endpoint"] = os.environ["GVI_MOTO_URL"]
+    return api.method, path, body
+
+
+def _write(config: VaultConfig, type_: str, inputs: dict[str, Any]) -> None:
+    method, path, body = request_of(type_, inputs)
+    _moto_checks_iam(True)
+    try:
+        call(method, path, body, config.writer())
+    finally:
+        _moto_checks_iam(False)
+
+
+def kind(type_: str, replaces: set[str], computed: set[str] | None = None) -> Kind:
+    """A Vault resource written to its one path: created and updated by the same write, deleted there."""
+
+    def create(config: VaultConfig, urn: str, inputs: dict[str, Any]) -> Created:
+        _write(config, type_, inputs)
+        return request_of(type_, inputs)[1], _read_outputs(config, type_, inputs)
+
+    def update(config: VaultConfig, id_: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if type_ in ("vault:index/mount:Mount", "vault:index/authBackend:AuthBackend"):
+            _tune(config, type_, new)
+        else:
+            _write(config, type_, new)
+        return _read_outputs(config, type_, new)
+
+    def delete(config: VaultConfig, id_: str, inputs: dict[str, Any]) -> None:
+        path = request_of(type_, inputs)[1]
+        if type_ == "vault:kv/secretV2:SecretV2" and inputs.get("deleteAllVersions"):
+            path = path.replace("/data/", "/metadata/", 1)
+        call("DELETE", path, None, config.writer())
+
+    return Kind(create, delete, update, replaces=frozenset(replaces), computed=frozenset(computed or ()))
+
+
+def _tune(config: VaultConfig, type_: str, inputs: dict[str, Any]) -> None:
+    """A mount's description and options change in place (`sys/{auth,mounts}/<path>/tune`)."""
+    base = "sys/auth" if type_ == "vault:index/authBackend:AuthBackend" else "sys/mounts"
+    body = {"description": inputs.get("description", "")}
+    if inputs.get("options"):
+        body["options"] = inputs["options"]
+    call("POST", f"{base}/{str(inputs['path']).strip('/')}/tune", body, config.writer())
+
+
+def _read_outputs(config: VaultConfig, type_: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The outputs the real provider reads back that are not inputs (a mount's accessor, a role's ID)."""
+    if type_ in ("vault:index/mount:Mount", "vault:index/authBackend:AuthBackend"):
+        table = "sys/auth" if type_ == "vault:index/authBackend:AuthBackend" else "sys/mounts"
+        mounts = call("GET", table, None, config.writer())["data"]
+        return {"accessor": mounts[str(inputs["path"]).strip("/") + "/"]["accessor"]}
+    if type_ == "vault:aws/authBackendRole:AuthBackendRole":
+        role = call("GET", request_of(type_, inputs)[1], None, config.writer())["data"]
+        return {"roleId": role.get("role_id", "")}
+    return {}
+
+
+PROVIDER = TestProvider(
+    "vault",
+    kinds={
+        "vault:index/authBackend:AuthBackend": kind(
+            "vault:index/authBackend:AuthBackend", {"type", "path", "local"}, {"accessor"}
+        ),
+        "vault:index/mount:Mount": kind("vault:index/mount:Mount", {"type", "path", "local"}, {"accessor"}),
+        "vault:index/policy:Policy": kind("vault:index/policy:Policy", {"name"}),
+        "vault:aws/authBackendClient:AuthBackendClient": kind(
+            "vault:aws/authBackendClient:AuthBackendClient", {"backend"}
+        ),
+        "vault:aws/authBackendRole:AuthBackendRole": kind(
+            "vault:aws/authBackendRole:AuthBackendRole", {"backend", "role", "authType"}, {"roleId"}
+        ),
+        "vault:aws/authBackendStsRole:AuthBackendStsRole": kind(
+            "vault:aws/authBackendStsRole:AuthBackendStsRole", {"backend", "accountId"}
+        ),
+        "vault:kv/secretV2:SecretV2": kind("vault:kv/secretV2:SecretV2", {"mount", "name"}),
+    },
+    configure_with=configure,
+)
+
+if __name__ == "__main__":
+    run(PROVIDER, VERSION)

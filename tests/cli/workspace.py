@@ -1,0 +1,140 @@
+"""The Pulumi CLI as a user runs it, on a copy of this project, with the test provider plugins.
+
+`Workspace` copies the program (Pulumi.yaml, the stack files, `__main__.py`, `components/`, the
+policy pack) into a temporary directory, so the CLI's writes to stack files never touch the
+checkout, and runs `pulumi` there: state on a file backend in that directory, secrets with a
+passphrase, plugins from `tests/cli/bin` on `PATH` (unless `GVI_REAL_PLUGINS=1`: then the real
+plugins installed with `pulumi plugin install` are used unchanged), the CLI and Python host that
+`scripts/install-pulumi.sh` provides, or the `pulumi` on `PATH` where no build is there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.harness import ROOT
+
+TOOLS = ROOT / ".cache" / "tools"
+CLI_DIR = TOOLS / "pulumi" / "bin"
+"""Where scripts/install-pulumi.sh puts the pinned CLI and Pulumi's Python language host."""
+PLUGINS = ROOT / "tests" / "cli" / "bin"
+PASSPHRASE = "cli-tests-passphrase"
+REAL_PLUGINS = "GVI_REAL_PLUGINS"
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt", "components", "policy-pack", "examples")
+
+
+def cli_directory() -> Path | None:
+    """The folder holding `pulumi` and `pulumi-language-python`: the pinned build, else the user's."""
+    if (CLI_DIR / "pulumi").is_file() and (CLI_DIR / "pulumi-language-python").is_file():
+        return CLI_DIR
+    found = shutil.which("pulumi")
+    if found and shutil.which("pulumi-language-python", path=str(Path(found).parent)):
+        return Path(found).parent
+    return None
+
+
+def missing_cli() -> str | None:
+    """One line naming what is missing to run the real CLI, or None."""
+    if cli_directory() is None:
+        why = (TOOLS / "pulumi.unavailable").read_text().strip() if (TOOLS / "pulumi.unavailable").is_file() else ""
+        return (
+            f"the Pulumi CLI and its Python host are missing ({why or 'not built'}); "
+            "./scripts/install-pulumi.sh builds them"
+        )
+    return None
+
+
+@dataclass
+class Result:
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def ok(self) -> Result:
+        assert self.code == 0, f"pulumi {' '.join(self.args)} exited {self.code}:\n{self.output[-6000:]}"
+        return self
+
+
+@dataclass
+class Workspace:
+    """A copy of the project and the environment its `pulumi` commands run in."""
+
+    root: Path
+    engines_env: Mapping[str, str]
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, path: Path, engines_env: Mapping[str, str]) -> Workspace:
+        for name in PROGRAM_FILES:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, path / name, ignore=shutil.ignore_patterns("__pycache__", "venv", ".venv"))
+            else:
+                shutil.copy2(source, path / name)
+        for stack_file in ROOT.glob("Pulumi.*.yaml"):
+            shutil.copy2(stack_file, path / stack_file.name)
+        (path / ".venv").symlink_to(ROOT / ".venv")
+        (path / "policy-pack" / "venv").symlink_to(ROOT / ".venv")
+        workspace = cls(path, engines_env)
+        workspace.env = workspace._environment()
+        (path / "state").mkdir()
+        return workspace
+
+    def _environment(self) -> dict[str, str]:
+        cli = cli_directory()
+        assert cli is not None, missing_cli()
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VAULT_", "PULUMI_", "KUBECONFIG"))}
+        path = [str(cli), keep.get("PATH", "")]
+        if os.environ.get(REAL_PLUGINS) != "1":
+            path.insert(0, str(PLUGINS))
+        return {
+            **keep,
+            "PATH": os.pathsep.join(path),
+            "PULUMI_HOME": str(self.root / "pulumi-home"),
+            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+            "GVI_PLUGIN_PYTHON": str(ROOT / ".venv" / "bin" / "python"),
+            **self.engines_env,
+        }
+
+    def pulumi(self, *args: str, timeout: float = 600, cwd: Path | None = None) -> Result:
+        """`pulumi <args>` in the copy (non-interactive, no colour), its exit code and output."""
+        argv = ["pulumi", *args, "--non-interactive", "--color=never"]
+        done = subprocess.run(
+            argv,
+            cwd=cwd or self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        return Result(tuple(args), done.returncode, done.stdout, done.stderr)
+
+    def stack_file(self, stack: str) -> Path:
+        return self.root / f"Pulumi.{stack}.yaml"
+
+
+def write_program(path: Path, name: str, main: str) -> Path:
+    """Another Pulumi Python program beside the project (a cluster's stack, a consumer), on the same
+    virtualenv; returns its folder."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "Pulumi.yaml").write_text(
+        f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: {ROOT / '.venv'}\n"
+    )
+    (path / "__main__.py").write_text(main)
+    return path

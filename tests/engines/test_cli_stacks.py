@@ -1,0 +1,97 @@
+"""Every committed stack under the real Pulumi CLI and engine, as a user runs it (README, "Tests").
+
+The CLI is the pinned build (scripts/install-pulumi.sh) with Pulumi's own Python language host; the
+provider plugins are the tests' own (tests/cli/plugins), backed by moto, OpenBao and kube-apiserver.
+Each test works on a copy of the project with its own file-backend state and passphrase.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.cli.account import Account, EksCluster, release_values
+from tests.cli.stacks import cluster_stack, everything, existing_vault_identity, managed_policy
+from tests.cli.workspace import Workspace
+from tests.engines.gloo_pod import GlooPod
+from tests.engines.servers import ROOT_TOKEN
+from tests.harness import ROOT
+
+pytestmark = [pytest.mark.engines, pytest.mark.cli]
+
+GUIDE_CLUSTER = "gloo-ee-vault-integration"
+
+
+def test_the_dev_stack_previews_ups_repreviews_clean_and_destroys(account: Account, workspace: Workspace) -> None:
+    cluster = account.cluster(GUIDE_CLUSTER)
+    workspace.env.update(account.env())
+    workspace.pulumi("stack", "init", "dev").ok()
+    workspace.pulumi("config", "set", "--secret", "vaultToken", ROOT_TOKEN, "--stack", "dev").ok()
+
+    preview = workspace.pulumi("preview", "--stack", "dev", "--policy-pack", "policy-pack").ok()
+    assert "gloo-vault-irsa:" not in preview.output.split("Diagnostics:")[-1], preview.output
+    workspace.pulumi("up", "--yes", "--stack", "dev").ok()
+    workspace.pulumi("preview", "--expect-no-changes", "--stack", "dev").ok()
+
+    values = release_values(account.kube, "gloo-system", "gloo")
+    pod = GlooPod.of_release(values, "gloo-system", cluster.region, cluster.issuer)
+    pod.run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).ok()
+
+    workspace.pulumi("destroy", "--yes", "--stack", "dev").ok()
+    mounts = account.engines.bao.api("GET", "sys/mounts").expect(200).data
+    assert "dev/" in mounts, "kvRetainOnDelete keeps the kv mount and its secrets on destroy"
+
+
+def test_stack_init_only_adds_the_passphrase_salt_to_a_committed_stack_file(workspace: Workspace) -> None:
+    """README, "The two commands": `pulumi stack init` with a passphrase writes the salt of the stack's
+    secrets into its file; nothing else of the committed file changes."""
+    for stack in ("dev", "prod"):
+        before = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+        workspace.pulumi("stack", "init", stack).ok()
+        after = workspace.stack_file(stack).read_text()
+        added = after.removeprefix(before)
+        assert after.startswith(before), f"stack init rewrote Pulumi.{stack}.yaml:\n{after}"
+        assert list(yaml.safe_load(added)) == ["encryptionsalt"], added
+
+
+PROD_VAULT_IDENTITY = "arn:aws:iam::123456789012:role/platform/vault-server"
+PROD_BOUNDARY = "arn:aws:iam::123456789012:policy/platform/workload-boundary"
+
+
+def up_prod(account: Account, workspace: Workspace) -> EksCluster:
+    """Pulumi.prod.yaml, up: its cluster from a real cluster stack on the same backend, its external
+    Vault's existing identity and the organisation's boundary given, its two secrets set."""
+    cluster = account.cluster("edge-prod", "eu-west-1")
+    existing_vault_identity(account, PROD_VAULT_IDENTITY)
+    managed_policy(account, PROD_BOUNDARY)
+    workspace.env.update(account.env())
+    eks_stack = cluster_stack(workspace, cluster)
+    workspace.pulumi("stack", "init", "prod").ok()
+    workspace.pulumi("config", "set", "clusterStackRef", eks_stack, "--stack", "prod").ok()
+    workspace.pulumi("config", "set", "--secret", "vaultToken", ROOT_TOKEN, "--stack", "prod").ok()
+    workspace.pulumi("config", "set", "--secret", "glooLicenseKey", "test-license", "--stack", "prod").ok()
+    workspace.pulumi("preview", "--stack", "prod", "--policy-pack", "policy-pack").ok()
+    workspace.pulumi("up", "--yes", "--stack", "prod").ok()
+    return cluster
+
+
+def test_the_prod_stack_ups_repreviews_clean_and_gloo_reads(account: Account, workspace: Workspace) -> None:
+    cluster = up_prod(account, workspace)
+    workspace.pulumi("preview", "--expect-no-changes", "--stack", "prod").ok()
+    values = release_values(account.kube, "gloo-system", "gloo")
+    pod = GlooPod.of_release(values, "gloo-system", cluster.region, cluster.issuer)
+    pod.run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).ok()
+
+
+@pytest.mark.parametrize("skip_preview", [False, True], ids=["with its preview", "--skip-preview"])
+def test_a_prod_destroy_stops_before_deleting_anything(
+    account: Account, workspace: Workspace, skip_preview: bool
+) -> None:
+    up_prod(account, workspace)
+    before = everything(account)
+    resources = len(workspace.pulumi("stack", "export", "--stack", "prod").ok().stdout)
+    destroy = workspace.pulumi("destroy", "--yes", "--stack", "prod", *(["--skip-preview"] if skip_preview else []))
+    assert destroy.code != 0, destroy.output
+    assert "protected" in destroy.output, destroy.output[-3000:]
+    assert everything(account) == before
+    assert len(workspace.pulumi("stack", "export", "--stack", "prod").ok().stdout) == resources
