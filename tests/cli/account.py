@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli.plugins.kubernetes import SYSTEM_NAMESPACES, remove_namespace
 from tests.cli.workspace import Workspace, missing_cli
 from tests.engines.kube import KubeApiServer
 from tests.engines.servers import Engines
@@ -92,6 +93,12 @@ def cli() -> None:
 def account(cli: None, engines: Engines, kube: KubeApiServer) -> Iterator[Account]:
     """A fresh moto account and Vault (the engines reset) with an operator and the guide's cluster."""
     engines.reset()
+    _, namespaces, _ = kube.request("GET", "/api/v1/namespaces")
+    for namespace in namespaces["items"]:
+        if namespace["metadata"]["name"] not in SYSTEM_NAMESPACES:
+            remove_namespace(
+                lambda method, path, body: kube.request(method, path, body)[:2], namespace["metadata"]["name"]
+            )
     iam = engines.moto.client("iam")
     iam.create_user(UserName=OPERATOR)
     admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}

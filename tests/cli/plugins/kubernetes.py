@@ -27,6 +27,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +125,9 @@ def object_kind(type_: str) -> Kind:
         return {"status": updated.get("status")}
 
     def delete(cluster: Cluster, id_: str, inputs: dict[str, Any]) -> None:
+        if type_ == "kubernetes:core/v1:Namespace":
+            remove_namespace(cluster.request, inputs["metadata"]["name"])
+            return
         path = f"{collection(inputs)}/{inputs['metadata']['name']}?propagationPolicy=Background"
         cluster.must("DELETE", path, ok=(200, 202, 404))
 
@@ -131,6 +135,26 @@ def object_kind(type_: str) -> Kind:
     return Kind(
         create, delete, update, replaces=frozenset(replaces), computed=frozenset({"status"}), auto_named="metadata.name"
     )
+
+
+NAMESPACED = (
+    "/api/v1/namespaces/{}/secrets",
+    "/api/v1/namespaces/{}/serviceaccounts",
+    "/apis/batch/v1/namespaces/{}/jobs",
+)
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def remove_namespace(request: Callable[[str, str, Any], tuple[int, Any]], name: str) -> None:
+    """What a cluster's namespace controller does for a deleted namespace, which an API server without
+    controllers never finishes: the objects in it go, then the namespace (its finalizer cleared)."""
+    for collection in NAMESPACED:
+        path = collection.format(name)
+        _, found = request("GET", path, None)
+        for item in (found or {}).get("items", []):
+            request("DELETE", f"{path}/{item['metadata']['name']}", None)
+    request("DELETE", f"/api/v1/namespaces/{name}", None)
+    request("PUT", f"/api/v1/namespaces/{name}/finalize", {"metadata": {"name": name}, "spec": {"finalizers": []}})
 
 
 # ---------------------------------------------------------------------------- Helm releases
