@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from components import review
+from components import offline, review
 from tests.harness import (
     EKS_OUTPUTS,
     EKS_STACK,
@@ -180,3 +180,77 @@ def test_the_command_runs_without_any_credentials(tmp_path: Path) -> None:
     assert done.stdout.strip() == f"review: wrote 9 files into {out}/"  # the login check Job too
     assert (out / "graph.mmd").read_text() == review.mermaid(review.run_offline("dev"))
     assert not (tmp_path / "home").exists()  # nothing read from or written to a home
+
+
+# ---------------------------------------------------------------------------- as a newcomer meets it
+
+
+def test_the_job_keeps_its_integers_and_its_script_reads_as_written(tmp_path: Path, dev: ProgramRun) -> None:
+    """Pulumi hands numbers over as floats: the Job must say `backoffLimit: 1`, not `1.0`, and its
+    script must read line by line (a YAML block literal), not as one escaped string."""
+    review.write_review(dev, tmp_path, review.review_secrets("dev").values(), "dev")
+    text = (tmp_path / "k8s/gloo-login-check.job.yaml").read_text()
+    job = yaml.safe_load(text)
+    spec, pod = job["spec"], job["spec"]["template"]["spec"]
+    numbers = [spec["backoffLimit"], spec["activeDeadlineSeconds"], pod["securityContext"]["runAsUser"]]
+    assert all(type(n) is int for n in numbers), numbers
+    assert ".0\n" not in text
+    [script] = [arg for arg in pod["containers"][0]["command"] if "\n" in arg]
+    assert "- |" in text
+    lines = text.splitlines()
+    for line in script.splitlines():
+        assert any(written.strip() == line.strip() for written in lines), line
+
+
+def test_a_missing_stack_file_is_one_line_naming_it_and_the_stacks_there(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        review.main(["--stack", "staging", "--out", str(tmp_path)])
+    message = str(stopped.value.code)
+    assert message.startswith("review: no stack file Pulumi.staging.yaml"), message
+    assert "dev, prod" in message and "\n" not in message
+
+
+def _stack_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> Path:
+    """A folder holding one stack file, where the review reads stack files from."""
+    monkeypatch.setattr(offline, "ROOT", tmp_path)
+    (tmp_path / f"Pulumi.{name}.yaml").write_text(text)
+    return tmp_path / "review"
+
+
+def test_a_yaml_error_in_the_stack_file_is_one_line_with_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _stack_dir(tmp_path, monkeypatch, "bad", "config:\n  gloo-vault-irsa:region: us-east-1\n  : [\n")
+    with pytest.raises(SystemExit) as stopped:
+        review.main(["--stack", "bad", "--out", str(out)])
+    message = str(stopped.value.code)
+    assert message.startswith("review: Pulumi.bad.yaml line 3, column "), message
+    assert "\n" not in message and len(message) < 200
+
+
+def test_a_null_key_in_the_stack_file_is_unset_as_the_cli_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`clusterName:` with nothing after it is no cluster name (the CLI reads YAML null as ""), not
+    a cluster called `null`."""
+    out = _stack_dir(tmp_path, monkeypatch, "null", "config:\n  gloo-vault-irsa:clusterName:\n")
+    with pytest.raises(SystemExit) as stopped:
+        review.main(["--stack", "null", "--out", str(out)])
+    assert "gloo-vault-irsa:clusterName: expected the name of an existing EKS cluster" in str(stopped.value.code)
+
+
+def test_a_plaintext_vault_token_in_the_stack_file_is_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token committed in a stack file is readable by everyone with the repository: the review
+    says so (without the token), on its output and in its index; the token never reaches a file."""
+    leaked = "hvs.committed-in-git"
+    stack = (ROOT / "Pulumi.dev.yaml").read_text() + f"  gloo-vault-irsa:vaultToken: {leaked}\n"
+    out = _stack_dir(tmp_path, monkeypatch, "leak", stack)
+    assert review.main(["--stack", "leak", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    [warning] = [line for line in err.splitlines() if "vaultToken" in line]
+    assert warning.startswith("review: warning: Pulumi.leak.yaml sets vaultToken in plain text"), warning
+    assert leaked not in err
+    assert warning.removeprefix("review: warning: ") in (out / "README.md").read_text()
+    assert not any(leaked in p.read_text() for p in out.rglob("*") if p.is_file())
