@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -162,14 +162,16 @@ def test_a_review_of_several_clusters_shows_each_clusters_values_and_roles() -> 
         assert {f"helm/{key}-gloo.values.yaml", f"iam/{key}-gloo.trust-policy.json"} <= paths, paths
 
 
-def test_the_command_runs_without_any_credentials(tmp_path: Path) -> None:
-    """A fresh machine: no AWS, Vault or Pulumi variables, an empty home, no network needed."""
+def test_the_command_runs_without_any_credentials_from_any_directory(tmp_path: Path) -> None:
+    """A fresh machine: no AWS, Vault or Pulumi variables, an empty home, no network needed; run
+    as README says, `scripts/review.sh <stack>`, from another directory than the repository."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "LANG": "C.UTF-8"}
     assert not any(k.startswith(("AWS_", "VAULT_", "PULUMI_")) for k in env)
-    out = tmp_path / "review"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "components.review", "--stack", "dev", "--out", str(out)],
-        cwd=ROOT,
+        ["bash", str(ROOT / "scripts/review.sh"), "dev", "--out", "review"],
+        cwd=elsewhere,
         env=env,
         capture_output=True,
         text=True,
@@ -177,9 +179,62 @@ def test_the_command_runs_without_any_credentials(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"review: wrote 9 files into {out}/"  # the login check Job too
-    assert (out / "graph.mmd").read_text() == review.mermaid(review.run_offline("dev"))
+    assert done.stdout.strip() == "review: wrote 9 files into review/"  # the login check Job too
+    assert (elsewhere / "review/graph.mmd").read_text() == review.mermaid(review.run_offline("dev"))
     assert not (tmp_path / "home").exists()  # nothing read from or written to a home
+
+
+# A fresh clone's `python3` creates `.venv` from stubs that record each call; the venv's python
+# answers the script's import check as the modules are (missing until pip has run).
+PYTHON3_STUB = """#!/bin/sh
+echo "python3 $*" >> "$SANDBOX/calls"
+[ "$1 $2" = "-m venv" ] || exit 1
+mkdir -p "$3/bin" && cp "$SANDBOX/stubs/venv-python" "$3/bin/python" && cp "$SANDBOX/stubs/venv-pip" "$3/bin/pip"
+"""
+VENV_PYTHON_STUB = """#!/bin/sh
+echo "python $*" >> "$SANDBOX/calls"
+[ "$1" != -c ] || [ -e "$SANDBOX/installed" ]
+"""
+VENV_PIP_STUB = """#!/bin/sh
+echo "pip $*" >> "$SANDBOX/calls"
+touch "$SANDBOX/installed"
+"""
+
+
+def test_the_script_sets_up_a_fresh_clone_once(tmp_path: Path) -> None:
+    """No `.venv`: the script creates it and installs requirements.txt, then reviews; the second
+    run reviews at once."""
+    clone = tmp_path / "clone"
+    (clone / "scripts").mkdir(parents=True)
+    shutil.copy2(ROOT / "scripts/review.sh", clone / "scripts/review.sh")
+    shutil.copy2(ROOT / "requirements.txt", clone / "requirements.txt")
+    for name, text in (("python3", PYTHON3_STUB), ("venv-python", VENV_PYTHON_STUB), ("venv-pip", VENV_PIP_STUB)):
+        stub = tmp_path / "stubs" / name
+        stub.parent.mkdir(exist_ok=True)
+        stub.write_text(text)
+        stub.chmod(0o755)
+    env = {"PATH": f"{tmp_path / 'stubs'}:/usr/bin:/bin", "SANDBOX": str(tmp_path), "HOME": str(tmp_path)}
+    for _ in range(2):
+        done = subprocess.run(
+            ["bash", str(clone / "scripts/review.sh"), "prod", "--out", "x"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    review_call = "python -m components.review --stack prod --out x"
+    assert [c.split(" -c ")[0] if " -c " in c else c for c in calls] == [
+        f"python3 -m venv {clone}/.venv",
+        "python",
+        f"pip install --quiet --disable-pip-version-check -r {clone}/requirements.txt",
+        review_call,
+        "python",
+        review_call,
+    ], calls
 
 
 # ---------------------------------------------------------------------------- as a newcomer meets it
