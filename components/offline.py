@@ -84,6 +84,19 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def whole_numbers(value: Any) -> Any:
+    """`value` with every whole float as an int, recursively: the runtime hands every number over
+    as a float (`backoffLimit: 1` arrives as 1.0), which Kubernetes' integer fields refuse and a
+    reader would not have written."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
 def contains_secret(value: Any) -> bool:
     if is_secret(value):
         return True

@@ -53,6 +53,7 @@ from components.offline import (
     remove_program_tempdir,
     stack_config,
     stack_file_config,
+    whole_numbers,
 )
 
 REDACTED = "<redacted>"
@@ -205,20 +206,8 @@ def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _ReviewDumper.add_representer(str, _represent_text)
 
 
-def _whole_numbers(value: Any) -> Any:
-    """`value` with every whole float as an int: Pulumi hands every number over as a float, so
-    `backoffLimit: 1` arrives as 1.0, which Kubernetes' integer fields would refuse."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    return value
-
-
 def _yaml_document(value: Any) -> str:
-    return yaml.dump(_whole_numbers(value), Dumper=_ReviewDumper, sort_keys=True)
+    return yaml.dump(whole_numbers(value), Dumper=_ReviewDumper, sort_keys=True)
 
 
 def _json_document(document: Any) -> str:
