@@ -162,16 +162,11 @@ def test_a_review_of_several_clusters_shows_each_clusters_values_and_roles() -> 
         assert {f"helm/{key}-gloo.values.yaml", f"iam/{key}-gloo.trust-policy.json"} <= paths, paths
 
 
-def test_the_command_runs_without_any_credentials_from_any_directory(tmp_path: Path) -> None:
-    """A fresh machine: no AWS, Vault or Pulumi variables, an empty home, no network needed; run
-    as README says, `scripts/review.sh <stack>`, from another directory than the repository."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "LANG": "C.UTF-8"}
-    assert not any(k.startswith(("AWS_", "VAULT_", "PULUMI_")) for k in env)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
+def _review_script(root: Path, args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`<root>/scripts/review.sh <args>` run from `cwd` with only `env`; it must succeed."""
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts/review.sh"), "dev", "--out", "review"],
-        cwd=elsewhere,
+        ["bash", str(root / "scripts/review.sh"), *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -179,6 +174,17 @@ def test_the_command_runs_without_any_credentials_from_any_directory(tmp_path: P
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_the_command_runs_without_any_credentials_from_any_directory(tmp_path: Path) -> None:
+    """A fresh machine: no AWS, Vault or Pulumi variables, an empty home, no network needed; run
+    as README says, `scripts/review.sh <stack>`, from another directory than the repository."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "LANG": "C.UTF-8"}
+    assert not any(k.startswith(("AWS_", "VAULT_", "PULUMI_")) for k in env)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = _review_script(ROOT, ["dev", "--out", "review"], cwd=elsewhere, env=env)
     assert done.stdout.strip() == "review: wrote 9 files into review/"  # the login check Job too
     assert (elsewhere / "review/graph.mmd").read_text() == review.mermaid(review.run_offline("dev"))
     assert not (tmp_path / "home").exists()  # nothing read from or written to a home
@@ -215,16 +221,7 @@ def test_the_script_sets_up_a_fresh_clone_once(tmp_path: Path) -> None:
         stub.chmod(0o755)
     env = {"PATH": f"{tmp_path / 'stubs'}:/usr/bin:/bin", "SANDBOX": str(tmp_path), "HOME": str(tmp_path)}
     for _ in range(2):
-        done = subprocess.run(
-            ["bash", str(clone / "scripts/review.sh"), "prod", "--out", "x"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+        _review_script(clone, ["prod", "--out", "x"], cwd=tmp_path, env=env)
     calls = (tmp_path / "calls").read_text().splitlines()
     review_call = "python -m components.review --stack prod --out x"
     assert [c.split(" -c ")[0] if " -c " in c else c for c in calls] == [
