@@ -73,7 +73,10 @@ MIN_SESSION_SECONDS, MAX_SESSION_SECONDS = 3600, 12 * 3600
 # IAM takes 50 tags a resource; the program adds at most this many of its own to one resource.
 MAX_TAGS, PROGRAM_TAGS = 50, len(PROGRAM_TAG_KEYS)
 _TAG_KEY_MAX, _TAG_VALUE_MAX = 128, 256
-_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+){0,2}$")
+# org/project/stack, each part as Pulumi allows it. Pulumi reads a shorter name as a stack of the
+# current project (`eks/prod`: organisation `eks`, stack `prod`; httpstate and diy backends'
+# ParseStackReference), which for this program is `gloo-vault-irsa`, never a cluster's stack.
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 Check = Callable[[str, str], Any]
 """A validator: (key, raw text) → the typed value, or `ConfigError`."""
@@ -145,9 +148,10 @@ def config_text(value: Any) -> str:
 
 
 def boolean(key: str, value: str) -> bool:
+    """`true` or `false` in any case; the refusal shows the value, so a typo (`ture`) is seen at once."""
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise ConfigError(key, "true or false")
+    raise ConfigError(key, f"true or false (got {value!r})")
 
 
 def one_of(*choices: str) -> Check:
@@ -229,7 +233,9 @@ def helm_release_name(key: str, value: str) -> str:
 
 
 def url(key: str, value: str) -> str:
-    """An http(s) URL to a DNS name or IP literal (`http://[::1]:8200`), with no credentials in it."""
+    """An http(s) address of Vault: scheme, DNS name or IP literal (`http://[::1]:8200`) and port, no
+    credentials, and no path (but `/`), query or fragment: the Vault provider and Gloo put the API's
+    `/v1/...` after the address, so `/ui` would send every call elsewhere and `?x=1#f` break it."""
     try:
         parts = urlsplit(value)
         host, port = parts.hostname or "", parts.port
@@ -245,6 +251,11 @@ def url(key: str, value: str) -> str:
         or any(c.isspace() for c in value)
     ):
         raise ConfigError(key, f"an http(s) URL such as http://vault.vault:8200 (got {value!r})")
+    if parts.path not in ("", "/") or "?" in value or "#" in value:
+        raise ConfigError(
+            key,
+            f"a Vault address without path, query or fragment, such as https://vault.example.com:8200 (got {value!r})",
+        )
     return value
 
 
@@ -358,9 +369,14 @@ def tag_map(key: str, value: str) -> dict[str, str]:
 
 
 def stack_name(key: str, value: str) -> str:
-    """A stack to reference: `stack`, `project/stack` or `org/project/stack`."""
+    """Another project's stack, fully qualified (`org/project/stack`; `organization/...` for a DIY
+    backend): one spelling a stack, so that `clusters` can tell the same stack given twice."""
     if not _STACK_NAME.match(value):
-        raise ConfigError(key, f"a stack name such as acme/eks/prod (org/project/stack) (got {value!r})")
+        raise ConfigError(
+            key,
+            "a fully qualified stack name org/project/stack such as acme/eks/prod (Pulumi reads a shorter name "
+            f"as a stack of this project, {PROJECT}) (got {value!r})",
+        )
     return value
 
 
@@ -480,6 +496,10 @@ def _cluster_entry(key: str, name: Any, entry: Any) -> ClusterTarget:
     unknown = sorted(set(entry) - set(_CLUSTER_FIELDS))
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}", "no such field: one of " + ", ".join(_CLUSTER_FIELDS))
+    # `clusterName:` with nothing after it is YAML's null: a field present without a value.
+    empty = [field_name for field_name, field_value in entry.items() if field_value is None]
+    if empty:
+        raise ConfigError(f"{where}.{empty[0]}", "a value (got null: nothing after the colon)")
     if ("clusterName" in entry) == ("clusterStackRef" in entry):
         raise ConfigError(where, "exactly one of clusterName and clusterStackRef")
     flags = {f: boolean(f"{where}.{f}", config_text(entry.get(f, False))) for f in _CLUSTER_FIELDS[2:]}

@@ -84,6 +84,19 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def whole_numbers(value: Any) -> Any:
+    """`value` with every whole float as an int, recursively: the runtime hands every number over
+    as a float (`backoffLimit: 1` arrives as 1.0), which Kubernetes' integer fields refuse and a
+    reader would not have written."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
+
+
 def contains_secret(value: Any) -> bool:
     if is_secret(value):
         return True
@@ -471,15 +484,43 @@ def remove_program_tempdir() -> None:
         shutil.rmtree(_PROGRAM_TEMPDIR.pop(), ignore_errors=True)
 
 
+class StackFileError(Exception):
+    """A stack file that is missing or not a stack file: one line naming it, and where and what."""
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    """`Pulumi.<stack>.yaml`'s `config` block as written (beside `Pulumi.yaml`), or `StackFileError`
+    with the file, the line and column, and what YAML could not read there."""
+    path = ROOT / f"Pulumi.{stack}.yaml"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))
+        raise StackFileError(f"no stack file {path.name} in {ROOT} (stacks: {', '.join(stacks) or 'none'})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as bad:
+        mark = bad.problem_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise StackFileError(f"{path.name}{where}: {bad.problem or bad.context}") from None
+    except yaml.YAMLError as bad:
+        raise StackFileError(f"{path.name}: {' '.join(str(bad).split())}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("config") or {}, dict):
+        raise StackFileError(f"{path.name}: expected a map with a config: block of key: value lines")
+    return data.get("config") or {}
+
+
 def stack_config(stack: str) -> dict[str, str]:
     """The real `Pulumi.<stack>.yaml`'s plain project keys, without the project prefix, as the CLI
-    hands them to the program (`config_text`). Other namespaces' keys and the `environment`
-    imports are not the program's; secure values, which only the stack's secrets provider can
-    read, are left out."""
-    data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("config") or {}
+    hands them to the program (`config_text`; a key with nothing after its colon, YAML's null, as
+    the empty string, which the program reads as unset). Other namespaces' keys and the
+    `environment` imports are not the program's; secure values, which only the stack's secrets
+    provider can read, are left out."""
     return {
-        k.split(":", 1)[1]: config_text(v)
-        for k, v in data.items()
+        k.split(":", 1)[1]: "" if v is None else config_text(v)
+        for k, v in stack_file_config(stack).items()
         if k.startswith(f"{PROJECT}:") and not (isinstance(v, dict) and "secure" in v)
     }
 

@@ -23,7 +23,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,11 +46,14 @@ from components.offline import (
     OtherStack,
     ProgramRun,
     Registered,
+    StackFileError,
     eks_stack,
     execute,
     is_secret,
     remove_program_tempdir,
     stack_config,
+    stack_file_config,
+    whole_numbers,
 )
 
 REDACTED = "<redacted>"
@@ -66,12 +69,33 @@ def placeholder(key: str) -> str:
 def review_secrets(stack: str) -> dict[str, str]:
     """A placeholder for each secret key the stack file sets, for the Vault token it needs, and for
     the license key when it runs Gloo Edge Enterprise (the stack may import it from an environment)."""
-    path = ROOT / f"Pulumi.{stack}.yaml"
-    declared = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    names = {k.split(":", 1)[1] for k in declared if k.startswith(f"{PROJECT}:")}
+    names = {k.split(":", 1)[1] for k in stack_file_config(stack) if k.startswith(f"{PROJECT}:")}
     if stack_config(stack).get("glooEdition") == "enterprise":
         names.add("glooLicenseKey")
     return {key.name: placeholder(key.name) for key in KEYS if key.secret and (key.name in names or key.required)}
+
+
+def plaintext_secret_warnings(stack: str) -> list[str]:
+    """One line for each secret key the stack file holds in plain text, never its value: committed
+    with the file, it is readable by everyone who can read the repository (the review itself
+    runs with placeholders)."""
+    config = stack_file_config(stack)
+    warnings = []
+    for key in KEYS:
+        value = config.get(f"{PROJECT}:{key.name}")
+        if not key.secret or value in (None, "") or _is_secure(value):
+            continue
+        instead = f"pulumi config set --secret {key.name}" + (f" (or {key.env})" if key.env else "")
+        warnings.append(
+            f"Pulumi.{stack}.yaml sets {key.name} in plain text, readable by everyone who can read the "
+            f"repository: revoke it, remove it from the file and set it with {instead}"
+        )
+    return warnings
+
+
+def _is_secure(value: Any) -> bool:
+    """A value the stack's secrets provider encrypted (`{secure: v1:...}`)."""
+    return isinstance(value, dict) and "secure" in value
 
 
 def review_stacks(config: Mapping[str, str]) -> dict[str, OtherStack]:
@@ -160,14 +184,30 @@ def documents(run: ProgramRun, placeholders: Iterable[str]) -> list[Document]:
             docs.append(Document(f"vault/{inputs['name']}.hcl", about, str(inputs["policy"])))
         elif res.type == HELM_RELEASE:
             about = f"Helm values of release `{inputs.get('name')}`, chart `{inputs['chart']}` {inputs.get('version')}"
-            text = yaml.safe_dump(inputs.get("values", {}), sort_keys=True)
+            text = _yaml_document(inputs.get("values", {}))
             docs.append(Document(f"helm/{res.name}.values.yaml", about, text))  # per cluster: `<name>-gloo`
         elif res.type == JOB:
             namespace = (inputs.get("metadata") or {}).get("namespace")
             about = f"Job `{res.name}` in `{namespace}`: the login check, as Gloo's service account ({res.urn})"
             job = {"metadata": inputs.get("metadata", {}), "spec": inputs.get("spec", {})}
-            docs.append(Document(f"k8s/{res.name}.job.yaml", about, yaml.safe_dump(job, sort_keys=True)))
+            docs.append(Document(f"k8s/{res.name}.job.yaml", about, _yaml_document(job)))
     return docs
+
+
+class _ReviewDumper(yaml.SafeDumper):
+    """YAML for readers: a multi-line string (the login check's script) as a block literal (`|`),
+    line by line as it runs, not one escaped string."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_ReviewDumper.add_representer(str, _represent_text)
+
+
+def _yaml_document(value: Any) -> str:
+    return yaml.dump(whole_numbers(value), Dumper=_ReviewDumper, sort_keys=True)
 
 
 def _json_document(document: Any) -> str:
@@ -284,8 +324,11 @@ def _component_id(res: Registered) -> str:
     return "c_" + re.sub(r"[^A-Za-z0-9]", "_", f"{res.type.rsplit(':', 1)[-1]}_{res.name}")
 
 
-def write_review(run: ProgramRun, out: Path, placeholders: Iterable[str], stack: str) -> list[Path]:
-    """Writes every document, the graph and an index into `out`; returns the files written."""
+def write_review(
+    run: ProgramRun, out: Path, placeholders: Iterable[str], stack: str, warnings: Sequence[str] = ()
+) -> list[Path]:
+    """Writes every document, the graph and an index (with `warnings` on top) into `out`; returns
+    the files written."""
     docs = documents(run, placeholders)
     docs.append(
         Document(
@@ -302,8 +345,9 @@ def write_review(run: ProgramRun, out: Path, placeholders: Iterable[str], stack:
         written.append(path)
     index = out / "README.md"
     rows = "".join(f"| `{doc.path}` | {doc.about} |\n" for doc in docs)
+    warned = "".join(f"- **Warning:** {warning}\n" for warning in warnings) + ("\n" if warnings else "")
     index.write_text(
-        f"# Offline review of stack `{stack}`\n\nWritten by `python -m components.review --stack {stack}`, "
+        f"# Offline review of stack `{stack}`\n\n{warned}Written by `python -m components.review --stack {stack}`, "
         "without cloud credentials. Account IDs, role names and ARNs, the OIDC issuer and the outputs of the "
         "cluster's stack are placeholders "
         "(what AWS assigns is known only after `pulumi up`); secrets are `<redacted>`.\n\n"
@@ -326,8 +370,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="review", type=Path, help="the folder written (default: review)")
     parser.add_argument("--readme", action="store_true", help="also write the graph into README.md")
     args = parser.parse_args(argv)
+    try:
+        warnings = plaintext_secret_warnings(args.stack)
+        placeholders = review_secrets(args.stack).values()
+    except StackFileError as bad:
+        raise SystemExit(f"review: {bad}") from None
+    for warning in warnings:
+        print(f"review: warning: {warning}", file=sys.stderr)
     run = run_offline(args.stack)
-    written = write_review(run, args.out, review_secrets(args.stack).values(), args.stack)
+    written = write_review(run, args.out, placeholders, args.stack, warnings)
     if args.readme:
         readme = ROOT / "README.md"
         readme.write_text(readme_with_graph(readme.read_text(), mermaid(run)))

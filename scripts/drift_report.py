@@ -29,7 +29,10 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 # Resources that remove themselves, so that a refresh finds them gone and the preview creates them
 # again: the login check Job (config `loginCheck`, README "Verify"), deleted by Kubernetes 10
 # minutes after it finished (`ttlSecondsAfterFinished`). Its return is the check running again.
-SELF_DELETING = frozenset({("kubernetes:batch/v1:Job", "gloo-login-check")})
+# Known as (the type of the component that owns it, its type), which a URN carries in its type
+# chain (`<parent type>$<type>`): its name is `<cluster>-gloo-login-check` with `clusters`, and a
+# Job of that name made by anything else is the estate's, whose return is drift.
+SELF_DELETING = frozenset({("gloo-vault-irsa:gloo:GlooVaultLoginCheck", "kubernetes:batch/v1:Job")})
 
 
 @dataclass
@@ -64,12 +67,21 @@ def _name(urn: str) -> tuple[str, str]:
     return parts[2].rsplit("$", 1)[-1], "::".join(parts[3:])
 
 
+def self_deleting(urn: str) -> bool:
+    """Whether the URN's resource is one that removes itself: its type and its parent's, the last
+    two of the URN's type chain, are a pair of `SELF_DELETING`."""
+    parts = urn.split("::")
+    chain = parts[2].split("$") if len(parts) >= 4 else []
+    return len(chain) >= 2 and (chain[-2], chain[-1]) in SELF_DELETING
+
+
 def _step_drift(step: dict[str, Any]) -> str | None:
     op = step.get("op", "")
-    type_, name = _name(str(step.get("urn", "")))
+    urn = str(step.get("urn", ""))
+    type_, name = _name(urn)
     if op in UNCHANGED_OPS or type_ == STACK_TYPE:
         return None
-    if op in ("delete", "create") and (type_, name) in SELF_DELETING:
+    if op in ("delete", "create") and self_deleting(urn):
         return None
     reasons = step.get("replaceReasons") or step.get("diffReasons") or sorted(step.get("detailedDiff") or {})
     because = f" ({', '.join(map(str, reasons))})" if reasons else ""

@@ -81,6 +81,25 @@ BAD_CLUSTERS: list[tuple[str, str, Any, dict[str, Any]]] = [
     ("bad-flag", "clusters.a.adoptOidcProvider", {"a": {"clusterName": "e", "adoptOidcProvider": "yes"}}, {}),
     ("same-cluster-twice", "clusters", {"a": {"clusterName": "e"}, "b": {"clusterName": "e"}}, {}),
     ("same-stack-twice", "clusters", {"a": {"clusterStackRef": EKS_STACK}, "b": {"clusterStackRef": EKS_STACK}}, {}),
+    # YAML nulls (`clusterName:` with nothing after it) are no value at all, named where they stand.
+    ("null-cluster-name", "clusters.a.clusterName", {"a": {"clusterName": None}}, {}),
+    ("null-stack", "clusters.a.clusterStackRef", {"a": {"clusterStackRef": None}}, {}),
+    ("null-flag", "clusters.a.adoptOidcProvider", {"a": {"clusterName": "e", "adoptOidcProvider": None}}, {}),
+    ("null-entry", "clusters.a", {"a": None}, {}),
+    # A stack named without its organisation or project is refused (Pulumi would read `eks/prod` as
+    # organisation `eks`, stack `prod` of this project), so no stack can be spelt two ways.
+    (
+        "stack-org-omitted",
+        "clusters.b.clusterStackRef",
+        {"a": {"clusterStackRef": EKS_STACK}, "b": {"clusterStackRef": "eks/prod"}},
+        {},
+    ),
+    (
+        "stack-name-only",
+        "clusters.b.clusterStackRef",
+        {"a": {"clusterStackRef": EKS_STACK}, "b": {"clusterStackRef": "prod"}},
+        {},
+    ),
     (
         "adopt-with-stack",
         "clusters.a.adoptOidcProvider",
@@ -115,7 +134,7 @@ def test_bad_clusters_stop_the_program_before_any_resource_naming_the_key(
     failed = run_program_failure(fleet(clusters, **overrides), secrets=SECRETS)
     assert_names_key(failed.error, key)
     assert isinstance(failed.error, ConfigError)
-    assert [r.type for r in failed.resources if r.type != "pulumi:providers:aws"] == [], case
+    assert [(r.type, r.name) for r in failed.resources] == [], case
 
 
 def test_the_grant_limit_counts_the_role_path_and_principal_kind() -> None:

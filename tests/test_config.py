@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 import components.config as config_module
-from components import config_docs
+from components import checks, config_docs
 from components.config import KEYS, ConfigError, Settings, parse_settings
 from tests.harness import EXTERNAL_VAULT, ROOT, config_text, dev_config, run_program, run_program_failure
 
@@ -215,6 +215,16 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
     ("address-empty-label", "vaultAddress", {"vaultAddress": "http://vault..vault:8200"}, TOKEN),
     ("address-unicode-host", "vaultAddress", {"vaultAddress": "http://vaült.vault:8200"}, TOKEN),
     ("context-without-kubeconfig", "kubeContext", {"kubeContext": "admin@edge"}, TOKEN),
+    # A Vault address is scheme, host and port: a path, query or fragment would be ignored or misused.
+    ("address-path", "vaultAddress", {"vaultAddress": "https://vault.example.com:8200/ui"}, TOKEN),
+    ("address-query", "vaultAddress", {"vaultAddress": "https://vault.example.com:8200?x=1"}, TOKEN),
+    ("address-empty-query", "vaultAddress", {"vaultAddress": "https://vault.example.com:8200/?"}, TOKEN),
+    ("address-fragment", "vaultAddress", {"vaultAddress": "https://vault.example.com:8200/#f"}, TOKEN),
+    ("address-all", "vaultAddress", {"vaultAddress": "https://vault.example.com:8200/ui?x=1#f"}, TOKEN),
+    ("provider-address-path", "vaultProviderAddress", {"vaultProviderAddress": "http://127.0.0.1:8200/v1/"}, TOKEN),
+    # Pulumi reads `eks/prod` as organisation `eks`, stack `prod` of this project: never an EKS stack.
+    ("stack-ref-two-parts", "clusterStackRef", {"clusterName": "", "clusterStackRef": "eks/prod"}, TOKEN),
+    ("stack-ref-one-part", "clusterStackRef", {"clusterName": "", "clusterStackRef": "prod"}, TOKEN),
     (
         "external-no-address",
         "vaultAddress",
@@ -313,6 +323,18 @@ def test_bad_config_is_refused_naming_the_key(
     with pytest.raises(ConfigError) as raised:
         parse({**dev_config(), **overrides}, secrets=secrets)
     assert_names_key(raised.value, key)
+
+
+BOOLEAN_KEYS = [key.name for key in KEYS if key.check is checks.boolean]
+
+
+@pytest.mark.parametrize("key", BOOLEAN_KEYS)
+def test_a_misspelt_boolean_is_refused_showing_what_it_got(key: str) -> None:
+    """`loginCheck: ture`: the line says which value it could not read, not only what it expected."""
+    with pytest.raises(ConfigError) as raised:
+        parse({**dev_config(), key: "ture"})
+    assert_names_key(raised.value, key)
+    assert str(raised.value) == f"gloo-vault-irsa:{key}: expected true or false (got 'ture')"
 
 
 @pytest.mark.parametrize(("case", "key", "overrides", "secrets"), BAD, ids=BAD_IDS)

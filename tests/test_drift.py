@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import JOB, VARIANTS, VAULT_AUTH_BACKEND, load_script, run_program
+from tests.harness import FLEET, JOB, VARIANTS, VAULT_AUTH_BACKEND, load_script, run_program
 
 drift_report = load_script("drift_report")
 
@@ -92,10 +92,41 @@ def test_the_login_check_job_gone_after_its_ttl_is_not_drift() -> None:
     assert drift_report.read_report(digest(changed)).drift == ["update aws:iam/role:Role gloo (assumeRolePolicy)"]
 
 
-def test_the_self_deleting_resources_are_the_programs() -> None:
-    [job] = run_program().of_type(JOB)
-    assert job.urn.endswith(f"${job.type}::{job.name}")
-    assert {(job.type, job.name)} == drift_report.SELF_DELETING
+def test_each_clusters_login_check_job_gone_after_its_ttl_is_not_drift() -> None:
+    """With `clusters` each cluster's Job is `<name>-gloo-login-check`: known by its type and the
+    component that owns it, not by its name, so the daily run does not report every cluster."""
+    jobs = [LOGIN_CHECK.replace("::gloo-login-check", f"::{key}-gloo-login-check") for key in ("east-a", "east-b")]
+    steps = [step("same", STACK), *(step(op, job) for job in jobs for op in ("delete", "create"))]
+    assert drift_report.read_report(digest(steps)).lines() == ["drift-report: no drift"]
+
+
+@pytest.mark.parametrize(
+    "urn",
+    [
+        PREFIX + "kubernetes:batch/v1:Job::gloo-login-check",  # a Job of that name the program did not make
+        PREFIX + "acme:ops:Nightly$kubernetes:batch/v1:Job::east-a-gloo-login-check",  # another owner's Job
+        PREFIX + "gloo-vault-irsa:gloo:GlooVaultLoginCheck$kubernetes:core/v1:ConfigMap::gloo-login-check",
+    ],
+)
+def test_a_job_the_login_check_does_not_own_is_drift_when_it_comes_back(urn: str) -> None:
+    report = drift_report.read_report(digest([step("same", STACK), step("delete", urn), step("create", urn)]))
+    type_ = urn.split("::")[2].rsplit("$", 1)[-1]
+    assert report.drift == [f"create {type_} {urn.rsplit('::', 1)[-1]}"]
+
+
+@pytest.mark.parametrize("variant", ["dev", "clusters"])
+def test_the_self_deleting_resources_are_the_programs(variant: str) -> None:
+    """Every Job the program registers, alone or in `clusters` (each cluster's own), is the login
+    check's, and the script knows it by its owner's type as the program registers it."""
+    config, secrets = VARIANTS[variant]
+    run = run_program({**config, "loginCheck": True}, secrets=secrets)
+    jobs = run.of_type(JOB)
+    assert len(jobs) == (len(FLEET) if variant == "clusters" else 1)
+    for job in jobs:
+        owner = run.by_urn(job.parent)
+        assert job.urn.endswith(f"{owner.type}${job.type}::{job.name}")
+        assert (owner.type, job.type) in drift_report.SELF_DELETING
+        assert drift_report.self_deleting(job.urn)
 
 
 def test_a_failed_preview_is_an_error_not_drift() -> None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from components import review
+from components import offline, review
 from tests.harness import (
     EKS_OUTPUTS,
     EKS_STACK,
@@ -162,14 +162,11 @@ def test_a_review_of_several_clusters_shows_each_clusters_values_and_roles() -> 
         assert {f"helm/{key}-gloo.values.yaml", f"iam/{key}-gloo.trust-policy.json"} <= paths, paths
 
 
-def test_the_command_runs_without_any_credentials(tmp_path: Path) -> None:
-    """A fresh machine: no AWS, Vault or Pulumi variables, an empty home, no network needed."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "LANG": "C.UTF-8"}
-    assert not any(k.startswith(("AWS_", "VAULT_", "PULUMI_")) for k in env)
-    out = tmp_path / "review"
+def _review_script(root: Path, args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`<root>/scripts/review.sh <args>` run from `cwd` with only `env`; it must succeed."""
     done = subprocess.run(
-        [sys.executable, "-m", "components.review", "--stack", "dev", "--out", str(out)],
-        cwd=ROOT,
+        ["bash", str(root / "scripts/review.sh"), *args],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -177,6 +174,135 @@ def test_the_command_runs_without_any_credentials(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"review: wrote 9 files into {out}/"  # the login check Job too
-    assert (out / "graph.mmd").read_text() == review.mermaid(review.run_offline("dev"))
+    return done
+
+
+def test_the_command_runs_without_any_credentials_from_any_directory(tmp_path: Path) -> None:
+    """A fresh machine: no AWS, Vault or Pulumi variables, an empty home, no network needed; run
+    as README says, `scripts/review.sh <stack>`, from another directory than the repository."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "LANG": "C.UTF-8"}
+    assert not any(k.startswith(("AWS_", "VAULT_", "PULUMI_")) for k in env)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = _review_script(ROOT, ["dev", "--out", "review"], cwd=elsewhere, env=env)
+    assert done.stdout.strip() == "review: wrote 9 files into review/"  # the login check Job too
+    assert (elsewhere / "review/graph.mmd").read_text() == review.mermaid(review.run_offline("dev"))
     assert not (tmp_path / "home").exists()  # nothing read from or written to a home
+
+
+# A fresh clone's `python3` creates `.venv` from stubs that record each call; the venv's python
+# answers the script's import check as the modules are (missing until pip has run).
+PYTHON3_STUB = """#!/bin/sh
+echo "python3 $*" >> "$SANDBOX/calls"
+[ "$1 $2" = "-m venv" ] || exit 1
+mkdir -p "$3/bin" && cp "$SANDBOX/stubs/venv-python" "$3/bin/python" && cp "$SANDBOX/stubs/venv-pip" "$3/bin/pip"
+"""
+VENV_PYTHON_STUB = """#!/bin/sh
+echo "python $*" >> "$SANDBOX/calls"
+[ "$1" != -c ] || [ -e "$SANDBOX/installed" ]
+"""
+VENV_PIP_STUB = """#!/bin/sh
+echo "pip $*" >> "$SANDBOX/calls"
+touch "$SANDBOX/installed"
+"""
+
+
+def test_the_script_sets_up_a_fresh_clone_once(tmp_path: Path) -> None:
+    """No `.venv`: the script creates it and installs requirements.txt, then reviews; the second
+    run reviews at once."""
+    clone = tmp_path / "clone"
+    (clone / "scripts").mkdir(parents=True)
+    shutil.copy2(ROOT / "scripts/review.sh", clone / "scripts/review.sh")
+    shutil.copy2(ROOT / "requirements.txt", clone / "requirements.txt")
+    for name, text in (("python3", PYTHON3_STUB), ("venv-python", VENV_PYTHON_STUB), ("venv-pip", VENV_PIP_STUB)):
+        stub = tmp_path / "stubs" / name
+        stub.parent.mkdir(exist_ok=True)
+        stub.write_text(text)
+        stub.chmod(0o755)
+    env = {"PATH": f"{tmp_path / 'stubs'}:/usr/bin:/bin", "SANDBOX": str(tmp_path), "HOME": str(tmp_path)}
+    for _ in range(2):
+        _review_script(clone, ["prod", "--out", "x"], cwd=tmp_path, env=env)
+    calls = (tmp_path / "calls").read_text().splitlines()
+    review_call = "python -m components.review --stack prod --out x"
+    assert [c.split(" -c ")[0] if " -c " in c else c for c in calls] == [
+        f"python3 -m venv {clone}/.venv",
+        "python",
+        f"pip install --quiet --disable-pip-version-check -r {clone}/requirements.txt",
+        review_call,
+        "python",
+        review_call,
+    ], calls
+
+
+# ---------------------------------------------------------------------------- as a newcomer meets it
+
+
+def test_the_job_keeps_its_integers_and_its_script_reads_as_written(tmp_path: Path, dev: ProgramRun) -> None:
+    """Pulumi hands numbers over as floats: the Job must say `backoffLimit: 1`, not `1.0`, and its
+    script must read line by line (a YAML block literal), not as one escaped string."""
+    review.write_review(dev, tmp_path, review.review_secrets("dev").values(), "dev")
+    text = (tmp_path / "k8s/gloo-login-check.job.yaml").read_text()
+    job = yaml.safe_load(text)
+    spec, pod = job["spec"], job["spec"]["template"]["spec"]
+    numbers = [spec["backoffLimit"], spec["activeDeadlineSeconds"], pod["securityContext"]["runAsUser"]]
+    assert all(type(n) is int for n in numbers), numbers
+    assert ".0\n" not in text
+    [script] = [arg for arg in pod["containers"][0]["command"] if "\n" in arg]
+    assert "- |" in text
+    lines = text.splitlines()
+    for line in script.splitlines():
+        assert any(written.strip() == line.strip() for written in lines), line
+
+
+def test_a_missing_stack_file_is_one_line_naming_it_and_the_stacks_there(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        review.main(["--stack", "staging", "--out", str(tmp_path)])
+    message = str(stopped.value.code)
+    assert message.startswith("review: no stack file Pulumi.staging.yaml"), message
+    assert "dev, prod" in message and "\n" not in message
+
+
+def _stack_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str) -> Path:
+    """A folder holding one stack file, where the review reads stack files from."""
+    monkeypatch.setattr(offline, "ROOT", tmp_path)
+    (tmp_path / f"Pulumi.{name}.yaml").write_text(text)
+    return tmp_path / "review"
+
+
+def test_a_yaml_error_in_the_stack_file_is_one_line_with_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _stack_dir(tmp_path, monkeypatch, "bad", "config:\n  gloo-vault-irsa:region: us-east-1\n  : [\n")
+    with pytest.raises(SystemExit) as stopped:
+        review.main(["--stack", "bad", "--out", str(out)])
+    message = str(stopped.value.code)
+    assert message.startswith("review: Pulumi.bad.yaml line 3, column "), message
+    assert "\n" not in message and len(message) < 200
+
+
+def test_a_null_key_in_the_stack_file_is_unset_as_the_cli_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`clusterName:` with nothing after it is no cluster name (the CLI reads YAML null as ""), not
+    a cluster called `null`."""
+    out = _stack_dir(tmp_path, monkeypatch, "null", "config:\n  gloo-vault-irsa:clusterName:\n")
+    with pytest.raises(SystemExit) as stopped:
+        review.main(["--stack", "null", "--out", str(out)])
+    assert "gloo-vault-irsa:clusterName: expected the name of an existing EKS cluster" in str(stopped.value.code)
+
+
+def test_a_plaintext_vault_token_in_the_stack_file_is_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token committed in a stack file is readable by everyone with the repository: the review
+    says so (without the token), on its output and in its index; the token never reaches a file."""
+    leaked = "hvs.committed-in-git"
+    stack = (ROOT / "Pulumi.dev.yaml").read_text() + f"  gloo-vault-irsa:vaultToken: {leaked}\n"
+    out = _stack_dir(tmp_path, monkeypatch, "leak", stack)
+    assert review.main(["--stack", "leak", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    [warning] = [line for line in err.splitlines() if "vaultToken" in line]
+    assert warning.startswith("review: warning: Pulumi.leak.yaml sets vaultToken in plain text"), warning
+    assert leaked not in err
+    assert warning.removeprefix("review: warning: ") in (out / "README.md").read_text()
+    assert not any(leaked in p.read_text() for p in out.rglob("*") if p.is_file())

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from components.offline import whole_numbers
 from tests.engines.kube import KubeApiServer
 from tests.harness import (
     EXTERNAL_VAULT,
@@ -61,19 +62,9 @@ def declared_objects(run: ProgramRun) -> list[Registered]:
 def manifest(res: Registered) -> dict[str, Any]:
     """The object as pulumi-kubernetes sends it: the inputs (numbers as JSON integers where they
     are whole), auto-named `<name>-<8 hex>` when the program sets no name."""
-    body: dict[str, Any] = _whole_numbers(copy.deepcopy(res.inputs))
+    body: dict[str, Any] = whole_numbers(copy.deepcopy(res.inputs))
     body["metadata"].setdefault("name", f"{res.name}-{secrets.token_hex(4)}")
     return body
-
-
-def _whole_numbers(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    return value
 
 
 def collection(kube: KubeApiServer, body: dict[str, Any]) -> str:
