@@ -59,7 +59,13 @@ from .helm import check_chart_pinned, check_unique_releases
 from .production import check_gloo_vault_tls, check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
 from .service_accounts import check_irsa_subjects
 from .trust import STS_AUDIENCE, WEB_IDENTITY_ACTION, check_trust_policy
-from .vault import MAX_TOKEN_TTL_SECONDS, check_gloo_vault_keys, check_vault_aws_client, check_vault_aws_role
+from .vault import (
+    MAX_TOKEN_TTL_SECONDS,
+    check_gloo_vault_keys,
+    check_vault_aws_client,
+    check_vault_aws_role,
+    check_vault_role_principals,
+)
 
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(
@@ -143,6 +149,14 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         "Gloo names.",
         check_cluster_isolation,
     ),
+    # issue 20: rules that look past one resource's properties.
+    StackPolicy(
+        "vault-aws-auth-role-binds-gloo-irsa",
+        "Each Vault aws auth role binds only IRSA roles of this stack that a Gloo release annotates on its service "
+        "accounts, trusting web identities alone (irsa-subjects-annotated: exactly those accounts); never a node "
+        "role nor any other principal.",
+        check_vault_role_principals,
+    ),
 )
 
 __all__ = [
@@ -187,6 +201,7 @@ __all__ = [
     "check_vault_aws_role",
     "check_vault_dev_mode",
     "check_vault_provider_tls",
+    "check_vault_role_principals",
     "is_local_or_in_cluster",
     "is_production",
     "is_unknown",

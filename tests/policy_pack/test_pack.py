@@ -27,8 +27,9 @@ from pulumi.runtime.proto import analyzer_pb2
 
 import guardrails
 import pack
-from tests.harness import FLEET, ROOT, ProgramRun, stack_config
+from tests.harness import FLEET, ROOT, ProgramRun, is_secret, stack_config
 from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props, provider_urn
+from tests.policy_pack.test_vault import NODE_ROLE
 
 PACK_DIR = ROOT / "policy-pack"
 
@@ -74,6 +75,7 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("StackValidationPolicy", "irsa-subjects-annotated"),
         ("StackValidationPolicy", "helm-releases-unique"),
         ("StackValidationPolicy", "gloo-clusters-isolated"),
+        ("StackValidationPolicy", "vault-aws-auth-role-binds-gloo-irsa"),
     ]
     assert all(p.enforcement_level is None for p in policies)  # the pack's MANDATORY applies to each
 
@@ -176,6 +178,28 @@ def test_the_pack_ties_each_cluster_to_the_oidc_provider_made_with_it(
     found = analyze(pack_call, run)
     assert [name for name, _ in found] == ["gloo-clusters-isolated"], found
     assert "not its cluster's own OIDC provider" in found[0][1]
+
+
+def test_the_pack_refuses_gloo_logging_in_as_the_node_role(
+    pack_call: dict[str, Any], runs: dict[str, ProgramRun], policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    """Issue 20 #1, as the CLI runs the pack: Pulumi.prod.yaml's graph with Gloo's IRSA annotations
+    removed and its Vault role bound to the node group's instance role."""
+    policy_process("prod", {f"gloo-vault-irsa:{k}": v for k, v in stack_config("prod").items()})
+    run = copy.deepcopy(runs["prod"])
+    values = run.one(guardrails.HELM_RELEASE, "gloo").raw_inputs["values"]
+    for account in ("gloo", "discovery"):
+        annotations = unwrap(values)["gloo"].get(account, {}).get("serviceAccount", {}).get("extraAnnotations", {})
+        annotations.pop(guardrails.IRSA_ANNOTATION, None)
+    run.one(guardrails.VAULT_AWS_ROLE, "gloo").raw_inputs["boundIamPrincipalArns"] = [NODE_ROLE]
+    found = analyze(pack_call, run)
+    assert [name for name, _ in found] == ["vault-aws-auth-role-binds-gloo-irsa"], found
+    assert f"binds {NODE_ROLE!r}, which is not an IAM role of this stack" in found[0][1]
+
+
+def unwrap(value: Any) -> Any:
+    """The value inside a secret wrapper (the same object: changing it changes the input)."""
+    return unwrap(value["value"]) if is_secret(value) else value
 
 
 def test_the_pack_passes_a_preview(
