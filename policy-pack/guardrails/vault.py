@@ -242,15 +242,13 @@ def _check_bound_role(where: str, arn: str, role: StackResource | None, annotate
             f"{fix}: whoever holds that role logs in as Gloo and reads its secrets"
         ]
     others = other_trust(role.props.get("assumeRolePolicy"))
-    return (
-        [
-            f"{where} the IAM role {label}, whose trust admits more than Gloo's service accounts ({', '.join(others)} "
-            "of its assumeRolePolicy); whoever assumes it that way (an instance profile: every pod on the node) logs in "
-            "as Gloo: trust the cluster's OIDC provider alone"
-        ]
-        if others
-        else []
-    )
+    if not others:
+        return []
+    return [
+        f"{where} the IAM role {label}, whose trust admits more than Gloo's service accounts ({', '.join(others)} "
+        "of its assumeRolePolicy); whoever assumes it that way (an instance profile: every pod on its node) "
+        "logs in as Gloo: trust the cluster's OIDC provider alone"
+    ]
 
 
 def _check_token_ttls(props: Mapping[str, Any]) -> list[str]:
