@@ -29,6 +29,8 @@ from __future__ import annotations
 from .agreement import check_stack
 from .clusters import check_cluster_isolation
 from .common import (
+    HELM_CHART_V3,
+    HELM_CHART_V4,
     HELM_RELEASE,
     HELM_TYPES,
     IAM_POLICY_TYPES,
@@ -45,6 +47,7 @@ from .common import (
     VAULT_AWS_ROLE,
     VAULT_MOUNT,
     VAULT_PROVIDER,
+    YAML_TYPES,
     ResourceCheck,
     ResourcePolicy,
     StackCheck,
@@ -54,6 +57,7 @@ from .common import (
     is_production,
     is_unknown,
 )
+from .dev_mode import check_vault_dev_mode_anywhere
 from .grants import check_iam_grants, check_irsa_role_policies
 from .helm import check_chart_pinned, check_unique_releases
 from .production import check_gloo_vault_tls, check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
@@ -87,8 +91,10 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "no-vault-dev-mode-in-production",
-        "Production stacks run no Vault chart in dev mode (refusing values the pack cannot read).",
-        check_vault_dev_mode,
+        "Production stacks run no Vault dev server: no Vault chart in dev mode (refusing values the pack cannot "
+        "read), no Kubernetes object nor inline manifest whose container runs `server -dev`, sets "
+        "VAULT_DEV_ROOT_TOKEN_ID or runs the Vault image's default command.",
+        check_vault_dev_mode_anywhere,
     ),
     ResourcePolicy(
         "vault-provider-tls-in-production",
@@ -160,6 +166,8 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
 )
 
 __all__ = [
+    "HELM_CHART_V3",
+    "HELM_CHART_V4",
     "HELM_RELEASE",
     "HELM_TYPES",
     "IAM_POLICY_TYPES",
@@ -181,6 +189,7 @@ __all__ = [
     "VAULT_MOUNT",
     "VAULT_PROVIDER",
     "WEB_IDENTITY_ACTION",
+    "YAML_TYPES",
     "ResourceCheck",
     "ResourcePolicy",
     "StackCheck",
@@ -200,6 +209,7 @@ __all__ = [
     "check_vault_aws_client",
     "check_vault_aws_role",
     "check_vault_dev_mode",
+    "check_vault_dev_mode_anywhere",
     "check_vault_provider_tls",
     "check_vault_role_principals",
     "is_local_or_in_cluster",

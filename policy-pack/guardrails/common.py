@@ -25,7 +25,21 @@ IAM_POLICY_TYPES = (
     "aws:iam/groupPolicy:GroupPolicy",
 )
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-HELM_TYPES = (HELM_RELEASE, "kubernetes:helm.sh/v4:Chart")
+HELM_CHART_V3 = "kubernetes:helm.sh/v3:Chart"
+"""A component in every SDK: Python registers it with no inputs at all (pulumi_kubernetes
+helm/v3/helm.py, `__props__ = dict()`; pulumi/pulumi-kubernetes#2144), its rendered objects as
+its children."""
+HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart"
+HELM_TYPES = (HELM_RELEASE, HELM_CHART_V3, HELM_CHART_V4)
+"""A chart however pulumi_kubernetes installs it: its `chart`, `version` and `values`, when shown."""
+YAML_TYPES = (
+    "kubernetes:yaml:ConfigFile",
+    "kubernetes:yaml:ConfigGroup",
+    "kubernetes:yaml/v2:ConfigFile",
+    "kubernetes:yaml/v2:ConfigGroup",
+)
+"""Manifests as a component: a v2 ConfigGroup shows its inline `yaml` and `objs`; each object
+becomes a child resource in every version."""
 VAULT_PROVIDER = "pulumi:providers:vault"
 VAULT_AUTH_BACKEND = "vault:index/authBackend:AuthBackend"
 VAULT_MOUNT = "vault:index/mount:Mount"
