@@ -152,7 +152,8 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         "gloo-clusters-isolated",
         "Per cluster (Kubernetes provider): its IRSA roles are annotated in no other cluster and trust its own OIDC "
         "provider alone, one no other cluster's roles trust; its Gloo logs in as a Vault role no other cluster's "
-        "Gloo names.",
+        "Gloo names; and no EKS cluster is there twice (two Kubernetes providers reaching one API server, two "
+        "IAM OIDC providers registering one issuer).",
         check_cluster_isolation,
     ),
     # issue 20: rules that look past one resource's properties.
