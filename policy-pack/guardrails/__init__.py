@@ -6,8 +6,10 @@ release per name in each cluster), `production` (what a production stack may not
 Vault), `vault` (Vault's aws auth client and role), `agreement` (Gloo's values against the
 Vault resources, a stack policy), `service_accounts` (IRSA trust against the service accounts
 annotated with each role), `clusters` (each cluster's IRSA and Vault roles its own, a stack
-policy); `common` holds the type tokens, the unknown-value handling, the stack context (is it
-production?) and readers of properties, `gloo_values` the readers of Gloo's chart values.
+policy), `dev_mode` (no Vault dev server in production, however it is given), `secrets` (no
+secret key in plain text in the stack file); `common` holds the type tokens, the unknown-value
+handling, the stack context (is it production?) and readers of properties, `gloo_values` the
+readers of Gloo's chart values.
 
 Each resource check takes the resource's type token, its properties as the engine sends them
 to a policy pack (camelCase names, secrets unwrapped, values not known during preview replaced
@@ -61,6 +63,7 @@ from .dev_mode import check_vault_dev_mode_anywhere
 from .grants import check_iam_grants, check_irsa_role_policies
 from .helm import check_chart_pinned, check_unique_releases
 from .production import check_gloo_vault_tls, check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
+from .secrets import SECRET_KEYS, check_secrets_encrypted, plaintext_keys
 from .service_accounts import check_irsa_subjects
 from .trust import STS_AUDIENCE, WEB_IDENTITY_ACTION, check_trust_policy
 from .vault import (
@@ -164,6 +167,11 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         "role nor any other principal.",
         check_vault_role_principals,
     ),
+    StackPolicy(
+        "stack-secrets-encrypted",
+        "The stack file sets no secret key (vaultToken, glooLicenseKey, kubeconfig) in plain text.",
+        check_secrets_encrypted,
+    ),
 )
 
 __all__ = [
@@ -180,6 +188,7 @@ __all__ = [
     "PROJECT",
     "RESOURCE_POLICIES",
     "ROLE",
+    "SECRET_KEYS",
     "STACK_POLICIES",
     "STS_AUDIENCE",
     "UNKNOWN",
@@ -204,6 +213,7 @@ __all__ = [
     "check_iam_grants",
     "check_irsa_role_policies",
     "check_irsa_subjects",
+    "check_secrets_encrypted",
     "check_stack",
     "check_trust_policy",
     "check_unique_releases",
@@ -216,4 +226,5 @@ __all__ = [
     "is_local_or_in_cluster",
     "is_production",
     "is_unknown",
+    "plaintext_keys",
 ]

@@ -91,14 +91,22 @@ _PRODUCTION_STACK = re.compile(r"(?:^|[-_./])(?:prod|prd|production|live)\d*(?:$
 
 @dataclass(frozen=True)
 class StackContext:
-    """What the policy knows about the stack: its name and its `environment` config key."""
+    """What the policy knows about the stack: its name, its `environment` config key, and the
+    project keys its stack file sets in plain text (`secrets.plaintext_keys`; none when the pack
+    is not beside the project's files)."""
 
     stack: str = ""
     environment: str | None = None
+    plaintext_keys: frozenset[str] = frozenset()
 
     @property
     def production(self) -> bool:
         return is_production(self.stack, self.environment)
+
+    @property
+    def stack_file(self) -> str:
+        """The stack's config file: `Pulumi.<name>.yaml`, by the last part of `org/project/name`."""
+        return f"Pulumi.{self.stack.rsplit('/', 1)[-1]}.yaml"
 
 
 def is_production(stack: str, environment: str | None) -> bool:

@@ -79,6 +79,7 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("StackValidationPolicy", "helm-releases-unique"),
         ("StackValidationPolicy", "gloo-clusters-isolated"),
         ("StackValidationPolicy", "vault-aws-auth-role-binds-gloo-irsa"),
+        ("StackValidationPolicy", "stack-secrets-encrypted"),
     ]
     assert all(p.enforcement_level is None for p in policies)  # the pack's MANDATORY applies to each
 
