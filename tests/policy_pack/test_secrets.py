@@ -90,19 +90,31 @@ def project(tmp_path: Path, stack_file: str, name: str = "gloo-vault-irsa") -> P
     return tmp_path
 
 
-def test_the_pack_refuses_a_token_committed_in_the_stack_file(
+Analysis = Callable[[Path, dict[str, str]], list[tuple[str, str]]]
+
+
+@pytest.fixture
+def prod_beside(
     pack_call: dict[str, Any],
     runs: dict[str, ProgramRun],
     policy_process: Callable[[str, dict[str, str]], None],
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
+) -> Analysis:
+    """The pack on the prod graph as the CLI runs it, given the stack's config (PULUMI_CONFIG holds
+    each value decrypted) and shipped in the project folder given."""
+
+    def run(folder: Path, config: dict[str, str]) -> list[tuple[str, str]]:
+        policy_process("prod", {f"gloo-vault-irsa:{k}": v for k, v in {**stack_config("prod"), **config}.items()})
+        monkeypatch.setattr(pack, "PROJECT_DIR", folder, raising=False)
+        return analyze(pack_call, runs["prod"])
+
+    return run
+
+
+def test_the_pack_refuses_a_token_committed_in_the_stack_file(prod_beside: Analysis, tmp_path: Path) -> None:
     """As the CLI runs the pack: PULUMI_CONFIG holds the token either way; the stack file beside
     the pack's project shows it in plain text."""
-    config = {f"gloo-vault-irsa:{k}": v for k, v in {**stack_config("prod"), "vaultToken": PLAIN_TOKEN}.items()}
-    policy_process("prod", config)
-    monkeypatch.setattr(pack, "PROJECT_DIR", project(tmp_path, STACK_FILE), raising=False)
-    found = analyze(pack_call, runs["prod"])
+    found = prod_beside(project(tmp_path, STACK_FILE), {"vaultToken": PLAIN_TOKEN})
     assert [name for name, _ in found] == ["stack-secrets-encrypted"], found
     assert "Pulumi.prod.yaml sets vaultToken in plain text" in found[0][1]
     assert PLAIN_TOKEN not in found[0][1]
@@ -110,20 +122,13 @@ def test_the_pack_refuses_a_token_committed_in_the_stack_file(
 
 @pytest.mark.parametrize("name", ["someone-else", None])
 def test_the_pack_reads_only_its_own_projects_stack_file(
-    pack_call: dict[str, Any],
-    runs: dict[str, ProgramRun],
-    policy_process: Callable[[str, dict[str, str]], None],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    name: str | None,
+    prod_beside: Analysis, tmp_path: Path, name: str | None
 ) -> None:
     """Published and run as an organisation's pack, the folder above it is not this project."""
-    policy_process("prod", {f"gloo-vault-irsa:{k}": v for k, v in stack_config("prod").items()})
     folder = project(tmp_path, STACK_FILE, name or "gloo-vault-irsa")
     if name is None:
         (folder / "Pulumi.yaml").unlink()
-    monkeypatch.setattr(pack, "PROJECT_DIR", folder, raising=False)
-    assert analyze(pack_call, runs["prod"]) == []
+    assert prod_beside(folder, {"vaultToken": PLAIN_TOKEN}) == []
 
 
 def test_the_variants_pass(runs: dict[str, ProgramRun]) -> None:
