@@ -1,7 +1,7 @@
 """`no-vault-dev-mode-in-production`, however the Vault server is given: a Helm chart's values
-(`production.check_vault_dev_mode`), and any Kubernetes object whose pod spec runs a Vault dev
-server, raw (a `StatefulSet`, `Deployment`, `Pod`, `Job`, `DaemonSet`, `CronJob`…) or inline in
-a `yaml.ConfigGroup` (v1 or v2).
+(`production.check_vault_dev_mode`, and a container given in any chart's values), and any
+Kubernetes object whose pod spec runs a Vault dev server, raw (a `StatefulSet`, `Deployment`,
+`Pod`, `Job`, `DaemonSet`, `CronJob`…) or inline in a `yaml.ConfigGroup`.
 
 A chart or manifest given any way but a Helm `Release` or a v4 `Chart` shows the pack its objects
 rather than its values: a `pulumi_kubernetes.helm.v3.Chart` and a v1 `yaml.ConfigFile` or
@@ -22,7 +22,7 @@ when it runs a Vault image with neither command nor args: the image's default co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -45,17 +45,20 @@ def check_vault_dev_mode_anywhere(resource_type: str, props: Mapping[str, Any], 
     if not context.production:
         return []
     if resource_type in HELM_TYPES:
-        return check_vault_dev_mode(resource_type, props, context)
-    if not resource_type.startswith("kubernetes:"):
+        found = dev_servers(props.get("values"), in_values=True)
+        violations = check_vault_dev_mode(resource_type, props, context)
+    elif resource_type.startswith("kubernetes:"):
+        objects: list[Any] = [props]
+        if resource_type in YAML_TYPES:
+            objects = [*as_list(props.get("objs")), *inline_manifests(props.get("yaml"))]
+        found, violations = dev_servers(objects), []
+    else:
         return []
-    objects: list[Any] = [props]
-    if resource_type in YAML_TYPES:
-        objects = [*as_list(props.get("objs")), *inline_manifests(props.get("yaml"))]
-    return [
+    return violations + [
         f"production stack {context.stack!r}: {resource_type} runs a Vault dev server (container {name!r}: {why}); "
         "dev mode keeps secrets in memory and is unsealed with a root token: use vaultTopology: external (a "
         "production Vault) for this stack"
-        for name, why in dev_servers(objects)
+        for name, why in found
     ]
 
 
@@ -72,22 +75,29 @@ def inline_manifests(manifests: Any) -> list[Any]:
     return objects
 
 
-def dev_servers(value: Any) -> Iterator[tuple[str, str]]:
-    """(container name, what makes it a dev server) for each container, anywhere in `value`
-    (a pod spec, a workload's template, a CronJob's job template, a list of objects), that runs
-    a Vault dev server."""
+def dev_servers(value: Any, *, in_values: bool = False) -> list[tuple[str, str]]:
+    """(container name, what makes it a dev server) for each container, anywhere in `value` (a
+    pod spec, a workload's template, a CronJob's job template, a list of objects), that runs a
+    Vault dev server. In a chart's values a container may sit under any key (`extraContainers`,
+    `sidecars`…), so there every object is read as one (`in_values`)."""
+    found: list[tuple[str, str]] = []
     if isinstance(value, Mapping):
+        why = _dev_server(value) if in_values else None
+        if why is not None:
+            found.append((str(value.get("name") or "?"), why))
         for key, item in value.items():
-            if key in _CONTAINER_LISTS and isinstance(item, (list, tuple)):
-                for container in item:
-                    why = _dev_server(container) if isinstance(container, Mapping) else None
-                    if why is not None:
-                        yield str(container.get("name") or "?"), why
+            if key in _CONTAINER_LISTS and not in_values and isinstance(item, (list, tuple)):
+                found += [
+                    (str(c.get("name") or "?"), why)
+                    for c in item
+                    if isinstance(c, Mapping) and (why := _dev_server(c)) is not None
+                ]
             else:
-                yield from dev_servers(item)
+                found += dev_servers(item, in_values=in_values)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from dev_servers(item)
+            found += dev_servers(item, in_values=in_values)
+    return found
 
 
 def _dev_server(container: Mapping[str, Any]) -> str | None:

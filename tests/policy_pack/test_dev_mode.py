@@ -147,6 +147,13 @@ def test_a_config_group_given_a_dev_server_inline_is_refused(type_: str) -> None
         only(pack_violations([StackResource(type_, "manifests", inline)], PRODUCTION), "runs a Vault dev server")
 
 
+def test_a_dev_server_given_in_another_charts_values_is_refused(runs: dict[str, ProgramRun]) -> None:
+    """A chart that takes extra containers in its values (`extraContainers`, `sidecars`…) given one."""
+    sidecar = {"server": {"extraContainers": [dev_container()]}}
+    resources = replace(stack_resources(runs["prod"]), guardrails.HELM_RELEASE, lambda p: p["values"].update(sidecar))
+    only(pack_violations(resources, PRODUCTION), f"{DEV_MODE}production stack 'prod': {guardrails.HELM_RELEASE} runs a")
+
+
 # ---------------------------------------------------------------- a helm.v3.Chart, as pulumi_kubernetes makes one
 
 
