@@ -4,10 +4,13 @@ The wrappers turn the engine's properties into plain values (`plain`) and read t
 and `environment` key; every rule itself lives in `guardrails/`.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi_policy import (
     Policy,
     PolicyResource,
@@ -20,6 +23,9 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 import guardrails
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+"""The project this pack ships in (`policy-pack/` is one of its folders): where its stack files are."""
 
 
 def plain(value: Any) -> Any:
@@ -45,10 +51,30 @@ def plain(value: Any) -> Any:
 
 
 def stack_context() -> guardrails.StackContext:
-    """The stack's name and `environment` key, which the CLI hands the policy process."""
-    return guardrails.StackContext(
+    """The stack's name and `environment` key, which the CLI hands the policy process, and the
+    keys its stack file sets in plain text."""
+    context = guardrails.StackContext(
         stack=pulumi.get_stack() or "", environment=pulumi.Config(guardrails.PROJECT).get("environment")
     )
+    return guardrails.StackContext(
+        context.stack, context.environment, stack_file_plaintext_keys(PROJECT_DIR, context.stack_file)
+    )
+
+
+@functools.cache
+def stack_file_plaintext_keys(project_dir: Path, stack_file: str) -> frozenset[str]:
+    """What the stack's file beside this pack sets in plain text: the CLI hands the policy process
+    every config value decrypted, without saying which were secrets (guardrails/secrets.py). None
+    when the folder above the pack is not this project (a pack published to an organisation).
+    Read once per policy process (every policy of every resource asks)."""
+    try:
+        manifest = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+        if not isinstance(manifest, Mapping) or manifest.get("name") != guardrails.PROJECT:
+            return frozenset()
+        folder = project_dir / str(manifest.get("stackConfigDir") or ".")
+        return guardrails.plaintext_keys((folder / stack_file).read_text())
+    except (OSError, yaml.YAMLError):
+        return frozenset()
 
 
 def resource_policy(policy: guardrails.ResourcePolicy) -> ResourceValidationPolicy:

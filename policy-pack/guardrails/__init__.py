@@ -6,8 +6,10 @@ release per name in each cluster), `production` (what a production stack may not
 Vault), `vault` (Vault's aws auth client and role), `agreement` (Gloo's values against the
 Vault resources, a stack policy), `service_accounts` (IRSA trust against the service accounts
 annotated with each role), `clusters` (each cluster's IRSA and Vault roles its own, a stack
-policy); `common` holds the type tokens, the unknown-value handling, the stack context (is it
-production?) and readers of properties, `gloo_values` the readers of Gloo's chart values.
+policy), `dev_mode` (no Vault dev server in production, however it is given), `secrets` (no
+secret key in plain text in the stack file); `common` holds the type tokens, the unknown-value
+handling, the stack context (is it production?) and readers of properties, `gloo_values` the
+readers of Gloo's chart values.
 
 Each resource check takes the resource's type token, its properties as the engine sends them
 to a policy pack (camelCase names, secrets unwrapped, values not known during preview replaced
@@ -29,6 +31,8 @@ from __future__ import annotations
 from .agreement import check_stack
 from .clusters import check_cluster_isolation
 from .common import (
+    HELM_CHART_V3,
+    HELM_CHART_V4,
     HELM_RELEASE,
     HELM_TYPES,
     IAM_POLICY_TYPES,
@@ -45,6 +49,7 @@ from .common import (
     VAULT_AWS_ROLE,
     VAULT_MOUNT,
     VAULT_PROVIDER,
+    YAML_TYPES,
     ResourceCheck,
     ResourcePolicy,
     StackCheck,
@@ -54,12 +59,20 @@ from .common import (
     is_production,
     is_unknown,
 )
+from .dev_mode import check_vault_dev_mode_anywhere
 from .grants import check_iam_grants, check_irsa_role_policies
 from .helm import check_chart_pinned, check_unique_releases
 from .production import check_gloo_vault_tls, check_vault_dev_mode, check_vault_provider_tls, is_local_or_in_cluster
+from .secrets import SECRET_KEYS, check_secrets_encrypted, plaintext_keys
 from .service_accounts import check_irsa_subjects
 from .trust import STS_AUDIENCE, WEB_IDENTITY_ACTION, check_trust_policy
-from .vault import MAX_TOKEN_TTL_SECONDS, check_gloo_vault_keys, check_vault_aws_client, check_vault_aws_role
+from .vault import (
+    MAX_TOKEN_TTL_SECONDS,
+    check_gloo_vault_keys,
+    check_vault_aws_client,
+    check_vault_aws_role,
+    check_vault_role_principals,
+)
 
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(
@@ -81,8 +94,10 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ),
     ResourcePolicy(
         "no-vault-dev-mode-in-production",
-        "Production stacks run no Vault chart in dev mode (refusing values the pack cannot read).",
-        check_vault_dev_mode,
+        "Production stacks run no Vault dev server: no Vault chart in dev mode (refusing values the pack cannot "
+        "read), no Kubernetes object nor inline manifest whose container runs `server -dev`, sets "
+        "VAULT_DEV_ROOT_TOKEN_ID or runs the Vault image's default command.",
+        check_vault_dev_mode_anywhere,
     ),
     ResourcePolicy(
         "vault-provider-tls-in-production",
@@ -140,12 +155,28 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         "gloo-clusters-isolated",
         "Per cluster (Kubernetes provider): its IRSA roles are annotated in no other cluster and trust its own OIDC "
         "provider alone, one no other cluster's roles trust; its Gloo logs in as a Vault role no other cluster's "
-        "Gloo names.",
+        "Gloo names; and no EKS cluster is there twice (two Kubernetes providers reaching one API server, two "
+        "IAM OIDC providers registering one issuer).",
         check_cluster_isolation,
+    ),
+    # issue 20: rules that look past one resource's properties.
+    StackPolicy(
+        "vault-aws-auth-role-binds-gloo-irsa",
+        "Each Vault aws auth role binds only IRSA roles of this stack that a Gloo release annotates on its service "
+        "accounts, trusting web identities alone (irsa-subjects-annotated: exactly those accounts); never a node "
+        "role nor any other principal.",
+        check_vault_role_principals,
+    ),
+    StackPolicy(
+        "stack-secrets-encrypted",
+        "The stack file sets no secret key (vaultToken, glooLicenseKey, kubeconfig) in plain text.",
+        check_secrets_encrypted,
     ),
 )
 
 __all__ = [
+    "HELM_CHART_V3",
+    "HELM_CHART_V4",
     "HELM_RELEASE",
     "HELM_TYPES",
     "IAM_POLICY_TYPES",
@@ -157,6 +188,7 @@ __all__ = [
     "PROJECT",
     "RESOURCE_POLICIES",
     "ROLE",
+    "SECRET_KEYS",
     "STACK_POLICIES",
     "STS_AUDIENCE",
     "UNKNOWN",
@@ -167,6 +199,7 @@ __all__ = [
     "VAULT_MOUNT",
     "VAULT_PROVIDER",
     "WEB_IDENTITY_ACTION",
+    "YAML_TYPES",
     "ResourceCheck",
     "ResourcePolicy",
     "StackCheck",
@@ -180,14 +213,18 @@ __all__ = [
     "check_iam_grants",
     "check_irsa_role_policies",
     "check_irsa_subjects",
+    "check_secrets_encrypted",
     "check_stack",
     "check_trust_policy",
     "check_unique_releases",
     "check_vault_aws_client",
     "check_vault_aws_role",
     "check_vault_dev_mode",
+    "check_vault_dev_mode_anywhere",
     "check_vault_provider_tls",
+    "check_vault_role_principals",
     "is_local_or_in_cluster",
     "is_production",
     "is_unknown",
+    "plaintext_keys",
 ]

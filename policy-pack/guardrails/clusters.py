@@ -7,13 +7,18 @@ cluster, and Gloo runs as `gloo-system:gloo` in every cluster; so an IRSA role a
 clusters, an OIDC provider trusted by two clusters' roles, or a Vault role two clusters' Gloo
 log in as, lets one cluster's Gloo act as another's. Where the stack makes a cluster's OIDC
 provider (next to its Kubernetes provider, under one parent), the roles annotated in that
-cluster trust that provider. A value not known yet (preview) is not compared.
+cluster trust that provider. And one EKS cluster is not two clusters of the stack: no two
+Kubernetes providers reach one API server, no two IAM OIDC providers register one issuer. A value
+not known yet (preview) is not compared.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeGuard, TypeVar
+from urllib.parse import urlsplit
+
+import yaml
 
 from .common import (
     IRSA_ANNOTATION,
@@ -55,7 +60,70 @@ def check_cluster_isolation(resources: Sequence[StackResource], context: StackCo
     alone; the Vault roles Gloo logs in as there are named by no other cluster's Gloo."""
     logins = _logins(resources)
     shared = _by_cluster((arn, login.cluster, login.where) for login in logins for arn in login.role_arns)
-    return _shared_roles(shared) + _shared_vault_roles(logins) + _check_trust(resources, logins, set(shared))
+    return (
+        _one_cluster_twice(resources)
+        + _shared_roles(shared)
+        + _shared_vault_roles(logins)
+        + _check_trust(resources, logins, set(shared))
+    )
+
+
+def _one_cluster_twice(resources: Sequence[StackResource]) -> list[str]:
+    """One EKS cluster listed twice (`clusters` with a clusterName and a clusterStackRef that name
+    it, or one stack by two spellings): config sees two entries; only outputs show two Kubernetes
+    providers reaching one API server, or two IAM OIDC providers registering one issuer. Gloo would
+    be installed twice in one namespace, and AWS refuses a second OIDC provider for an issuer."""
+    fix = "list each cluster once in `clusters` (a clusterName and a clusterStackRef may name the same one)"
+    servers = _twice(
+        (server, repr(p.name)) for p in resources if p.type == K8S_PROVIDER and (server := api_server(p.props))
+    )
+    issuers = _twice(
+        (url.removeprefix("https://").rstrip("/"), repr(o.name))
+        for o in resources
+        if o.type == OIDC_PROVIDER and _known_str(url := o.props.get("url"))
+    )
+    return [
+        f"Kubernetes providers {' and '.join(names)} reach one API server ({server!r}): one cluster, twice; {fix}"
+        for server, names in servers.items()
+    ] + [
+        f"IAM OIDC providers {' and '.join(names)} register one issuer ({issuer!r}): one cluster, twice; {fix}"
+        for issuer, names in issuers.items()
+    ]
+
+
+def _twice(entries: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """{key: the names found with it}, for the keys found more than once."""
+    found: dict[str, list[str]] = {}
+    for key, name in entries:
+        found.setdefault(key, []).append(name)
+    return {key: sorted(names) for key, names in found.items() if len(names) > 1}
+
+
+def api_server(props: Mapping[str, Any]) -> str | None:
+    """The API server a Kubernetes provider reaches: its kubeconfig's (given as contents, JSON or
+    YAML) cluster for the provider's `context`, else the current one, normalised (scheme and host
+    in lower case, the https port, no trailing slash); None when the pack cannot read it (a
+    kubeconfig path, or not known yet)."""
+    kubeconfig = props.get("kubeconfig")
+    try:
+        config = yaml.safe_load(kubeconfig) if _known_str(kubeconfig) else None
+    except yaml.YAMLError:
+        return None
+    if not isinstance(config, Mapping):
+        return None
+    context_name = props.get("context") if _known_str(props.get("context")) else config.get("current-context")
+    contexts = {c.get("name"): c.get("context") for c in config.get("contexts") or [] if isinstance(c, Mapping)}
+    cluster_name = (
+        props.get("cluster") if _known_str(props.get("cluster")) else get(contexts.get(context_name), "cluster")
+    )
+    clusters = [c for c in config.get("clusters") or [] if isinstance(c, Mapping)]
+    named = [c for c in clusters if c.get("name") == cluster_name] or (clusters if len(clusters) == 1 else [])
+    server = get(named[0], "cluster", "server") if named else None
+    if not _known_str(server):
+        return None
+    parts = urlsplit(server.strip())
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}{parts.path.rstrip('/')}"
 
 
 def _logins(resources: Sequence[StackResource]) -> list[_Login]:

@@ -25,7 +25,21 @@ IAM_POLICY_TYPES = (
     "aws:iam/groupPolicy:GroupPolicy",
 )
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-HELM_TYPES = (HELM_RELEASE, "kubernetes:helm.sh/v4:Chart")
+HELM_CHART_V3 = "kubernetes:helm.sh/v3:Chart"
+"""A component in every SDK: Python registers it with no inputs at all (pulumi_kubernetes
+helm/v3/helm.py, `__props__ = dict()`; pulumi/pulumi-kubernetes#2144), its rendered objects as
+its children."""
+HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart"
+HELM_TYPES = (HELM_RELEASE, HELM_CHART_V3, HELM_CHART_V4)
+"""A chart however pulumi_kubernetes installs it: its `chart`, `version` and `values`, when shown."""
+YAML_TYPES = (
+    "kubernetes:yaml:ConfigFile",
+    "kubernetes:yaml:ConfigGroup",
+    "kubernetes:yaml/v2:ConfigFile",
+    "kubernetes:yaml/v2:ConfigGroup",
+)
+"""Manifests as a component: a v2 ConfigGroup shows its inline `yaml` and `objs`; each object
+becomes a child resource in every version."""
 VAULT_PROVIDER = "pulumi:providers:vault"
 VAULT_AUTH_BACKEND = "vault:index/authBackend:AuthBackend"
 VAULT_MOUNT = "vault:index/mount:Mount"
@@ -77,14 +91,22 @@ _PRODUCTION_STACK = re.compile(r"(?:^|[-_./])(?:prod|prd|production|live)\d*(?:$
 
 @dataclass(frozen=True)
 class StackContext:
-    """What the policy knows about the stack: its name and its `environment` config key."""
+    """What the policy knows about the stack: its name, its `environment` config key, and the
+    project keys its stack file sets in plain text (`secrets.plaintext_keys`; none when the pack
+    is not beside the project's files)."""
 
     stack: str = ""
     environment: str | None = None
+    plaintext_keys: frozenset[str] = frozenset()
 
     @property
     def production(self) -> bool:
         return is_production(self.stack, self.environment)
+
+    @property
+    def stack_file(self) -> str:
+        """The stack's config file: `Pulumi.<name>.yaml`, by the last part of `org/project/name`."""
+        return f"Pulumi.{self.stack.rsplit('/', 1)[-1]}.yaml"
 
 
 def is_production(stack: str, environment: str | None) -> bool:

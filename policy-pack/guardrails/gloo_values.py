@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .common import HELM_RELEASE, IRSA_ANNOTATION, StackResource, get, known
+from .common import HELM_TYPES, IRSA_ANNOTATION, StackResource, get, known
 
 GLOO_SERVICE_ACCOUNTS = ("gloo", "discovery")
 """The service accounts of the Gloo chart that log in to Vault (the chart names them so)."""
@@ -36,9 +36,10 @@ def annotated_role(root: Mapping[str, Any], service_account: str) -> Any:
 
 
 def gloo_releases(resources: Sequence[StackResource]) -> Iterator[tuple[StackResource, Mapping[str, Any]]]:
-    """(release, Gloo's value tree) for every Helm release of the stack whose values configure Gloo."""
+    """(release, Gloo's value tree) for every chart of the stack whose values configure Gloo: a
+    Helm `Release`, or a v3 or v4 `Chart` whose values the pack is shown."""
     for release in resources:
-        if release.type == HELM_RELEASE:
+        if release.type in HELM_TYPES:
             for root in gloo_roots(release.props.get("values")):
                 yield release, root
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .common import HELM_RELEASE, HELM_TYPES, StackContext, StackResource, is_unknown, known
+from .common import HELM_CHART_V3, HELM_RELEASE, HELM_TYPES, StackContext, StackResource, is_unknown, known
 
 _EXACT_SEMVER = re.compile(
     r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -26,6 +26,12 @@ def check_chart_pinned(resource_type: str, props: Mapping[str, Any], context: St
     `~1.15.0`, `>=1.15`, `1.15.x`, `*`) nor nothing (the repository's latest)."""
     if resource_type not in HELM_TYPES:
         return []
+    if resource_type == HELM_CHART_V3 and "version" not in props and "chart" not in props:
+        return [
+            "a helm.v3.Chart shows a policy pack none of its inputs (pulumi-kubernetes registers the component "
+            "without them: pulumi/pulumi-kubernetes#2144), so neither its chart nor its version can be checked; "
+            "install the chart with helm.v3.Release (as this program does) or helm.v4.Chart"
+        ]
     version = props.get("version")
     chart = props.get("chart")
     name = chart if isinstance(chart, str) and not is_unknown(chart) else "the chart"

@@ -100,16 +100,27 @@ def plain_http_host(address: Any) -> str | None:
 
 
 def check_vault_provider_tls(resource_type: str, props: Mapping[str, Any], context: StackContext) -> list[str]:
-    """In a production stack, the Vault provider (which sends the Vault token) uses https, or
-    plain http only to a loopback or cluster-internal address, and never skips TLS verification."""
+    """In a production stack, the Vault provider (which sends the Vault token) names its address,
+    https, or plain http only to a loopback or cluster-internal address, and never skips TLS
+    verification. Without `address` it takes VAULT_ADDR from the environment of whoever runs
+    Pulumi, which the pack cannot see and may be plain http (issue 20 #3)."""
     if resource_type != VAULT_PROVIDER or not context.production:
         return []
     violations: list[str] = []
-    host = plain_http_host(props.get("address"))
+    address = props.get("address")
+    scheme = urlsplit(address.strip()).scheme.lower() if isinstance(address, str) and known(address) else None
+    host = plain_http_host(address)
     if host is not None:
         violations.append(
             f"production stack {context.stack!r}: the Vault provider sends its token over plain http to "
             f"{host!r}; set vaultProviderAddress (or vaultAddress) to an https:// address"
+        )
+    elif not is_unknown(address) and scheme not in ("https", "http"):
+        violations.append(
+            f"production stack {context.stack!r}: the Vault provider's address is "
+            + (f"{address!r}, not an http(s) URL" if isinstance(address, str) and address.strip() else "not set")
+            + ", so it takes VAULT_ADDR from the environment of whoever runs Pulumi (maybe plain http); set "
+            "vaultProviderAddress (or vaultAddress) to an https:// address"
         )
     skip = props.get("skipTlsVerify")
     if known(skip) and truthy(skip):

@@ -213,6 +213,16 @@ def trusts_web_identity(assume_role_policy: Any) -> bool:
     return any(_web_identity(statement) for _, statement in statements(doc or {}))
 
 
+def other_trust(assume_role_policy: Any) -> list[str]:
+    """The Allow statements of a trust policy that are not a web identity's (an EC2 instance, a
+    service, another principal): who may assume the role besides Kubernetes service accounts.
+    Empty when the policy is not known yet."""
+    if is_unknown(assume_role_policy):
+        return []
+    doc, _ = document(assume_role_policy, "assumeRolePolicy")
+    return [label for label, statement in statements(doc or {}) if allows(statement) and not _web_identity(statement)]
+
+
 def web_identity_subjects(assume_role_policy: Any) -> set[str] | None:
     """The `sub` values (service accounts) a trust policy's web-identity statements admit, under
     any condition operator; None when the policy or one of them is not known yet."""

@@ -6,15 +6,17 @@ verified by AWS, for a bounded time, and no static AWS key stands in for IRSA on
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from .common import (
     HELM_TYPES,
+    ROLE,
     VAULT_AWS_CLIENT,
     VAULT_AWS_ROLE,
     StackContext,
+    StackResource,
     as_list,
     get,
     has_wildcard,
@@ -23,6 +25,8 @@ from .common import (
     seconds,
 )
 from .gloo_values import gloo_roots, vault_sources
+from .service_accounts import gloo_annotations
+from .trust import other_trust
 
 MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600
 """The longest `token_max_ttl` allowed for Gloo's Vault token: 7 days (168h).
@@ -195,6 +199,56 @@ def _check_bound(bound: Any) -> list[str]:
             "role a Vault role of its own"
         )
     return violations
+
+
+def check_vault_role_principals(resources: Sequence[StackResource], context: StackContext) -> list[str]:
+    """Each Vault aws auth role of the stack binds only IRSA roles of this stack that a Gloo
+    release annotates on its service accounts, trusting web identities alone (and
+    `irsa-subjects-annotated` holds that trust to exactly those service accounts).
+
+    `_check_bound` sees one role and can only count ARNs: one exact ARN of an EKS node role passes
+    it, and the stack rules compare what Gloo annotates, which may be nothing. Bound to anything
+    but Gloo's IRSA role, Vault lets that principal log in as Gloo: a node role is held by every
+    pod that reaches the instance metadata service. Skipped while an annotation is not known."""
+    annotated = gloo_annotations(resources)
+    if annotated is None:
+        return []
+    roles = {r.props["arn"]: r for r in resources if r.type == ROLE and isinstance(r.props.get("arn"), str)}
+    violations: list[str] = []
+    for vault_role in resources:
+        bound = vault_role.props.get("boundIamPrincipalArns") if vault_role.type == VAULT_AWS_ROLE else None
+        if bound is None or is_unknown(bound):
+            continue
+        where = f"Vault aws auth role {vault_role.name!r} binds"
+        for arn in as_list(bound):
+            if isinstance(arn, str) and known(arn) and not has_wildcard(arn):
+                violations += _check_bound_role(where, arn, roles.get(arn), arn in annotated)
+    return violations
+
+
+def _check_bound_role(where: str, arn: str, role: StackResource | None, annotated: bool) -> list[str]:
+    """One bound ARN: a role of the stack, annotated on Gloo's service accounts, trusting them alone."""
+    fix = "bind the IRSA role the Gloo release annotates on its service accounts (its ARN output)"
+    if role is None:
+        return [
+            f"{where} {arn!r}, which is not an IAM role of this stack; {fix}: any other principal (a node role: "
+            "every pod that reaches the instance metadata service) logs in as Gloo and reads its secrets"
+        ]
+    name = role.props.get("name")
+    label = repr(name if isinstance(name, str) and known(name) else role.name)
+    if not annotated:
+        return [
+            f"{where} the IAM role {label}, which no Gloo release of this stack annotates on its service accounts; "
+            f"{fix}: whoever holds that role logs in as Gloo and reads its secrets"
+        ]
+    others = other_trust(role.props.get("assumeRolePolicy"))
+    if not others:
+        return []
+    return [
+        f"{where} the IAM role {label}, whose trust admits more than Gloo's service accounts ({', '.join(others)} "
+        "of its assumeRolePolicy); whoever assumes it that way (an instance profile: every pod on its node) "
+        "logs in as Gloo: trust the cluster's OIDC provider alone"
+    ]
 
 
 def _check_token_ttls(props: Mapping[str, Any]) -> list[str]:

@@ -88,10 +88,12 @@ def annotate(role_arn: str, vault_role: str) -> Callable[[dict[str, Any]], None]
 def test_a_role_annotated_in_two_clusters_is_refused(fleet: Resources) -> None:
     """east-b's Gloo annotated with east-a's role and logging in as east-a's Vault role: the
     Vault side agrees, each role's subjects are the annotated ones (the same namespace and
-    name in both clusters), so only isolation sees that one role serves two clusters."""
+    name in both clusters), so only isolation sees that one role serves two clusters. (east-b's
+    own Vault role, bound to a role no Gloo annotates any more, is gone: that is another rule's.)"""
     east_a_arn = one(fleet, guardrails.ROLE, "east-a-gloo").props["arn"]
     east_a_vault_role = one(fleet, guardrails.VAULT_AWS_ROLE, "gloo-east-a").props["role"]
-    shared = changed(fleet, guardrails.HELM_RELEASE, "east-b-gloo", annotate(east_a_arn, east_a_vault_role))
+    unused = [r for r in fleet if (r.type, r.name) != (guardrails.VAULT_AWS_ROLE, "gloo-east-b")]
+    shared = changed(unused, guardrails.HELM_RELEASE, "east-b-gloo", annotate(east_a_arn, east_a_vault_role))
     only(isolation(shared), f"IRSA role {east_a_arn!r} is annotated on service accounts in 2 clusters")
 
 
@@ -146,3 +148,64 @@ def test_without_the_clusters_oidc_provider_in_the_stack_its_own_is_not_known(ru
     resources = stack_resources(runs["adopted-oidc"])
     assert not [r for r in resources if r.type == guardrails.OIDC_PROVIDER]
     assert pack_violations(trusting(resources, "gloo", OTHER_ISSUER), DEV) == []
+
+
+# ------------------------------------------------------------------ one EKS cluster twice (issue 20 #8)
+
+
+def kubeconfig_server(provider: StackResource) -> str:
+    config = json.loads(provider.props["kubeconfig"])
+    [cluster] = config["clusters"]
+    server: str = cluster["cluster"]["server"]
+    return server
+
+
+def reaching(resources: Resources, provider: str, server: str) -> Resources:
+    """The stack with Kubernetes provider `provider`'s kubeconfig reaching `server`."""
+    own = kubeconfig_server(one(resources, guardrails.K8S_PROVIDER, provider))
+    return changed(
+        resources,
+        guardrails.K8S_PROVIDER,
+        provider,
+        lambda p: p.update(kubeconfig=p["kubeconfig"].replace(own, server)),
+    )
+
+
+def test_each_cluster_of_the_fleet_has_its_own_endpoint_and_issuer(fleet: Resources) -> None:
+    """Guards the checks below against passing by reading nothing: the fleet's providers reach
+    two API servers, its roles trust two issuers."""
+    servers = {kubeconfig_server(one(fleet, guardrails.K8S_PROVIDER, f"{key}-cluster")) for key in FLEET}
+    assert len(servers) == len(FLEET) and all(s.startswith("https://") for s in servers)
+    assert len({issuer_of(fleet, f"{key}-gloo") for key in FLEET}) == len(FLEET)
+
+
+def test_one_cluster_listed_twice_is_refused(fleet: Resources) -> None:
+    """`{a: {clusterName: edge-prod}, b: {clusterStackRef: acme/eks/prod}}` when that stack's cluster
+    is edge-prod: config sees two names; the outputs show one API server and one issuer."""
+    east_a_server = kubeconfig_server(one(fleet, guardrails.K8S_PROVIDER, "east-a-cluster"))
+    twice = trusting(reaching(fleet, "east-b-cluster", east_a_server), "east-b-gloo", issuer_of(fleet, "east-a-gloo"))
+    found = isolation(twice)
+    normalised = f"{east_a_server.lower()}:443"  # the port HTTPS implies, the host in lower case
+    only(found, f"Kubernetes providers 'east-a-cluster' and 'east-b-cluster' reach one API server ({normalised!r})")
+    only(found, "is trusted by IRSA roles annotated in 2 clusters")
+
+
+def test_two_providers_reaching_one_api_server_are_refused(fleet: Resources) -> None:
+    """Only the endpoint shows it (each role trusts an issuer of its own, as two clusters' would)."""
+    server = kubeconfig_server(one(fleet, guardrails.K8S_PROVIDER, "east-a-cluster"))
+    only(isolation(reaching(fleet, "east-b-cluster", server.upper() + "/")), "reach one API server")
+
+
+def test_two_oidc_providers_for_one_issuer_are_refused(fleet: Resources) -> None:
+    """A second IAM OIDC provider for an issuer the stack already registers (each cluster component
+    makes its own): one cluster, listed twice."""
+    east_a_oidc = one(fleet, guardrails.OIDC_PROVIDER, "east-a-cluster")
+    east_b_parent = one(fleet, guardrails.K8S_PROVIDER, "east-b-cluster").parent
+    second = east_a_oidc._replace(
+        name="east-b-cluster", urn=east_a_oidc.urn.replace("east-a", "east-b"), parent=east_b_parent
+    )
+    only(
+        pack_violations([*fleet, second], DEV),
+        f"gloo-clusters-isolated: IAM OIDC providers 'east-a-cluster' and 'east-b-cluster' register one issuer "
+        f"({east_a_oidc.props['url'].removeprefix('https://')!r})",
+    )

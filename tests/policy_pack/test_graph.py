@@ -25,6 +25,7 @@ from tests.policy_pack.engine import (
     stack_resources,
     vault_source,
 )
+from tests.test_consumer import consumer
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -152,3 +153,17 @@ def test_the_stack_policies_see_the_roles_gloo_and_discovery_are_annotated_with(
     run = discovery_runs[variant]
     assert_gloo_roles_seen(run, {GLOO_SA, DISCOVERY_SA})
     assert all(v == [] for v in all_violations(run, DEV).values())
+
+
+@pytest.mark.parametrize(
+    ("variant", "context"), [("prod", StackContext("prod", "production")), ("clusters", PROD), ("dev", DEV)]
+)
+def test_the_consumer_example_passes_every_policy(
+    runs: dict[str, ProgramRun], variant: str, context: StackContext
+) -> None:
+    """examples/consumer on a stack's outputs: its Vault provider, given the stack's address
+    (https for the external Vaults, which it reaches as production; the dev stack's in-cluster
+    Vault is plain http inside the cluster), and its secret pass."""
+    run = consumer(runs[variant].outputs)
+    assert run.one(guardrails.VAULT_PROVIDER)
+    assert all(v == [] for v in all_violations(run, context).values())

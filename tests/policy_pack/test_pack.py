@@ -27,8 +27,12 @@ from pulumi.runtime.proto import analyzer_pb2
 
 import guardrails
 import pack
-from tests.harness import FLEET, ROOT, ProgramRun, stack_config
+from tests.harness import FLEET, ROOT, ProgramRun, is_secret, stack_config
 from tests.policy_pack.engine import ENGINE_UNKNOWN, is_preview, outputs, props, provider_urn
+from tests.policy_pack.test_dev_mode import dev_vault_v3
+from tests.policy_pack.test_vault import NODE_ROLE
+
+__all__ = ["dev_vault_v3"]  # a fixture these tests share with test_dev_mode.py
 
 PACK_DIR = ROOT / "policy-pack"
 
@@ -74,14 +78,17 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("StackValidationPolicy", "irsa-subjects-annotated"),
         ("StackValidationPolicy", "helm-releases-unique"),
         ("StackValidationPolicy", "gloo-clusters-isolated"),
+        ("StackValidationPolicy", "vault-aws-auth-role-binds-gloo-irsa"),
+        ("StackValidationPolicy", "stack-secrets-encrypted"),
     ]
     assert all(p.enforcement_level is None for p in policies)  # the pack's MANDATORY applies to each
 
 
 def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]:
     """The pack's policies behind pulumi_policy's own servicer, as PolicyPack sets it up, fed one
-    AnalyzeRequest per resource (its inputs) and one AnalyzeStack (every output, provider and
-    parent, as the engine sends the final state): (policy name, message) per violation."""
+    AnalyzeRequest per resource (its inputs; components too, as the engine sends a helm.v3.Chart:
+    pulumi/pulumi-kubernetes#2144) and one AnalyzeStack (every output, provider and parent, as the
+    engine sends the final state): (policy name, message) per violation."""
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
     servicer = _PolicyAnalyzerServicer(
@@ -91,15 +98,13 @@ def analyze(pack_call: dict[str, Any], run: ProgramRun) -> list[tuple[str, str]]
     stack = analyzer_pb2.AnalyzeStackRequest()
     preview = is_preview(run)
     for res in run.resources:
-        if not res.custom:
-            continue
         request = analyzer_pb2.AnalyzeRequest(type=res.type, urn=res.urn, name=res.name)
         request.properties.update(props(res))
         response = servicer.Analyze(request, None)  # type: ignore[no-untyped-call]  # pulumi_policy leaves it unannotated
         found += [(d.policyName, d.message) for d in response.diagnostics]
         resource = stack.resources.add(type=res.type, urn=res.urn, name=res.name, parent=res.parent)
         resource.options.parent = res.parent
-        resource.properties.update(outputs(res, preview))
+        resource.properties.update(outputs(res, preview) if res.custom else props(res))
         if urn := provider_urn(res):
             provider = run.by_urn(urn)
             resource.provider.type, resource.provider.urn, resource.provider.name = provider.type, urn, provider.name
@@ -176,6 +181,42 @@ def test_the_pack_ties_each_cluster_to_the_oidc_provider_made_with_it(
     found = analyze(pack_call, run)
     assert [name for name, _ in found] == ["gloo-clusters-isolated"], found
     assert "not its cluster's own OIDC provider" in found[0][1]
+
+
+def test_the_pack_refuses_gloo_logging_in_as_the_node_role(
+    pack_call: dict[str, Any], runs: dict[str, ProgramRun], policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    """Issue 20 #1, as the CLI runs the pack: Pulumi.prod.yaml's graph with Gloo's IRSA annotations
+    removed and its Vault role bound to the node group's instance role."""
+    policy_process("prod", {f"gloo-vault-irsa:{k}": v for k, v in stack_config("prod").items()})
+    run = copy.deepcopy(runs["prod"])
+    values = run.one(guardrails.HELM_RELEASE, "gloo").raw_inputs["values"]
+    for account in ("gloo", "discovery"):
+        annotations = unwrap(values)["gloo"].get(account, {}).get("serviceAccount", {}).get("extraAnnotations", {})
+        annotations.pop(guardrails.IRSA_ANNOTATION, None)
+    run.one(guardrails.VAULT_AWS_ROLE, "gloo").raw_inputs["boundIamPrincipalArns"] = [NODE_ROLE]
+    found = analyze(pack_call, run)
+    assert [name for name, _ in found] == ["vault-aws-auth-role-binds-gloo-irsa"], found
+    assert f"binds {NODE_ROLE!r}, which is not an IAM role of this stack" in found[0][1]
+
+
+def test_the_pack_refuses_the_vault_chart_in_dev_mode_given_as_a_v3_chart(
+    pack_call: dict[str, Any], dev_vault_v3: ProgramRun, policy_process: Callable[[str, dict[str, str]], None]
+) -> None:
+    """Issue 20 #2, as the CLI runs the pack: `helm.v3.Chart("vault", server.dev.enabled)` in a
+    production stack shows the pack a component without inputs (refused: its version cannot be
+    read) and the StatefulSet Helm renders, which runs `vault server -dev` (refused)."""
+    policy_process("prod", {})
+    found = analyze(pack_call, dev_vault_v3)
+    assert sorted(name for name, _ in found) == ["helm-chart-version-pinned", "no-vault-dev-mode-in-production"], found
+    assert any("kubernetes:apps/v1:StatefulSet runs a Vault dev server" in message for _, message in found)
+    policy_process("dev", {})
+    assert [name for name, _ in analyze(pack_call, dev_vault_v3)] == ["helm-chart-version-pinned"]
+
+
+def unwrap(value: Any) -> Any:
+    """The value inside a secret wrapper (the same object: changing it changes the input)."""
+    return unwrap(value["value"]) if is_secret(value) else value
 
 
 def test_the_pack_passes_a_preview(
@@ -268,3 +309,12 @@ def test_pulumi_policy_yaml_runs_python_in_its_own_virtualenv() -> None:
     assert manifest["runtime"]["name"] == "python"
     assert manifest["runtime"]["options"]["virtualenv"] == "venv"
     assert "policy-pack/venv/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_readme_table_lists_every_policy_once() -> None:
+    """README's "Guardrails (policy pack)" table: one row per policy, stack policies marked."""
+    section = (ROOT / "README.md").read_text().split("## Guardrails (policy pack)", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9-]+)`( \(stack\))? \|", section, re.MULTILINE)
+    assert rows == [(p.name, "") for p in guardrails.RESOURCE_POLICIES] + [
+        (p.name, " (stack)") for p in guardrails.STACK_POLICIES
+    ]

@@ -184,6 +184,25 @@ def test_plain_http_to_loopback_or_in_cluster_is_allowed_in_production(run: Prog
     assert guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD) == []
 
 
+@pytest.mark.parametrize("address", [None, "", "  ", "vault.example.com:8200", "ftp://vault.example.com"])
+def test_a_vault_provider_without_an_https_address_is_refused_in_production(run: ProgramRun, address: Any) -> None:
+    """Without `address` the Vault provider takes VAULT_ADDR from the environment of whoever runs
+    Pulumi (issue 20 #3), which may be plain http: production names an https address itself."""
+    provider = real(run, guardrails.VAULT_PROVIDER, "vault")
+    provider.pop("address")
+    if address is not None:
+        provider["address"] = address
+    only(guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD), "an https:// address")
+    assert guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, DEV) == []
+
+
+def test_a_vault_provider_address_not_known_yet_passes(run: ProgramRun) -> None:
+    """A preview before the address exists (an output of another resource): checked again at `up`."""
+    provider = real(run, guardrails.VAULT_PROVIDER, "vault")
+    provider["address"] = ENGINE_UNKNOWN
+    assert guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD) == []
+
+
 def test_the_api_server_proxy_is_https(run: ProgramRun) -> None:
     provider = real(run, guardrails.VAULT_PROVIDER, "vault")
     assert provider["address"].startswith("https://")

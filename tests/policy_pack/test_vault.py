@@ -4,16 +4,31 @@ and role pass; a twin broken in each way fails.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import guardrails
 from components import config as config_module
-from tests.harness import FLEET, ProgramRun, dev_config, mock_role_arn, run_program, run_program_failure
+from guardrails import StackContext
+from guardrails.gloo_values import GLOO_SERVICE_ACCOUNTS, gloo_role_arns
+from tests.harness import (
+    ACCOUNT_ID,
+    FLEET,
+    VARIANTS,
+    ProgramRun,
+    dev_config,
+    mock_role_arn,
+    run_program,
+    run_program_failure,
+)
 from tests.policy_pack.engine import (
     DEV,
     ENGINE_UNKNOWN,
+    Resources,
+    gloo_root,
     only,
     pack_violations,
     props,
@@ -279,3 +294,103 @@ def test_static_aws_keys_in_gloos_vault_source_are_refused(
     resources = stack_resources(runs[variant])
     broken = replace(resources, guardrails.HELM_RELEASE, lambda p: vault_source(p["values"])["aws"].update(keys))
     only(pack_violations(broken, DEV), "Gloo's Vault source carries static AWS keys")
+
+
+# ------------------------------------------------------------------ whom the Vault role binds (issue 20 #1)
+
+NODE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/eks-nodegroup-edge-prod-NodeInstanceRole-1A2B3C4D5E6F"
+"""The role of an EKS managed node group: every pod that reaches the instance metadata service has it."""
+BINDS = "vault-aws-auth-role-binds-gloo-irsa: "
+PRODUCTION = StackContext("prod", "production")
+
+
+def without_gloo_annotations(props: dict[str, Any]) -> None:
+    """Gloo's values with no IRSA role annotated on any of its service accounts."""
+    root = gloo_root(props["values"])
+    for account in GLOO_SERVICE_ACCOUNTS:
+        annotations = root.get(account, {}).get("serviceAccount", {}).get("extraAnnotations", {})
+        annotations.pop(guardrails.IRSA_ANNOTATION, None)
+
+
+def bound_to(arn: str) -> Callable[[dict[str, Any]], None]:
+    return lambda props: props.update(boundIamPrincipalArns=[arn])
+
+
+def node_role_twin(resources: Resources) -> Resources:
+    """The issue's reproduction: the prod graph, Gloo's IRSA annotations removed, the Vault role
+    bound to the node group's instance role."""
+    return replace(
+        replace(resources, guardrails.HELM_RELEASE, without_gloo_annotations),
+        guardrails.VAULT_AWS_ROLE,
+        bound_to(NODE_ROLE),
+    )
+
+
+def test_gloo_logging_in_as_the_node_role_is_refused(runs: dict[str, ProgramRun]) -> None:
+    """Every policy passed this twin: the bound ARN is one exact ARN, and the agreement, subjects
+    and isolation rules compare only what Gloo annotates (nothing here)."""
+    prod = stack_resources(runs["prod"])
+    assert pack_violations(prod, PRODUCTION) == []
+    found = pack_violations(node_role_twin(prod), PRODUCTION)
+    assert found == [
+        f"{BINDS}Vault aws auth role 'gloo' binds {NODE_ROLE!r}, which is not an IAM role of this stack; bind the IRSA "
+        "role the Gloo release annotates on its service accounts (its ARN output): any other principal (a node "
+        "role: every pod that reaches the instance metadata service) logs in as Gloo and reads its secrets"
+    ]
+
+
+def test_the_node_role_annotated_on_gloo_and_bound_is_refused(runs: dict[str, ProgramRun]) -> None:
+    """Gloo annotated with the node role too: the agreement holds, but the role is none of the stack's."""
+    prod = stack_resources(runs["prod"])
+
+    def annotate_node_role(props: dict[str, Any]) -> None:
+        gloo_root(props["values"])["gloo"]["serviceAccount"]["extraAnnotations"][guardrails.IRSA_ANNOTATION] = NODE_ROLE
+
+    twin = replace(
+        replace(prod, guardrails.HELM_RELEASE, annotate_node_role), guardrails.VAULT_AWS_ROLE, bound_to(NODE_ROLE)
+    )
+    only(
+        pack_violations(twin, PRODUCTION),
+        f"{BINDS}Vault aws auth role 'gloo' binds {NODE_ROLE!r}, which is not an IAM role",
+    )
+
+
+def test_a_stack_role_gloo_does_not_annotate_is_refused(runs: dict[str, ProgramRun]) -> None:
+    """Gloo's own role, bound, but no longer annotated on Gloo's service accounts: whatever holds
+    it now is not Gloo."""
+    prod = stack_resources(runs["prod"])
+    twin = replace(prod, guardrails.HELM_RELEASE, without_gloo_annotations)
+    only(
+        pack_violations(twin, PRODUCTION),
+        f"{BINDS}Vault aws auth role 'gloo' binds the IAM role 'gloo-9f10d15', which no Gloo",
+    )
+
+
+def test_a_gloo_role_that_ec2_may_also_assume_is_refused(runs: dict[str, ProgramRun]) -> None:
+    """The role Gloo annotates, trusting EC2 too: an instance profile holding it makes it a node role."""
+    prod = stack_resources(runs["prod"])
+
+    def trust_ec2(props: dict[str, Any]) -> None:
+        doc = json.loads(props["assumeRolePolicy"])
+        doc["Statement"].append(
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        )
+        props["assumeRolePolicy"] = json.dumps(doc)
+
+    twin = replace(prod, guardrails.ROLE, trust_ec2, name="gloo")
+    only(
+        pack_violations(twin, PRODUCTION),
+        f"{BINDS}Vault aws auth role 'gloo' binds the IAM role 'gloo-9f10d15', whose trust",
+    )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variants_vault_roles_bind_the_gloo_role_of_their_cluster(
+    runs: dict[str, ProgramRun], variant: str
+) -> None:
+    """Guards the rule against passing by looking at nothing: each variant's Vault roles bind a
+    role of the stack that a Gloo release annotates, and the rule passes them."""
+    resources = stack_resources(runs[variant])
+    bound = {arn for r in resources if r.type == guardrails.VAULT_AWS_ROLE for arn in r.props["boundIamPrincipalArns"]}
+    assert bound and bound <= gloo_role_arns(resources)
+    assert guardrails.check_vault_role_principals(resources, PRODUCTION) == []
