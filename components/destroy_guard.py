@@ -23,7 +23,7 @@ class DestroyGuard(pulumi.ComponentResource):
 
     def __init__(self, name: str, guarded: Sequence[pulumi.Resource]) -> None:
         super().__init__(
-            f"{PROJECT}:production:DestroyGuard",
+            f"{PROJECT}:stack:DestroyGuard",
             name,
             None,
             pulumi.ResourceOptions(protect=True, depends_on=list(guarded)),

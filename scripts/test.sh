@@ -31,6 +31,14 @@ if ! command -v etcd >/dev/null 2>&1; then
 fi
 
 ./scripts/build-tools.sh
+# The pinned Pulumi CLI and its Python host, for the tests that run the real CLI (tests/cli). Where it
+# cannot be provided, its one-line reason goes to .cache/tools/pulumi.unavailable: those tests skip
+# with it, and fail where the engines are required (CI).
+rm -f .cache/tools/pulumi.unavailable
+if ! why=$(./scripts/install-pulumi.sh); then
+  echo "$why" > .cache/tools/pulumi.unavailable
+  echo "test.sh: $why"
+fi
 
 echo "== ruff"
 .venv/bin/ruff check .

@@ -199,7 +199,7 @@ def test_a_ca_that_cannot_be_used_is_refused(key: str, overrides: dict[str, str]
     assert_names_key(raised.value, key)
 
 
-DESTROY_GUARD = "gloo-vault-irsa:production:DestroyGuard"
+DESTROY_GUARD = "gloo-vault-irsa:stack:DestroyGuard"
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -24,7 +24,7 @@ from tests.harness import (
     run_program,
 )
 
-COMPONENT_TYPE = re.compile(r"^gloo-vault-irsa:(cluster|iam|vault|gloo):[A-Z][A-Za-z0-9]*$")
+COMPONENT_TYPE = re.compile(r"^gloo-vault-irsa:(cluster|iam|vault|gloo|stack):[A-Z][A-Za-z0-9]*$")
 
 
 # ---------------------------------------------------------------------------- outputs contract
