@@ -31,6 +31,8 @@ class EksCluster:
     endpoint: str
     issuer: str
     ca_data: str
+    api_server: KubeApiServer
+    """The local API server standing in for it (no nodes)."""
 
 
 @dataclass
@@ -42,8 +44,9 @@ class Account:
     keys: dict[str, str]
     clusters: dict[str, EksCluster]
 
-    def cluster(self, name: str, region: str = "us-east-1") -> EksCluster:
-        """The EKS cluster `name` in `region`, created in moto the first time (with its OIDC issuer)."""
+    def cluster(self, name: str, region: str = "us-east-1", api_server: KubeApiServer | None = None) -> EksCluster:
+        """The EKS cluster `name` in `region`, created in moto the first time (with its OIDC issuer),
+        on `api_server` (default: the session's)."""
         if name not in self.clusters:
             eks = self.engines.moto.client("eks", region=region)
             made = eks.create_cluster(
@@ -52,7 +55,12 @@ class Account:
                 resourcesVpcConfig={"subnetIds": []},
             )["cluster"]
             self.clusters[name] = EksCluster(
-                name, region, made["endpoint"], made["identity"]["oidc"]["issuer"], made["certificateAuthority"]["data"]
+                name,
+                region,
+                made["endpoint"],
+                made["identity"]["oidc"]["issuer"],
+                made["certificateAuthority"]["data"],
+                api_server or self.kube,
             )
         return self.clusters[name]
 
@@ -61,9 +69,9 @@ class Account:
         bao = self.engines.bao
         kube = {
             c.endpoint: {
-                "url": self.kube.url,
-                "token": self.kube.credentials.token,
-                "ca": str(self.kube.credentials.ca),
+                "url": c.api_server.url,
+                "token": c.api_server.credentials.token,
+                "ca": str(c.api_server.credentials.ca),
                 "issuer": c.issuer,
                 "region": c.region,
             }
@@ -114,7 +122,7 @@ def workspace(tmp_path: Path, account: Account) -> Workspace:
     return Workspace.create(tmp_path, account.env())
 
 
-def release_values(kube: KubeApiServer, namespace: str, name: str) -> dict[str, Any]:
+def release_values(kube: KubeApiServer, namespace: str = "gloo-system", name: str = "gloo") -> dict[str, Any]:
     """The values of the newest revision of a Helm release, as the test plugin recorded it."""
     import base64
 

@@ -10,6 +10,7 @@ plugins installed with `pulumi plugin install` are used unchanged), the CLI and 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -124,6 +125,11 @@ class Workspace:
             check=False,
         )
         return Result(tuple(args), done.returncode, done.stdout, done.stderr)
+
+    def urns(self, stack: str) -> set[str]:
+        """The URNs in the stack's state (`pulumi stack export`)."""
+        exported = json.loads(self.pulumi("stack", "export", "--stack", stack).ok().stdout)
+        return {r["urn"] for r in exported["deployment"].get("resources") or []}
 
     def stack_file(self, stack: str) -> Path:
         return self.root / f"Pulumi.{stack}.yaml"

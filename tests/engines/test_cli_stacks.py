@@ -14,6 +14,7 @@ from tests.cli.account import Account, EksCluster, release_values
 from tests.cli.stacks import cluster_stack, everything, existing_vault_identity, managed_policy
 from tests.cli.workspace import Workspace
 from tests.engines.gloo_pod import GlooPod
+from tests.engines.kube import start_kube
 from tests.engines.servers import ROOT_TOKEN
 from tests.harness import ROOT
 
@@ -33,7 +34,7 @@ def test_the_dev_stack_previews_ups_repreviews_clean_and_destroys(account: Accou
     workspace.pulumi("up", "--yes", "--stack", "dev").ok()
     workspace.pulumi("preview", "--expect-no-changes", "--stack", "dev").ok()
 
-    values = release_values(account.kube, "gloo-system", "gloo")
+    values = release_values(account.kube)
     pod = GlooPod.of_release(values, "gloo-system", cluster.region, cluster.issuer)
     pod.run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).ok()
 
@@ -78,7 +79,7 @@ def up_prod(account: Account, workspace: Workspace) -> EksCluster:
 def test_the_prod_stack_ups_repreviews_clean_and_gloo_reads(account: Account, workspace: Workspace) -> None:
     cluster = up_prod(account, workspace)
     workspace.pulumi("preview", "--expect-no-changes", "--stack", "prod").ok()
-    values = release_values(account.kube, "gloo-system", "gloo")
+    values = release_values(account.kube)
     pod = GlooPod.of_release(values, "gloo-system", cluster.region, cluster.issuer)
     pod.run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).ok()
 
@@ -95,3 +96,59 @@ def test_a_prod_destroy_stops_before_deleting_anything(
     assert "protected" in destroy.output, destroy.output[-3000:]
     assert everything(account) == before
     assert len(workspace.pulumi("stack", "export", "--stack", "prod").ok().stdout) == resources
+
+
+FLEET_STACK = """config:
+  gloo-vault-irsa:region: us-east-1
+  gloo-vault-irsa:vaultTopology: external
+  gloo-vault-irsa:vaultAddress: https://vault.example.com:8200
+  gloo-vault-irsa:vaultAwsPrincipalArn: arn:aws:iam::123456789012:role/vault-server
+  gloo-vault-irsa:clusters:
+    east-a:
+      clusterName: edge-east-a
+    east-b:
+      clusterStackRef: organization/eks/east-b
+"""
+
+
+def test_a_clusters_stack_serves_each_cluster_and_drops_one_alone(
+    account: Account, workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Two clusters on one external Vault, each on its own API server: east-a by name, east-b from its
+    own stack (in eu-west-1: a stack's cluster may be in another region). Each Gloo logs in with its own release's values; then east-b leaves the stack, and the
+    engine deletes only east-b's resources: east-a's Gloo still reads, east-b's is refused."""
+    with start_kube(tmp_path_factory.mktemp("kube-east-b")) as east_b_api:
+        east_a = account.cluster("edge-east-a")
+        # In another region: moto gives every EKS cluster of a region the same endpoint and issuer.
+        east_b = account.cluster("edge-east-b", "eu-west-1", api_server=east_b_api)
+        existing_vault_identity(account, "arn:aws:iam::123456789012:role/vault-server")
+        workspace.env.update(account.env())
+        cluster_stack(workspace, east_b, "organization/eks/east-b")
+        workspace.stack_file("fleet").write_text(FLEET_STACK)
+        workspace.pulumi("stack", "init", "fleet").ok()
+        workspace.pulumi("config", "set", "--secret", "vaultToken", ROOT_TOKEN, "--stack", "fleet").ok()
+        workspace.pulumi("preview", "--stack", "fleet", "--policy-pack", "policy-pack").ok()
+        workspace.pulumi("up", "--yes", "--stack", "fleet").ok()
+        workspace.pulumi("preview", "--expect-no-changes", "--stack", "fleet").ok()
+
+        pods = {
+            c.name: GlooPod.of_release(release_values(c.api_server), "gloo-system", c.region, c.issuer)
+            for c in (east_a, east_b)
+        }
+        for pod in pods.values():
+            pod.run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).ok()
+
+        before = workspace.urns("fleet")
+        workspace.pulumi("config", "rm", "--path", "clusters.east-b", "--stack", "fleet").ok()
+        workspace.pulumi("up", "--yes", "--stack", "fleet").ok()
+        # The built-in provider of StackReference goes with east-b's, the stack's only one.
+        gone = sorted(u for u in before - workspace.urns("fleet") if "::pulumi:providers:pulumi::" not in u)
+        assert [urn.rsplit("::", 1)[-1] for urn in gone if "east-b" not in urn.rsplit("::", 1)[-1]] == [], gone
+        assert {urn.split("::")[-2].rsplit("$", 1)[-1] for urn in gone} >= {
+            "aws:iam/role:Role",
+            "vault:aws/authBackendRole:AuthBackendRole",
+            "kubernetes:helm.sh/v3:Release",
+        }
+        pods["edge-east-a"].run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).ok()
+        pods["edge-east-b"].run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).refused()
+        workspace.pulumi("destroy", "--yes", "--stack", "fleet").ok()
