@@ -34,7 +34,10 @@ DEFAULT_GLOO_VERSION = "1.22.1"
 DISCOVERY_OFF_BY_DEFAULT_FROM = (1, 20, 0)
 # Service accounts of the Gloo chart that read Gloo's Settings, and so its Vault secrets.
 GLOO_CHART_SERVICE_ACCOUNTS = ("gloo", "discovery")
-DEFAULT_VAULT_CHART_VERSION = "0.29.1"
+# hashicorp/vault-helm 0.32.0 (2026-01-14): the last chart of Vault 1.x (default image 1.21.2,
+# "Tested with Vault versions 1.21-1.19, 1.16"; 0.33.0 moves to 2.0.2), the first whose own
+# default is fixed for CVE-2025-11621; its `server.image.tag` is set to VAULT_IMAGE_TAG.
+DEFAULT_VAULT_CHART_VERSION = "0.32.0"
 
 GLOO_OSS_CHART = ("gloo", "https://storage.googleapis.com/solo-public-helm")
 GLOO_EE_CHART = ("gloo-ee", "https://storage.googleapis.com/gloo-ee-helm")

@@ -60,6 +60,7 @@ from .production import check_gloo_vault_tls, check_vault_dev_mode, check_vault_
 from .service_accounts import check_irsa_subjects
 from .trust import STS_AUDIENCE, WEB_IDENTITY_ACTION, check_trust_policy
 from .vault import MAX_TOKEN_TTL_SECONDS, check_gloo_vault_keys, check_vault_aws_client, check_vault_aws_role
+from .vault_versions import check_vault_version, vault_version_is_vulnerable
 
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(
@@ -111,6 +112,11 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
         "gloo-vault-no-static-keys",
         "Gloo's Vault secret sources log in with IRSA: no static AWS keys.",
         check_gloo_vault_keys,
+    ),
+    ResourcePolicy(
+        "vault-version-fixed-in-production",
+        "Production stacks run no in-cluster Vault (chart default or pinned image) below the fix of CVE-2025-11621.",
+        check_vault_version,
     ),
 )
 
@@ -187,7 +193,9 @@ __all__ = [
     "check_vault_aws_role",
     "check_vault_dev_mode",
     "check_vault_provider_tls",
+    "check_vault_version",
     "is_local_or_in_cluster",
     "is_production",
     "is_unknown",
+    "vault_version_is_vulnerable",
 ]
