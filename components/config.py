@@ -464,8 +464,11 @@ def _tls_rules(values: dict[str, Any]) -> None:
 
 
 def config_warnings(settings: Settings) -> list[str]:
-    """One line each for a Gloo version that works but that users should not stay on."""
-    version = settings.gloo_chart_version
+    """One line each for a Gloo version or edition that works but that users should not stay on."""
+    return _gloo_version_warnings(settings.gloo_chart_version) + _gloo_oss_end_of_life(settings)
+
+
+def _gloo_version_warnings(version: str) -> list[str]:
     if checks.is_prerelease(version):
         return [f"{PROJECT}:glooChartVersion: {version} is a pre-release; pin a release for anything but trials"]
     if checks.parse_semver(version) < MIN_GLOO_VERSION_FOR_RENEWAL:
@@ -474,6 +477,17 @@ def config_warnings(settings: Settings) -> list[str]:
             f"after tokenMaxTtl; use 1.15.19 or later"
         ]
     return []
+
+
+def _gloo_oss_end_of_life(settings: Settings) -> list[str]:
+    """Gloo Edge OSS gets no releases, bug fixes or security patches after 2026-12-31 (solo-io/gloo
+    README, main and v1.22.1): production is told; the dev stack stays on OSS to try the guide."""
+    if settings.gloo_edition != "oss" or not settings.production:
+        return []
+    return [
+        f"{PROJECT}:glooEdition: Gloo Edge OSS reaches end of life on 2026-12-31: no releases, bug fixes or "
+        'security patches after it; use glooEdition: enterprise in production (README, "Gloo Edge OSS end of life")'
+    ]
 
 
 def parse_settings(

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from components import vault_versions
-
 from tests.harness import VARIANT_STACKS, VARIANTS, ProgramRun, remove_program_tempdir, run_program
 
 

@@ -1,8 +1,8 @@
 // The Vault CLI's `login -method=aws` and `list`, from Vault's own code at the version of the
 // login check's image (components/documents.py VAULT_IMAGE_TAG): github.com/hashicorp/vault
-// v1.21.4, as tests/engines/awsauthplugin (the AWS auth plugin) requires. Vault's own replace lines (its
-// api and sdk folders) do not apply to a module that requires it: api and sdk are the versions
-// its go.mod requires.
+// v1.21.4, as tests/engines/awsauthplugin (the AWS auth plugin) requires. Vault's own replace
+// lines (its api and sdk folders) do not apply to a module that requires it: api and sdk are the
+// versions its go.mod requires.
 module gloo-vault-irsa/tests/engines/vaultcli
 
 go 1.25.3
