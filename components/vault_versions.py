@@ -11,12 +11,14 @@ clients are keyed by AWS account too). An Enterprise line below 1.21 without a f
 
 The program cannot choose the version of a Vault it does not run (`vaultTopology: external`),
 but it can read it: `sys/health` needs no token. A Vault it cannot reach in a few seconds is no
-error here (the Vault provider reports that itself); nothing is read at import time.
+error here (the Vault provider reports that itself); nothing is read at import time, nor
+offline (`OFFLINE_ENV`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import ssl
 import urllib.error
@@ -32,6 +34,9 @@ FIXED_ENTERPRISE_LINES = {(1, 20): (1, 20, 5), (1, 19): (1, 19, 11), (1, 16): (1
 """The Enterprise lines below 1.21 with a fixed release, and that release."""
 FIXED_VERSIONS = "Community 1.21.0; Enterprise 1.21.0, 1.20.5, 1.19.11 or 1.16.27"
 HEALTH_TIMEOUT_SECONDS = 3.0
+OFFLINE_ENV = "GLOO_VAULT_IRSA_OFFLINE"
+"""`1` while the offline engine runs the program (components/offline.py: the review and the
+tests), which reaches no network: no Vault is read then."""
 # `1.21.4`, `v1.20.5`, `1.20.5+ent` (sys/health of Enterprise), `1.20.5-ent` (its image tag),
 # `1.16.27+ent.hsm.fips1403`, `1.21.0-rc1` (a pre-release).
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?$")
@@ -92,7 +97,7 @@ def vulnerable_vault_warning(key: str, address: str, version: str) -> str | None
 def warn_if_external_vault_vulnerable(settings: Settings) -> None:
     """At `up` and `preview` of an `external` Vault: one warning line when the version its
     `sys/health` reports is below the fix (read at the address Pulumi reaches it at)."""
-    if settings.vault_topology != "external":
+    if settings.vault_topology != "external" or os.environ.get(OFFLINE_ENV) == "1":
         return
     key, address = "vaultAddress", settings.vault_address
     if settings.vault_provider_address is not None:

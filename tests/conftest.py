@@ -7,11 +7,9 @@ which pytest prefers over these.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 
-from components import vault_versions
 from tests.harness import VARIANT_STACKS, VARIANTS, ProgramRun, remove_program_tempdir, run_program
 
 
@@ -41,19 +39,3 @@ def _program_temp_files_are_removed() -> Iterator[None]:
     """The programs the tests run write their temp files in one directory, removed at the end."""
     yield
     remove_program_tempdir()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _vault_health_is_read_on_loopback_only() -> Iterator[None]:
-    """The program reads an external Vault's `sys/health` (components/vault_versions.py); the
-    tests' external addresses (`vault.example.com`...) must never be looked up, so only a Vault on
-    127.0.0.1 is read and any other counts as unreachable, which the program takes in its stride."""
-    read = vault_versions.health_version
-
-    def loopback_only(address: str, ca_pem: str | None = None, timeout: float = 3.0) -> str | None:
-        return read(address, ca_pem, timeout) if urlsplit(address).hostname == "127.0.0.1" else None
-
-    patch = pytest.MonkeyPatch()
-    patch.setattr(vault_versions, "health_version", loopback_only)
-    yield
-    patch.undo()

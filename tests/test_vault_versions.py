@@ -15,7 +15,7 @@ import pytest
 
 from components.config import DEFAULT_VAULT_CHART_VERSION
 from components.documents import VAULT_IMAGE_TAG
-from components.vault_versions import CVE, health_version, is_vulnerable
+from components.vault_versions import CVE, OFFLINE_ENV, health_version, is_vulnerable
 from tests.harness import EXTERNAL_VAULT, ROOT, dev_config, run_program
 
 VULNERABLE = [
@@ -141,7 +141,7 @@ def external_run(address: str, preview: bool, warnings: list[str], monkeypatch: 
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
     config = {**dev_config(), **EXTERNAL_VAULT, "vaultAddress": address}
     config["vaultAwsPrincipalArn"] = "arn:aws:iam::123456789012:role/vault-server"
-    run_program(config, preview=preview)
+    run_program(config, preview=preview, env={OFFLINE_ENV: "0"})  # the offline engine reads no Vault otherwise
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
