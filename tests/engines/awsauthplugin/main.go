@@ -2,7 +2,7 @@
 // unchanged, at the version go.mod requires) served as an external plugin that OpenBao registers,
 // for the engine tests (tests/engines): Vault's own cmd/aws main, with ONE difference.
 //
-// The difference: since Vault 1.19 the method's config/client write calls the plugin system
+// The difference: after Vault 1.18 the method's config/client write calls the plugin system
 // view's DeregisterRotationJob (or RegisterRotationJob when a rotation period or schedule is
 // set), Vault's automated root-credential rotation. OpenBao's system view has no such gRPC
 // method and answers codes.Unimplemented ("unknown method DeregisterRotationJob"), so the
