@@ -36,7 +36,10 @@ DEFAULT_GLOO_VERSION = "1.22.1"
 DISCOVERY_OFF_BY_DEFAULT_FROM = (1, 20, 0)
 # Service accounts of the Gloo chart that read Gloo's Settings, and so its Vault secrets.
 GLOO_CHART_SERVICE_ACCOUNTS = ("gloo", "discovery")
-DEFAULT_VAULT_CHART_VERSION = "0.29.1"
+# hashicorp/vault-helm 0.32.0 (2026-01-14): the last chart of Vault 1.x (default image 1.21.2,
+# "Tested with Vault versions 1.21-1.19, 1.16"; 0.33.0 moves to 2.0.2), the first whose own
+# default is fixed for CVE-2025-11621; its `server.image.tag` is set to VAULT_IMAGE_TAG.
+DEFAULT_VAULT_CHART_VERSION = "0.32.0"
 
 GLOO_OSS_CHART = ("gloo", "https://storage.googleapis.com/solo-public-helm")
 GLOO_EE_CHART = ("gloo-ee", "https://storage.googleapis.com/gloo-ee-helm")
@@ -470,8 +473,11 @@ def _tls_rules(values: dict[str, Any]) -> None:
 
 
 def config_warnings(settings: Settings) -> list[str]:
-    """One line each for a Gloo version that works but that users should not stay on."""
-    version = settings.gloo_chart_version
+    """One line each for a Gloo version or edition that works but that users should not stay on."""
+    return _gloo_version_warnings(settings.gloo_chart_version) + _gloo_oss_end_of_life(settings)
+
+
+def _gloo_version_warnings(version: str) -> list[str]:
     if checks.is_prerelease(version):
         return [f"{PROJECT}:glooChartVersion: {version} is a pre-release; pin a release for anything but trials"]
     if checks.parse_semver(version) < MIN_GLOO_VERSION_FOR_RENEWAL:
@@ -495,6 +501,17 @@ def refuse_unknown_keys(given: Iterable[str]) -> None:
         nearest = by_case.get(name.lower()) or next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None)
         hint = f"; did you mean {nearest}?" if nearest else ""
         raise ConfigError(name, f'no such key: not one of this program\'s keys (README, "Configuration"){hint}')
+
+
+def _gloo_oss_end_of_life(settings: Settings) -> list[str]:
+    """Gloo Edge OSS gets no releases, bug fixes or security patches after 2026-12-31 (solo-io/gloo
+    README, main and v1.22.1): production is told; the dev stack stays on OSS to try the guide."""
+    if settings.gloo_edition != "oss" or not settings.production:
+        return []
+    return [
+        f"{PROJECT}:glooEdition: Gloo Edge OSS reaches end of life on 2026-12-31: no releases, bug fixes or "
+        'security patches after it; use glooEdition: enterprise in production (README, "Gloo Edge OSS end of life")'
+    ]
 
 
 def parse_settings(

@@ -31,10 +31,13 @@ SERVICE_ACCOUNTS_TAG = "irsa-service-accounts"
 PROGRAM_TAG_KEYS = (CLUSTER_TAG, SERVICE_ACCOUNTS_TAG)
 VAULT_RELEASE = "vault"  # fixes the Vault chart's service names: `vault` and `vault-internal`
 # The one pin of the Vault image: the dev Vault's server and the login check's CLI run it, and the
-# CLI the engine tests prove the check's command with (tests/engines/vaultcli) is built from the
-# same Vault version. (The chart 0.29.1's own default is 1.18.1.)
+# CLI the engine tests prove the check's command with (tests/engines/vaultcli) and the aws auth
+# plugin they prove the logins against (tests/engines/awsauthplugin) are built from the same Vault
+# version. 1.21.4: the newest release the Go module proxy serves (Vault 2.x is refused by it, so
+# the tests could not prove it), and fixed for CVE-2025-11621 (components/vault_versions.py).
+# (The chart 0.32.0's own default is 1.21.2.)
 VAULT_IMAGE_REPOSITORY = "hashicorp/vault"
-VAULT_IMAGE_TAG = "1.18.5"
+VAULT_IMAGE_TAG = "1.21.4"
 VAULT_IMAGE = f"{VAULT_IMAGE_REPOSITORY}:{VAULT_IMAGE_TAG}"
 # The Gloo chart's service account of the `gloo` deployment, which reads the secrets.
 GLOO_SERVICE_ACCOUNT = "gloo"

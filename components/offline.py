@@ -37,6 +37,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.checks import PROJECT
 from components.config import config_text
+from components.vault_versions import OFFLINE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -554,7 +555,8 @@ def execute(
     secret_outputs: set[str] = set()
     error: BaseException | None = None
     # A VAULT_TOKEN in the shell must not stand in for the config given.
-    with patched_environ({"VAULT_TOKEN": None, **(env or {})}), program_tempdir():
+    # Nor does the program read an external Vault's version (components/vault_versions.py) offline.
+    with patched_environ({"VAULT_TOKEN": None, OFFLINE_ENV: "1", **(env or {})}), program_tempdir():
         try:
             root = pulumi_settings.get_root_resource()
 

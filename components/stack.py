@@ -29,6 +29,7 @@ from components.in_cluster_vault import InClusterVault, InClusterVaultArgs
 from components.preflight import check_against_aws
 from components.vault_auth import GlooRoleBinding, VaultAwsAuth, VaultAwsAuthArgs
 from components.vault_provider import vault_provider
+from components.vault_versions import warn_if_external_vault_vulnerable
 from components.verification import GlooVaultLoginCheck, GlooVaultLoginCheckArgs
 
 
@@ -63,6 +64,7 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     Shared once: the AWS provider, Vault's AWS identity, the Vault provider and its mounts and
     policy. Per cluster, side by side: OIDC provider, Gloo role, Vault role, Gloo release.
     """
+    warn_if_external_vault_vulnerable(settings)
     cluster_stacks = [read_cluster_stack(settings, target) for target in settings.targets]
     gate = all_gates(cluster_stacks)
     aws_provider = aws.Provider("aws", region=after(gate, settings.region), default_tags=_default_tags(settings))

@@ -2,7 +2,7 @@
 # Builds the Go tools the tests use into .cache/tools (kept between runs):
 #   actionlint        lints .github/workflows (tests/test_workflows.py)
 #   aws-auth-plugin   the AWS auth method as an external plugin that OpenBao registers, for the
-#                     auth-chain tests (tests/engines)
+#                     auth-chain tests (tests/engines; tests/engines/awsauthplugin, a module here)
 #   gloologin         Gloo's Vault login and secret reads with the Go libraries Gloo pins, which
 #                     the auth-chain tests log in with (tests/engines/gloologin, a module here)
 # A tool that cannot be built leaves a one-line reason in .cache/tools/<tool>.unavailable; the
@@ -18,12 +18,14 @@ ACTIONLINT="github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 # are auth-aws-vX.Y.Z), so it is pinned by pseudo-version: commit 2ff5b9ee413b of main, 2025-05-04.
 # The Go proxy refuses every version of it with 403 (2026-11), so the fallback is the code that
 # plugin forks: HashiCorp Vault's builtin AWS auth method, which speaks the same plugin protocol and
-# which OpenBao registers unchanged. Vault 1.18 is BUSL-1.1: fine for tests, never shipped.
-# Pinned to 1.18: later Vault AWS auth calls the plugin system view's rotation-job API
+# which OpenBao registers. Vault is BUSL-1.1: fine for tests, never shipped.
+# Vault's AWS auth after 1.18 calls the plugin system view's rotation-job API
 # (Register/DeregisterRotationJob) on every config/client write, which OpenBao does not have, so
-# it mounts but refuses the guide's step 5 ("unknown method DeregisterRotationJob").
+# Vault's own cmd/aws mounts but refuses the guide's step 5 ("unknown method DeregisterRotationJob").
+# So it is served by tests/engines/awsauthplugin, a module here: Vault's method at the Job's image
+# version (1.21.4, fixed for CVE-2025-11621), unchanged but for a DeregisterRotationJob that
+# OpenBao answers Unimplemented taken as done (its main.go says why that leaves logins Vault's own).
 OPENBAO_AWS_PLUGIN="github.com/openbao/openbao-plugins/auth/aws/cmd@v0.0.0-20250504210342-2ff5b9ee413b"
-VAULT_AWS_PLUGIN="github.com/hashicorp/vault/builtin/credential/aws/cmd/aws@v1.18.5"
 
 # Kubernetes' API server, from k8s.io/kubernetes at this version; its staging modules (k8s.io/api,
 # k8s.io/apiserver...) are the published k8s.io/<module> v0.<minor>.<patch> (see kube_build).
@@ -37,6 +39,7 @@ source_hash() {  # source_hash <dir>: what a module of this repository is built 
 # A module of this repository is named ./<dir>@<hash of its sources>: a change to them rebuilds it.
 GLOOLOGIN="./tests/engines/gloologin@$(source_hash tests/engines/gloologin)"
 VAULTCLI="./tests/engines/vaultcli@$(source_hash tests/engines/vaultcli)"
+VAULT_AWS_PLUGIN="./tests/engines/awsauthplugin@$(source_hash tests/engines/awsauthplugin)"
 
 kube_build() {  # kube_build <k8s.io/kubernetes/...@v1.x.y> <output file>
   # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with its own

@@ -208,7 +208,7 @@ def test_in_cluster_vault_is_the_guides_helm_release(run: ProgramRun) -> None:
     assert release.inputs["name"] == "vault"
     assert release.inputs["chart"] == "vault"
     assert release.inputs["repositoryOpts"] == {"repo": "https://helm.releases.hashicorp.com"}
-    assert release.inputs["version"] == "0.29.1"
+    assert release.inputs["version"] == "0.32.0"
     assert release.inputs["namespace"] == "vault"
     assert release.inputs["createNamespace"] is False  # the program makes it, with Vault's account
     assert release.secret("values")  # the dev root token is in them

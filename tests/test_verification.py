@@ -25,7 +25,6 @@ from tests.harness import (
     EXTERNAL_VAULT,
     HELM_RELEASE,
     JOB,
-    ROOT,
     VAULT_AWS_ROLE,
     ProgramRun,
     dev_config,
@@ -135,12 +134,6 @@ def test_the_check_and_the_dev_vault_run_the_one_pinned_vault_image(run: Program
     assert container["image"] == VAULT_IMAGE == f"{VAULT_IMAGE_REPOSITORY}:{VAULT_IMAGE_TAG}"
     [vault] = [r for r in run.of_type(HELM_RELEASE) if r.inputs["chart"] == "vault"]
     assert vault.inputs["values"]["server"]["image"] == {"repository": VAULT_IMAGE_REPOSITORY, "tag": VAULT_IMAGE_TAG}
-
-
-def test_the_cli_the_engine_tests_run_is_the_images_vault_version() -> None:
-    go_mod = (ROOT / "tests" / "engines" / "vaultcli" / "go.mod").read_text()
-    assert re.search(r"^require github.com/hashicorp/vault v(\S+)$", go_mod, re.MULTILINE)
-    assert f"require github.com/hashicorp/vault v{VAULT_IMAGE_TAG}\n" in go_mod
 
 
 def test_the_stack_output_names_the_job_and_its_status(run: ProgramRun) -> None:

@@ -73,6 +73,7 @@ from .vault import (
     check_vault_aws_role,
     check_vault_role_principals,
 )
+from .vault_versions import check_vault_version, vault_version_is_vulnerable
 
 RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
     ResourcePolicy(
@@ -126,6 +127,11 @@ RESOURCE_POLICIES: tuple[ResourcePolicy, ...] = (
         "gloo-vault-no-static-keys",
         "Gloo's Vault secret sources log in with IRSA: no static AWS keys.",
         check_gloo_vault_keys,
+    ),
+    ResourcePolicy(
+        "vault-version-fixed-in-production",
+        "Production stacks run no in-cluster Vault (chart default or pinned image) below the fix of CVE-2025-11621.",
+        check_vault_version,
     ),
 )
 
@@ -223,8 +229,10 @@ __all__ = [
     "check_vault_dev_mode_anywhere",
     "check_vault_provider_tls",
     "check_vault_role_principals",
+    "check_vault_version",
     "is_local_or_in_cluster",
     "is_production",
     "is_unknown",
     "plaintext_keys",
+    "vault_version_is_vulnerable",
 ]

@@ -1,7 +1,7 @@
 """The login check Job's pod, run here as EKS would run it (components/verification.py).
 
 The Job's container command and environment are taken from the registered graph as declared;
-`vault` on its PATH is tests/engines/vaultcli (Vault 1.18.5's own aws CLI handler and API
+`vault` on its PATH is tests/engines/vaultcli (Vault 1.21.4's own aws CLI handler and API
 client, the image's version), and the pod gets what EKS gives a pod of the Job's service
 account: the projected token and the pod identity webhook's environment from that account's
 annotations in the Gloo release (gloo_pod.pod_identity). Rewritten, as for Gloo's pod: the

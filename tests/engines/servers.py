@@ -429,9 +429,10 @@ class Engines:
 def probe_plugin(bao: OpenBao) -> None:
     """Raises EngineUnavailable when the plugin cannot even store a client config on this OpenBao.
 
-    HashiCorp Vault's AWS auth after 1.18 (v1.21.4 here) calls the rotation-job API of Vault's plugin
-    system view on every `config/client` write; OpenBao does not have that API, so such a
-    build mounts fine and then refuses the guide's step 5.
+    HashiCorp Vault's AWS auth after 1.18 calls the rotation-job API of Vault's plugin system view
+    on every `config/client` write; OpenBao does not have that API, so Vault's own `cmd/aws` of
+    those versions mounts fine and then refuses the guide's step 5. The plugin built from
+    tests/engines/awsauthplugin takes the deregistration OpenBao cannot answer as done.
     """
     bao.register_aws_plugin({})
     mount = "probe-aws"
@@ -446,7 +447,8 @@ def probe_plugin(bao: OpenBao) -> None:
         raise EngineUnavailable(
             f"the AWS auth plugin ({pkg}) cannot write auth/<mount>/config/client on OpenBao ("
             + "; ".join(written.errors)
-            + "): Vault's AWS auth after 1.18 needs a rotation-job API OpenBao lacks; v1.18.5 works"
+            + "): Vault's AWS auth after 1.18 needs a rotation-job API OpenBao lacks; "
+            + "./scripts/build-tools.sh builds it from tests/engines/awsauthplugin, which does without"
         )
 
 

@@ -115,8 +115,9 @@ def test_a_clusters_stack_serves_each_cluster_and_drops_one_alone(
     account: Account, workspace: Workspace, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Two clusters on one external Vault, each on its own API server: east-a by name, east-b from its
-    own stack (in eu-west-1: a stack's cluster may be in another region). Each Gloo logs in with its own release's values; then east-b leaves the stack, and the
-    engine deletes only east-b's resources: east-a's Gloo still reads, east-b's is refused."""
+    own stack (in eu-west-1: a stack's cluster may be in another region). Each Gloo logs in with its
+    own release's values; then east-b leaves the stack, and the engine deletes only east-b's
+    resources: east-a's Gloo still reads, east-b's is refused."""
     with start_kube(tmp_path_factory.mktemp("kube-east-b")) as east_b_api:
         east_a = account.cluster("edge-east-a")
         # In another region: moto gives every EKS cluster of a region the same endpoint and issuer.

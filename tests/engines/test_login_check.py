@@ -1,5 +1,5 @@
 """The login check Job's exact command on the local chain (OpenBao + moto), with Vault's own aws
-login handler (tests/engines/vaultcli, Vault 1.18.5 as in the Job's image), run as the Job's pod
+login handler (tests/engines/vaultcli, Vault 1.21.4 as in the Job's image), run as the Job's pod
 would be (login_check_pod.py): it passes where Gloo can log in and list, and `pulumi up` would fail
 with one line naming the cause where it cannot."""
 

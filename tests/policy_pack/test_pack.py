@@ -73,6 +73,7 @@ def test_the_pack_is_mandatory_and_holds_every_check(pack_call: dict[str, Any]) 
         ("ResourceValidationPolicy", "vault-aws-auth-client"),
         ("ResourceValidationPolicy", "vault-aws-auth-role-bounded"),
         ("ResourceValidationPolicy", "gloo-vault-no-static-keys"),
+        ("ResourceValidationPolicy", "vault-version-fixed-in-production"),
         ("StackValidationPolicy", "gloo-vault-agreement"),
         ("StackValidationPolicy", "irsa-role-policies"),
         ("StackValidationPolicy", "irsa-subjects-annotated"),

@@ -1,6 +1,6 @@
 // The two commands of the Vault CLI that the login check Job runs (components/documents.py,
 // login_check_script), built from Vault's own code at the version of the Job's image
-// (hashicorp/vault:1.18.5): `vault login` hands its k=v arguments to the aws auth method's CLI
+// (hashicorp/vault:1.21.4): `vault login` hands its k=v arguments to the aws auth method's CLI
 // handler (github.com/hashicorp/vault/builtin/credential/aws CLIHandler, what the real
 // `vault login -method=aws` calls), and `vault list` is github.com/hashicorp/vault/api's List.
 // Flags, defaults, messages and exit codes are those of command/login.go and command/list.go.
