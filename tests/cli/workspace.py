@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from components.vault_versions import OFFLINE_ENV
 from tests.harness import ROOT
 
 TOOLS = ROOT / ".cache" / "tools"
@@ -108,6 +109,9 @@ class Workspace:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "GVI_PLUGIN_PYTHON": str(ROOT / ".venv" / "bin" / "python"),
+            # The program reads an external Vault's version at its declared address, which is no
+            # address here (tests/test_vault_versions.py reads a local one): no lookup leaves the machine.
+            OFFLINE_ENV: "1",
             **self.engines_env,
         }
 
