@@ -11,9 +11,9 @@ Values that are outputs of other resources (role ARNs, role names, the OIDC prov
 come from the mocks; the apply checks that moto created the same ones, so every reference
 in the graph lines up with what exists in moto.
 
-`apply_update` takes a deployment to another run of the program as `pulumi up` would: it
-creates, updates in place and deletes by URN and declared inputs, and stops on anything else
-(a replacement, a protected resource's deletion).
+It writes in the order the program registered, and decides nothing an engine decides (order,
+updates, replacements, deletes, hooks): what needs the engine runs through the real Pulumi CLI
+(tests/engines/test_cli_*.py, with the test plugins in tests/cli/plugins, which share `VAULT_APIS`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from tests.engines.gloo_client import (
@@ -193,9 +193,6 @@ class Deployment:
     provider_token: str = ""
     """The child token the Vault provider issued itself and wrote the Vault resources with."""
 
-    steps: list[tuple[str, Registered]] = field(default_factory=list)
-    """What `apply_update` did to reach this deployment, in order: (create|update|delete|retain, resource)."""
-
     @property
     def gloo_release(self) -> Registered:
         """The stack's one Gloo release."""
@@ -258,20 +255,6 @@ def _unknown_inputs(res: Registered, known: frozenset[str] | set[str]) -> None:
     extra = sorted(set(res.inputs) - set(known) - {"__defaults"})
     if extra:
         raise ApplyError(f"{res.type} {res.name}: the harness does not know how to send {extra}")
-
-
-def _check_order(
-    run: ProgramRun, res: Registered, applied: list[Registered], omit: Callable[[Registered], bool]
-) -> None:
-    """A resource is applied only after the applied resources it depends on, as the engine would
-    (a dependency a test leaves out on purpose is not waited for)."""
-    done = {r.urn for r in applied}
-    applied_types = set(AWS_INPUTS) | set(VAULT_APIS)
-    deps = set(res.dependencies) | {u for urns in res.property_dependencies.values() for u in urns}
-    for urn in deps:
-        dep = next((r for r in run.resources if r.urn == urn), None)
-        if dep is not None and dep.type in applied_types and urn not in done and not omit(dep):
-            raise ApplyError(f"{res.type} {res.name} would be applied before {dep.type} {dep.name}")
 
 
 def _physical_name(res: Registered) -> str:
@@ -433,7 +416,6 @@ def _apply_vault(
             continue
         if run.provider_of(res).urn != provider.urn:
             raise ApplyError(f"{res.type} {res.name} does not use the Vault provider")
-        _check_order(run, res, applied, omit)
         _write_vault(deployment, res, token)
         applied.append(res)
     return token
@@ -479,7 +461,6 @@ def apply(
 
     for res in run.resources:
         if res.custom and res.type in AWS_INPUTS and not omit(res):
-            _check_order(run, res, applied, omit)
             _apply_aws(engines, res)
             applied.append(res)
         elif res.custom and res.type not in AWS_INPUTS and res.type not in VAULT_APIS and res.type not in NOT_APPLIED:
@@ -496,102 +477,3 @@ def apply(
     with engines.moto.enforcing_iam():
         deployment.provider_token = _apply_vault(run, deployment, applied, omit)
     return deployment
-
-
-# Declared inputs apply_update changes in place (an update); a change to any other input (a
-# replacement, or an update the harness does not send, such as a role's tags) stops it.
-UPDATABLE: dict[str, frozenset[str]] = {
-    OIDC_PROVIDER: frozenset(),
-    ROLE: frozenset(),
-    ROLE_POLICY: frozenset({"policy"}),
-    USER_POLICY: frozenset({"policy"}),
-    **{type_: frozenset(api.fields) for type_, api in VAULT_APIS.items()},
-}
-
-
-def apply_update(deployment: Deployment, run: ProgramRun) -> Deployment:
-    """`pulumi up` from `deployment` to `run`, stepped as the engine steps it: in `run`'s dependency
-    order, resources new in `run` are created and those whose declared inputs changed are updated;
-    then every applied resource whose URN is gone from `run` is deleted, dependents first (the
-    reverse of the order they were applied in). Unchanged resources are not touched. Returns the
-    new deployment; its `steps` say what was done."""
-    if run.one(VAULT_PROVIDER).inputs != deployment.run.one(VAULT_PROVIDER).inputs:
-        raise ApplyError("the Vault provider changed: apply_update does not reconfigure it")
-    before = {r.urn: r for r in deployment.applied}
-    token = _provider_child_token(deployment.engines, run.one(VAULT_PROVIDER))
-    updated = replace(deployment, run=run, applied=[], vault_writes=[], steps=[], provider_token=token)
-    for res in run.resources:
-        if not res.custom or res.type in NOT_APPLIED:
-            continue
-        if res.type not in UPDATABLE:
-            raise ApplyError(f"the harness does not know how to apply {res.type} {res.name}")
-        old = before.get(res.urn)
-        if old is not None and not _changed_inputs(old, res):
-            updated.applied.append(res)
-        else:
-            _apply_change(updated, res, old, token)
-    urns = {r.urn for r in run.resources}
-    gone = [r for r in reversed(deployment.applied) if r.urn not in urns]
-    for index, res in enumerate(gone):
-        _check_delete_order(deployment.run, res, gone[index + 1 :])
-        updated.steps.append((_delete(updated, res, token), res))
-    return updated
-
-
-def _changed_inputs(old: Registered, new: Registered) -> set[str]:
-    """The declared inputs whose values differ (a replacement trigger's change counts as one)."""
-    keys = (set(old.inputs) | set(new.inputs)) - {"__defaults"}
-    changed = {key for key in keys if old.inputs.get(key) != new.inputs.get(key)}
-    if old.options.get("replacementTrigger") != new.options.get("replacementTrigger"):
-        changed.add("replacementTrigger")
-    return changed
-
-
-def _apply_change(deployment: Deployment, res: Registered, old: Registered | None, token: str) -> None:
-    """Creates `res`, or updates it in place from `old`; stops on what would be a replacement."""
-    if old is not None:
-        replaced = sorted(_changed_inputs(old, res) - UPDATABLE[res.type])
-        if replaced:
-            raise ApplyError(f"{res.type} {res.name}: apply_update does not change {replaced} in place")
-    _check_order(deployment.run, res, deployment.applied, lambda r: False)
-    if res.type in AWS_INPUTS:
-        _apply_aws(deployment.engines, res)  # an update is a policy's: put_*_policy replaces the document
-    else:
-        with deployment.engines.moto.enforcing_iam():
-            _write_vault(deployment, res, token)
-    deployment.applied.append(res)
-    deployment.steps.append(("create" if old is None else "update", res))
-
-
-def _check_delete_order(run: ProgramRun, res: Registered, later: list[Registered]) -> None:
-    """A resource is deleted only after the deleted resources that depend on it, as the engine would."""
-    for other in later:
-        if run.depends_on(other, res):
-            raise ApplyError(f"{res.type} {res.name} would be deleted before {other.type} {other.name}")
-
-
-def _delete(deployment: Deployment, res: Registered, token: str) -> str:
-    """Deletes `res` as its provider does ("delete"), or only forgets it when it is retained on delete
-    ("retain"); a protected resource stops the update, as the engine refuses to delete it."""
-    if res.options.get("protect"):
-        raise ApplyError(f"{res.type} {res.name} is protected: the engine refuses to delete it", deployment)
-    if res.options.get("retainOnDelete"):
-        return "retain"
-    if res.type in VAULT_APIS:
-        _, path, _ = _vault_request(res, deployment.rewrites)  # each resource deletes the path it writes
-        _vault_call(deployment, "DELETE", path, None, token)
-        return "delete"
-    iam = deployment.engines.moto.client("iam")
-    inputs = res.inputs
-    if res.type == ROLE:
-        name = _physical_name(res)
-        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-            iam.delete_role_policy(RoleName=name, PolicyName=policy)  # IAM refuses to delete a role with any
-        iam.delete_role(RoleName=name)
-    elif res.type == ROLE_POLICY:
-        iam.delete_role_policy(RoleName=inputs["role"], PolicyName=_physical_name(res))
-    elif res.type == USER_POLICY:
-        iam.delete_user_policy(UserName=inputs["user"], PolicyName=_physical_name(res))
-    elif res.type == OIDC_PROVIDER:
-        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=oidc_provider_arn(inputs["url"]))
-    return "delete"

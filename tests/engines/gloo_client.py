@@ -76,7 +76,11 @@ def gloo_settings(release: Registered, address: Callable[[str], str]) -> GlooVau
 
     `address` maps the declared Vault address to the one to use (the harness's rewrite).
     """
-    values: dict[str, Any] = release.inputs["values"]
+    return gloo_settings_of(release.inputs["values"], release.inputs["namespace"], address)
+
+
+def gloo_settings_of(values: dict[str, Any], namespace: str, address: Callable[[str], str]) -> GlooVaultSettings:
+    """`gloo_settings` from a release's values and namespace (as a cluster recorded them)."""
     gloo = values if "settings" in values else values["gloo"]  # Enterprise nests Gloo's values
     sources = gloo["settings"]["secretOptions"]["sources"]
     [vault] = [source["vault"] for source in sources if "vault" in source]
@@ -90,7 +94,7 @@ def gloo_settings(release: Registered, address: Callable[[str], str]) -> GlooVau
         path_prefix=vault.get("pathPrefix") or DEFAULT_PATH_PREFIX,
         root_key=vault.get("rootKey") or DEFAULT_ROOT_KEY,
         role_arn=gloo["gloo"]["serviceAccount"]["extraAnnotations"][IRSA_ANNOTATION],
-        namespace=release.inputs["namespace"],
+        namespace=namespace,
     )
 
 

@@ -7,15 +7,20 @@ Each test works on a copy of the project with its own file-backend state and pas
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
 from tests.cli.account import Account, EksCluster, release_values
 from tests.cli.stacks import cluster_stack, everything, existing_vault_identity, managed_policy
 from tests.cli.workspace import Workspace
+from tests.engines.gloo_client import GlooSecretClient, gloo_settings_of
 from tests.engines.gloo_pod import GlooPod
 from tests.engines.kube import start_kube
 from tests.engines.servers import ROOT_TOKEN
+from tests.engines.test_auth_chain import UPSTREAM_SECRET
+from tests.engines.test_clusters import assert_a_removed_clusters_token_cannot_renew, grant_resources
 from tests.harness import ROOT
 
 pytestmark = [pytest.mark.engines, pytest.mark.cli]
@@ -136,20 +141,53 @@ def test_a_clusters_stack_serves_each_cluster_and_drops_one_alone(
             c.name: GlooPod.of_release(release_values(c.api_server), "gloo-system", c.region, c.issuer)
             for c in (east_a, east_b)
         }
-        for pod in pods.values():
-            pod.run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).ok()
+        bao, sts = account.engines.bao.url, account.engines.moto.url
+        tokens = {name: pod.run(vault_address=bao, sts_endpoint=sts).ok().token for name, pod in pods.items()}
+        settings = gloo_settings_of(release_values(east_a.api_server), "gloo-system", lambda _: bao)
+        operator = GlooSecretClient(settings, ROOT_TOKEN)
+        operator.write(settings.namespace, "upstream-aws", UPSTREAM_SECRET).expect(200, 204)
+        assert_removing_east_b_changes_only_it(workspace, account)
 
-        before = workspace.urns("fleet")
-        workspace.pulumi("config", "rm", "--path", "clusters.east-b", "--stack", "fleet").ok()
-        workspace.pulumi("up", "--yes", "--stack", "fleet").ok()
-        # The built-in provider of StackReference goes with east-b's, the stack's only one.
-        gone = sorted(u for u in before - workspace.urns("fleet") if "::pulumi:providers:pulumi::" not in u)
-        assert [urn.rsplit("::", 1)[-1] for urn in gone if "east-b" not in urn.rsplit("::", 1)[-1]] == [], gone
-        assert {urn.split("::")[-2].rsplit("$", 1)[-1] for urn in gone} >= {
-            "aws:iam/role:Role",
-            "vault:aws/authBackendRole:AuthBackendRole",
-            "kubernetes:helm.sh/v3:Release",
-        }
-        pods["edge-east-a"].run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).ok()
-        pods["edge-east-b"].run(vault_address=account.engines.bao.url, sts_endpoint=account.engines.moto.url).refused()
+        reads = pods["edge-east-a"].run(vault_address=bao, sts_endpoint=sts).ok().reads
+        assert reads[0]["secrets"] == {"upstream-aws": UPSTREAM_SECRET}
+        kept = GlooSecretClient(settings, tokens["edge-east-a"])
+        renewed = kept.call("PUT", "auth/token/renew-self", {}).expect(200).body["auth"]["client_token"]
+        assert renewed == tokens["edge-east-a"]
+        refused = pods["edge-east-b"].run(vault_address=bao, sts_endpoint=sts).refused()
+        assert refused.status == 400 and "entry for role east-b-gloo-" in refused.error, refused.error
+        assert_a_removed_clusters_token_cannot_renew(GlooSecretClient(settings, tokens["edge-east-b"]))
         workspace.pulumi("destroy", "--yes", "--stack", "fleet").ok()
+
+
+def assert_removing_east_b_changes_only_it(workspace: Workspace, account: Account) -> None:
+    """east-b leaves `clusters`: the engine's plan deletes east-b's resources and updates Vault's grant,
+    nothing else; after the up, moto and Vault hold exactly that."""
+    workspace.pulumi("config", "rm", "--path", "clusters.east-b", "--stack", "fleet").ok()
+    plan = json.loads(workspace.pulumi("preview", "--json", "--stack", "fleet").ok().stdout)
+    ops = {
+        (step["op"], step["urn"].rsplit("::", 1)[-1], step["urn"].split("::")[-2].rsplit("$", 1)[-1])
+        for step in plan["steps"]
+        if step["op"] != "same"
+    }
+    gone = ("delete", "discard")  # a StackReference is a read: the engine discards it
+    assert {(op, name) for op, name, _ in ops if op not in gone} == {("update", "vault-identity")}, ops
+    deleted = {(name, type_) for op, name, type_ in ops if op in gone}
+    assert all("east-b" in name or type_ == "pulumi:providers:pulumi" for name, type_ in deleted), deleted
+    assert {type_ for _, type_ in deleted} >= {
+        "aws:iam/role:Role",
+        "vault:aws/authBackendRole:AuthBackendRole",
+        "kubernetes:helm.sh/v3:Release",
+    }
+    workspace.pulumi("up", "--yes", "--stack", "fleet").ok()
+    outputs = json.loads(
+        workspace.pulumi("stack", "output", "--json", "--show-secrets", "--stack", "fleet").ok().stdout
+    )
+    iam = account.engines.moto.client("iam")
+    [grant] = iam.list_role_policies(RoleName="vault-server")["PolicyNames"]
+    document = iam.get_role_policy(RoleName="vault-server", PolicyName=grant)["PolicyDocument"]
+    assert grant_resources(document) == [outputs["clusters"]["east-a"]["glooRoleArn"]]
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"] if "east-b" in r["RoleName"]] == []
+    mount = outputs["vaultAuthMountPath"]
+    assert account.engines.bao.api("LIST", f"auth/{mount}/role").expect(200).data["keys"] == [
+        outputs["clusters"]["east-a"]["vaultRoleName"]
+    ]

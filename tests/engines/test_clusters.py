@@ -6,9 +6,9 @@ run as its pod (its release's values, its cluster's issuer).
 What is shown: each Gloo logs in with its own IRSA role and its own Vault role and reads; neither
 can log in with the other's Vault role (Vault refuses the principal); each Gloo role trusts its own
 cluster's issuer only (moto issues credentials for any web identity token, so that part is the
-trust documents); and removing a cluster, applied as the engine would (apply.apply_update),
-deletes its Vault role and IAM role (and OIDC provider, when the program made it) only, narrows
-Vault's grant, and leaves the other cluster logging in, its token from before still renewing.
+trust documents). Removing a cluster runs through the real engine (tests/engines/test_cli_stacks.py:
+only its resources deleted, Vault's grant narrowed, the other cluster still logging in, its token
+from before still renewing); here, what removing one changes in the registrations.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.engines.apply import ROLE_POLICY, Deployment, _policy_document, apply_update, eks_issuer_region
+from tests.engines.apply import ROLE_POLICY, Deployment, _policy_document, eks_issuer_region
 from tests.engines.conftest import Deployer, Scenario
 from tests.engines.gloo_client import (
     GLOO_SERVICE_ACCOUNT,
@@ -33,12 +33,7 @@ from tests.harness import (
     EKS_ISSUER_URL,
     FLEET,
     FLEET_CONFIG,
-    IAM_ROLE,
-    OIDC_PROVIDER,
-    ProgramRun,
-    mock_physical_name,
     mock_role_arn,
-    oidc_provider_arn,
 )
 
 pytestmark = pytest.mark.engines
@@ -226,67 +221,6 @@ def grant_resources(policy: str | dict[str, Any]) -> list[str]:
     assert statement["Action"] == "iam:GetRole"
     resources = statement["Resource"]
     return [resources] if isinstance(resources, str) else list(resources)
-
-
-def removed_clusters_resources(run: ProgramRun, removed: str) -> list[tuple[str, str]]:
-    """What removing `removed` must delete, in the order the engine deletes it: its Vault role, its
-    Gloo role, and its OIDC provider when this program created it (east-b's belongs to its stack)."""
-    order = [(VAULT_ROLE, f"gloo-{removed}"), (IAM_ROLE, f"{removed}-gloo"), (OIDC_PROVIDER, f"{removed}-cluster")]
-    registered = {(r.type, r.name) for r in run.resources if r.custom}
-    return [step for step in order if step in registered]
-
-
-def steps(dep: Deployment, op: str) -> list[tuple[str, str]]:
-    return [(r.type, r.name) for done, r in dep.steps if done == op]
-
-
-def test_an_update_to_the_same_registrations_touches_nothing(fleet: Deployment) -> None:
-    """apply_update's baseline: what did not change is neither written nor deleted."""
-    again = apply_update(fleet, fleet.run)
-    assert (again.steps, again.vault_writes) == ([], [])
-    assert {r.urn for r in again.applied} == {r.urn for r in fleet.applied}
-
-
-@pytest.mark.parametrize(("kept", "removed"), PAIRS)
-def test_removing_a_cluster_leaves_the_other_working(deployer: Deployer, kept: str, removed: str) -> None:
-    """The update the engine would make without `removed`: only its resources deleted, the shared
-    grant narrowed. The kept cluster's Gloo logs in again and its token from before still renews
-    and reads; the removed one's Gloo is refused, its Vault role gone."""
-    before = deployer(FLEET_SCENARIO)
-    deployer.forget()  # this test changes the engines
-    seed(before)
-    kept_token = before.run_gloo(cluster=kept).ok().token
-    removed_token = before.run_gloo(cluster=removed).ok().token
-    removed_pod, theirs = before.gloo_pod(removed), cluster(before, removed)
-
-    after = apply_update(before, deployer.program_run(without(removed)))
-    assert steps(after, "delete") == removed_clusters_resources(before.run, removed)
-    assert steps(after, "update") == [(ROLE_POLICY, "vault-identity")]
-    assert steps(after, "create") == steps(after, "retain") == []
-
-    assert after.run_gloo(cluster=kept).ok().reads[0]["secrets"] == {"upstream-aws": UPSTREAM_SECRET}
-    settings = after.gloo_settings(kept)
-    still = GlooSecretClient(settings, kept_token)
-    assert still.call("PUT", "auth/token/renew-self", {}).expect(200).body["auth"]["client_token"] == kept_token
-    assert still.read(settings.namespace, "upstream-aws").status == 200
-
-    # The removed cluster's Gloo as it ran before (moto still lets it assume its deleted role; STS
-    # would not): Vault no longer has its role.
-    refused = after.run_gloo(removed_pod).refused()
-    assert refused.status == 400
-    assert f"entry for role {theirs['vaultRoleName']} not found" in refused.error
-    mount = after.run.outputs["vaultAuthMountPath"]
-    assert after.operator("GET", f"auth/{mount}/role/{theirs['vaultRoleName']}").status == 404
-    iam = after.engines.moto.client("iam")
-    assert theirs["glooRoleName"] not in [role["RoleName"] for role in iam.list_roles()["Roles"]]
-    providers = {p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]}
-    assert providers == {
-        cluster(after, kept)["oidcProviderArn"],
-        oidc_provider_arn(EKS_ISSUER_URL),
-    }  # the stack's stays
-    grant = iam.get_role_policy(RoleName="vault-server", PolicyName=mock_physical_name("vault-identity"))
-    assert grant_resources(grant["PolicyDocument"]) == [cluster(after, kept)["glooRoleArn"]]
-    assert_a_removed_clusters_token_cannot_renew(GlooSecretClient(settings, removed_token))
 
 
 def assert_a_removed_clusters_token_cannot_renew(stale: GlooSecretClient) -> None:
