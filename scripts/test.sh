@@ -34,8 +34,13 @@ fi
 # The pinned Pulumi CLI and its Python host, for the tests that run the real CLI (tests/cli). Where it
 # cannot be provided, its one-line reason goes to .cache/tools/pulumi.unavailable: those tests skip
 # with it, and fail where the engines are required (CI).
+# An official CLI of the pinned version on PATH, its host beside it, is used as it is.
 rm -f .cache/tools/pulumi.unavailable
-if ! why=$(./scripts/install-pulumi.sh); then
+pin=$(sed -n 's/^PULUMI_VERSION=//p' scripts/install-pulumi.sh)
+if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "$pin" ] &&
+  [ -x "$(dirname "$(command -v pulumi)")/pulumi-language-python" ]; then
+  echo "test.sh: using the installed Pulumi CLI $pin at $(command -v pulumi)"
+elif ! why=$(./scripts/install-pulumi.sh); then
   echo "$why" > .cache/tools/pulumi.unavailable
   echo "test.sh: $why"
 fi

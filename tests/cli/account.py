@@ -5,6 +5,7 @@ guide's EKS cluster, and a fresh `Workspace` (copy of the project, its own state
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.cli.plugins.kubernetes import SYSTEM_NAMESPACES, remove_namespace
-from tests.cli.workspace import Workspace, missing_cli
+from tests.cli.workspace import Workspace, cli_directory, missing_cli, pinned_version
 from tests.engines.kube import KubeApiServer
 from tests.engines.servers import Engines
 
@@ -95,6 +96,10 @@ def cli() -> None:
     reason = missing_cli()
     if reason:
         engine_missing(reason)
+    directory = cli_directory()
+    assert directory is not None
+    version = subprocess.run([str(directory / "pulumi"), "version"], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == pinned_version(), f"{directory / 'pulumi'} is {version.stdout.strip()}"
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -30,13 +31,30 @@ REAL_PLUGINS = "GVI_REAL_PLUGINS"
 PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt", "components", "policy-pack", "examples")
 
 
+def pinned_version() -> str:
+    """The project's one pin of the CLI (`PULUMI_VERSION` in scripts/install-pulumi.sh)."""
+    script = (ROOT / "scripts" / "install-pulumi.sh").read_text()
+    [version] = re.findall(r"^PULUMI_VERSION=(v\S+)$", script, flags=re.MULTILINE)
+    return str(version)
+
+
+def installed_cli() -> Path | None:
+    """The official CLI of the pinned version on PATH, with its Python host beside it, if any."""
+    found = shutil.which("pulumi")
+    if not found or not shutil.which("pulumi-language-python", path=str(Path(found).parent)):
+        return None
+    version = subprocess.run([found, "version"], capture_output=True, text=True, timeout=60, check=False)
+    return Path(found).parent if version.stdout.strip() == pinned_version() else None
+
+
 def cli_directory() -> Path | None:
-    """The folder holding `pulumi` and `pulumi-language-python`: the pinned build, else the user's."""
+    """The folder holding `pulumi` and `pulumi-language-python`: an installed official CLI of the
+    pinned version, else the one scripts/install-pulumi.sh built."""
+    installed = installed_cli()
+    if installed is not None:
+        return installed
     if (CLI_DIR / "pulumi").is_file() and (CLI_DIR / "pulumi-language-python").is_file():
         return CLI_DIR
-    found = shutil.which("pulumi")
-    if found and shutil.which("pulumi-language-python", path=str(Path(found).parent)):
-        return Path(found).parent
     return None
 
 
