@@ -55,7 +55,7 @@ def read_cluster_stack(settings: Settings, target: ClusterTarget) -> ClusterStac
         wanted["clusterStackOidcProviderArnOutput"] = settings.cluster_stack_oidc_provider_arn_output
         wanted["clusterStackOidcIssuerUrlOutput"] = settings.cluster_stack_oidc_issuer_url_output
     found = {key: _required_output(ref, stack, key, name) for key, name in wanted.items()}
-    gate = pulumi.Output.unsecret(pulumi.Output.all(*found.values()).apply(lambda _: True))
+    gate = pulumi.Output.unsecret(pulumi.Output.all(**found).apply(lambda _: True))
     return ClusterStack(
         stack=stack,
         cluster_name=found["clusterStackClusterNameOutput"],
