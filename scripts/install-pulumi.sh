@@ -1,62 +1,174 @@
 #!/usr/bin/env bash
 # Provides the pinned Pulumi CLI and Pulumi's Python language host, which the CLI needs to run this
 # program and its policy pack, in .cache/tools/pulumi/bin (kept between runs).
-#   ./scripts/install-pulumi.sh   prints the CLI's path; when it cannot, prints one line saying why
-#                                 (on stdout too, for deploy.sh) and exits 1; progress goes to stderr
+#   ./scripts/install-pulumi.sh          prints the CLI's path; when it cannot, prints one line saying
+#                                        why (on stdout too, for deploy.sh) and exits 1; progress,
+#                                        with a line at least every 30 s, goes to stderr
+#   ./scripts/install-pulumi.sh --check  provides nothing: exit 0 when it could (kept, download or
+#                                        build), else the one line why and exit 1 (deploy.sh's preflight)
 # PULUMI_VERSION is the project's one pin of the CLI: the workflows and the tests read it here.
 #
-# The CLI: the Go module proxy serves github.com/pulumi/pulumi/pkg/v3 (the CLI's module) at this
-# version, with the sdk/v3 of the same version. pkg/v3's go.mod replaces sdk/v3 with its own
-# folder, which `go install pkg@version` refuses, so it is built as a dependency of a throwaway
-# module whose go.mod requires both at this version; the version is stamped in as Pulumi's release
-# builds do (`pulumi version`).
-# The host: Pulumi's release archives ship it beside the CLI; the proxy refuses its module, so it
-# is built from its source in ../shared/pulumi-language-python (PULUMI_PYTHON_HOST_SOURCE), against
-# the same pkg/v3 and sdk/v3 (its build.sh).
+# First choice, as users install it: Pulumi's release archive of this version, CLI and language hosts
+# together in one top folder `pulumi/` (https://www.pulumi.com/docs/install/; layout:
+# https://github.com/pulumi/pulumi/issues/5393), named pulumi-v<version>-<os>-<arch>.tar.gz, verified
+# against the release's checksums file pulumi-<version>-checksums.txt (`<sha256>  <archive>` lines;
+# https://github.com/pulumi/pulumi/issues/10807, #10707) from the same place:
+# PULUMI_RELEASE_BASE_URL, default https://get.pulumi.com/releases/sdk (Pulumi's installer's;
+# https://github.com/pulumi/pulumi/releases/download/<tag> has the same names). Set it empty to skip
+# the download (scripts/test.sh does: CI and the test machines reach no download host). An archive
+# whose checksum does not match is refused in one line and not used.
+#
+# Else, built from source. The CLI: the Go module proxy serves github.com/pulumi/pulumi/pkg/v3 (the
+# CLI's module) at this version, with the sdk/v3 of the same version. pkg/v3's go.mod replaces sdk/v3
+# with its own folder, which `go install pkg@version` refuses, so it is built as a dependency of a
+# throwaway module whose go.mod requires both at this version; the version is stamped in as Pulumi's
+# release builds do (`pulumi version`). The host: the proxy refuses its module, so it is built from its
+# source in ../shared/pulumi-language-python (PULUMI_PYTHON_HOST_SOURCE), against the same pkg/v3 and
+# sdk/v3 (its build.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PULUMI_VERSION=v3.274.1
+release_base=${PULUMI_RELEASE_BASE_URL-https://get.pulumi.com/releases/sdk}
 host_source=${PULUMI_PYTHON_HOST_SOURCE:-../shared/pulumi-language-python}
+heartbeat_seconds=${PULUMI_INSTALL_HEARTBEAT_SECONDS:-20}
 out="$PWD/.cache/tools/pulumi/bin"
 stamp="$out/.installed"
+checksums="pulumi-${PULUMI_VERSION#v}-checksums.txt"
 
 host_hash() {  # what the host is built from: its source, module file and sums
   cat "$host_source/main.go" "$host_source/go.mod" "$host_source/go.sum" 2>/dev/null | sha256sum | cut -c1-16
 }
-want="$PULUMI_VERSION host:$(host_hash)"
-if [ -x "$out/pulumi" ] && [ -x "$out/pulumi-language-python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-  echo "$out/pulumi"
+built="$PULUMI_VERSION host:$(host_hash)"
+
+installed() {  # this version's CLI and host are in $out: from its release archive, or built from this source
+  local have
+  have=$(cat "$stamp" 2>/dev/null)
+  [ -x "$out/pulumi" ] && [ -x "$out/pulumi-language-python" ] &&
+    { [ "$have" = "$built" ] || [ "${have% sha256:*}" = "$PULUMI_VERSION release" ]; }
+}
+
+archive_name() {  # Pulumi's name of this machine's archive, or nothing where it ships none
+  local os arch
+  case "$(uname -s)" in Linux) os=linux ;; Darwin) os=darwin ;; *) return 1 ;; esac
+  case "$(uname -m)" in x86_64 | amd64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) return 1 ;; esac
+  echo "pulumi-$PULUMI_VERSION-$os-$arch.tar.gz"
+}
+
+sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1; }
+
+# Installs the release archive; on failure sets download_failed to why (one line) and returns 1.
+download_failed=""
+download_release() {
+  local archive expected actual err
+  archive=$(archive_name) || { download_failed="Pulumi ships no release archive for $(uname -sm)" && return 1; }
+  command -v curl >/dev/null 2>&1 || { download_failed="no curl to download $archive with" && return 1; }
+  echo "install-pulumi: downloading Pulumi's release archive of $PULUMI_VERSION from $release_base" >&2
+  for file in "$checksums" "$archive"; do
+    if ! err=$(curl --fail --silent --show-error --location --connect-timeout 10 -o "$work/$file" "$release_base/$file" 2>&1); then
+      download_failed="cannot download $release_base/$file (${err#curl: })"
+      return 1
+    fi
+  done
+  expected=$(while read -r sum name; do [ "${name#\*}" = "$archive" ] && echo "$sum" && break; done < "$work/$checksums")
+  actual=$(sha256 "$work/$archive")
+  if [ "$actual" != "$expected" ]; then
+    download_failed="refused $archive: its sha256 $actual is not ${expected:-listed}, the one in $checksums"
+    return 1
+  fi
+  mkdir "$work/release" && tar -xzf "$work/$archive" -C "$work/release" 2>/dev/null ||
+    { download_failed="$archive is not a gzipped tar archive" && return 1; }
+  local top="$work/release/pulumi"
+  [ -d "$top/bin" ] && top="$top/bin"  # the archives' older layout
+  if [ ! -x "$top/pulumi" ] || [ ! -x "$top/pulumi-language-python" ]; then
+    download_failed="$archive holds no pulumi and pulumi-language-python"
+    return 1
+  fi
+  rm -rf "$out" && mkdir -p "$(dirname "$out")" && mv "$top" "$out" &&
+    echo "$PULUMI_VERSION release sha256:$actual" > "$stamp"
+}
+
+# Why nothing can be built here, or nothing (it can).
+cannot_build() {
+  if ! command -v go >/dev/null 2>&1; then
+    echo "no Go to build it with: install the Pulumi CLI $PULUMI_VERSION (https://www.pulumi.com/docs/install/) or Go"
+  elif [ ! -x "$host_source/build.sh" ]; then
+    echo "no source of Pulumi's Python language host at $host_source (PULUMI_PYTHON_HOST_SOURCE) to build it with: install the Pulumi CLI $PULUMI_VERSION (https://www.pulumi.com/docs/install/), which ships it"
+  fi
+}
+
+# A line on stderr every $heartbeat_seconds while $1 goes on; stopped by stop_heartbeat (and at exit).
+heartbeat=""
+start_heartbeat() {
+  local what=$1 since
+  since=$(date +%s)
+  (
+    while sleep "$heartbeat_seconds" </dev/null >/dev/null 2>&1; do
+      elapsed=$(($(date +%s) - since))
+      printf 'install-pulumi: still %s: %dm%02ds elapsed\n' "$what" $((elapsed / 60)) $((elapsed % 60)) >&2
+    done
+  ) >/dev/null &
+  heartbeat=$!
+}
+stop_heartbeat() { [ -z "$heartbeat" ] || kill "$heartbeat" 2>/dev/null; heartbeat=""; }
+
+# The CLI from the Go module proxy and the host from its source, into $out.
+build_from_source() {
+  local log
+  if [ "$(cut -d' ' -f1 < "$stamp" 2>/dev/null)" != "$PULUMI_VERSION" ] || [ ! -x "$out/pulumi" ] || grep -q release "$stamp" 2>/dev/null; then
+    echo "install-pulumi: building the Pulumi CLI $PULUMI_VERSION from the Go module proxy (about 10 minutes on 2 cores the first time)" >&2
+    start_heartbeat "building the Pulumi CLI $PULUMI_VERSION"
+    if ! log=$(cd "$work" && go mod init example.invalid/pulumi-cli 2>&1 &&
+      GOFLAGS=-mod=mod go get "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" 2>&1 &&
+      GOFLAGS=-mod=mod go build -trimpath -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+        -o "$work/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1); then
+      echo "go build of the Pulumi CLI $PULUMI_VERSION failed: $(echo "$log" | grep -v '^go: downloading' | tail -3 | tr '\n' ' ')"
+      return 1
+    fi
+    stop_heartbeat
+    rm -rf "$out" && mkdir -p "$out" && mv "$work/pulumi" "$out/pulumi"
+  fi
+  echo "install-pulumi: building Pulumi's Python language host from $host_source" >&2
+  start_heartbeat "building Pulumi's Python language host"
+  if ! log=$(bash "$host_source/build.sh" "$work/host" 2>&1); then
+    echo "the build of Pulumi's Python language host failed: $(echo "$log" | grep -v '^go: downloading' | tail -3 | tr '\n' ' ')"
+    return 1
+  fi
+  stop_heartbeat
+  mv "$work/host/pulumi-language-python" "$work/host/pulumi-language-python-exec" "$out/" && echo "$built" > "$stamp"
+}
+
+if installed; then
+  [ "${1:-}" = --check ] || echo "$out/pulumi"
   exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "no 'pulumi' on PATH and no Go to build it with: install the Pulumi CLI $PULUMI_VERSION (https://www.pulumi.com/docs/install/) or Go"
-  exit 1
+no_download=""
+[ -n "$release_base" ] || no_download="the release download is off (PULUMI_RELEASE_BASE_URL is empty)"
+if [ "${1:-}" = --check ]; then  # a download may work (known only by trying it), else a build must
+  why=$(cannot_build)
+  [ -n "$why" ] && [ -n "$no_download" ] && { echo "no 'pulumi' on PATH, $no_download and $why"; exit 1; }
+  exit 0
 fi
-if [ ! -x "$host_source/build.sh" ]; then
-  echo "no source of Pulumi's Python language host at $host_source (PULUMI_PYTHON_HOST_SOURCE): install the Pulumi CLI $PULUMI_VERSION (https://www.pulumi.com/docs/install/), which ships it"
-  exit 1
-fi
-mkdir -p "$out"
+
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'stop_heartbeat; rm -rf "$work"' EXIT
 started=$SECONDS
-if [ "$(cat "$stamp" 2>/dev/null | cut -d' ' -f1)" != "$PULUMI_VERSION" ] || [ ! -x "$out/pulumi" ]; then
-  echo "install-pulumi: building the Pulumi CLI $PULUMI_VERSION from the Go module proxy (about 10 minutes on 2 cores the first time)" >&2
-  if ! log=$(cd "$work" && go mod init example.invalid/pulumi-cli 2>&1 &&
-    GOFLAGS=-mod=mod go get "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION" 2>&1 &&
-    GOFLAGS=-mod=mod go build -trimpath -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
-      -o "$work/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1); then
-    echo "go build of the Pulumi CLI $PULUMI_VERSION failed: $(echo "$log" | grep -v '^go: downloading' | tail -3 | tr '\n' ' ')"
-    exit 1
+if [ -z "$no_download" ]; then
+  start_heartbeat "downloading the Pulumi CLI $PULUMI_VERSION"
+  if download_release; then
+    echo "install-pulumi: the Pulumi CLI $PULUMI_VERSION and its Python host are installed from Pulumi's release archive in $((SECONDS - started))s" >&2
+    echo "$out/pulumi"
+    exit 0
   fi
-  mv "$work/pulumi" "$out/pulumi"
+  stop_heartbeat
+  rm -rf "${work:?}"/*
+  no_download=$download_failed
 fi
-echo "install-pulumi: building Pulumi's Python language host from $host_source" >&2
-if ! log=$(bash "$host_source/build.sh" "$work/host" 2>&1); then
-  echo "the build of Pulumi's Python language host failed: $(echo "$log" | grep -v '^go: downloading' | tail -3 | tr '\n' ' ')"
+why=$(cannot_build)
+if [ -n "$why" ]; then
+  echo "no 'pulumi' on PATH, $no_download and $why"
   exit 1
 fi
-mv "$work/host/pulumi-language-python" "$work/host/pulumi-language-python-exec" "$out/"
-echo "$want" > "$stamp"
+[ -z "$download_failed" ] || echo "install-pulumi: $download_failed; building from source instead" >&2
+build_from_source || exit 1
 echo "install-pulumi: the Pulumi CLI $PULUMI_VERSION and its Python host are ready in $((SECONDS - started))s" >&2
 echo "$out/pulumi"
