@@ -40,7 +40,6 @@ SECRET_TOKEN = """  gloo-vault-irsa:vaultToken:
 PULUMI_STUB = """#!/bin/sh
 echo "pulumi $*" >> "$SANDBOX_CALLS"
 case "$1" in
-  whoami) [ "$STUB_LOGGED_IN" = 1 ] || exit 1; [ "$2" = --json ] && echo '{"url": "file:///state"}'; exit 0 ;;
   config) exit 1 ;;
 esac
 exit 0
@@ -146,6 +145,15 @@ def with_go(sandbox: Path) -> dict[str, str]:
     }
 
 
+def run_script(
+    sandbox: Path, script: str, args: tuple[str, ...], env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A script of the sandbox's copy, with only the environment given."""
+    return subprocess.run(
+        ["bash", script, *args], cwd=sandbox, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def deploy(
     sandbox: Path,
     *,
@@ -169,22 +177,13 @@ def deploy(
         "SANDBOX_CALLS": str(calls),
         "STUB_AWS_CREDENTIALS": "0" if aws == "no-credentials" else "1",
         "STUB_CLUSTER": "ACTIVE" if aws == "ok" else "missing",
-        "STUB_LOGGED_IN": "1",
         "PULUMI_RELEASE_BASE_URL": "",
         **(env or {}),
     }
     if "STUB_BUILT_CLI" not in environment:
         assert shutil.which("go", path=environment["PATH"]) is None  # nothing can be built here
     started = time.monotonic()
-    done = subprocess.run(
-        ["bash", "scripts/deploy.sh", *args],
-        cwd=sandbox,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_script(sandbox, "scripts/deploy.sh", args, environment)
     recorded = calls.read_text().splitlines() if calls.exists() else []
     return Deploy(done.returncode, done.stderr.splitlines(), recorded, time.monotonic() - started)
 
@@ -612,15 +611,7 @@ def install(sandbox: Path, env: dict[str, str]) -> subprocess.CompletedProcess[s
         "PULUMI_PYTHON_HOST_SOURCE": str(sandbox / "no-host-source"),
         **env,
     }
-    return subprocess.run(
-        ["bash", "scripts/install-pulumi.sh"],
-        cwd=sandbox,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_script(sandbox, "scripts/install-pulumi.sh", (), environment)
 
 
 def test_the_release_archive_is_installed_when_its_checksum_matches(sandbox: Path, release: Release) -> None:
