@@ -68,3 +68,27 @@ def preview_steps(workspace: Workspace, stack: str, *args: str) -> list[Step]:
 
 REPLACING = frozenset({"replace", "create-replacement", "delete-replaced", "replace-failed"})
 """The engine's step ops that make a resource anew (pkg/engine/display: `OpReplace` and its parts)."""
+
+
+def readme_block(heading: str, language: str = "sh") -> str:
+    """The first fenced `language` block of the README section `heading` (its commands as written)."""
+    from tests.harness import ROOT
+
+    section = (ROOT / "README.md").read_text().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+def forget(workspace: Workspace, stack: str, urns: set[str]) -> None:
+    """The stack's state without `urns`, as if they had been created and never recorded (every
+    reference to them dropped too), through `pulumi stack export` and `pulumi stack import`."""
+    exported = json.loads(workspace.pulumi("stack", "export", "--stack", stack).ok().stdout)
+    deployment = exported["deployment"]
+    deployment["resources"] = [r for r in deployment["resources"] if r["urn"] not in urns]
+    for resource in deployment["resources"]:
+        resource["dependencies"] = [d for d in resource.get("dependencies") or [] if d not in urns]
+        resource["propertyDependencies"] = {
+            k: [d for d in v if d not in urns] for k, v in (resource.get("propertyDependencies") or {}).items()
+        }
+    state = workspace.root / f"{stack}-forgotten.json"
+    state.write_text(json.dumps(exported))
+    workspace.pulumi("stack", "import", "--file", str(state), "--stack", stack).ok()

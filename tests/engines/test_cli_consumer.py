@@ -32,9 +32,7 @@ def team_token(account: Account, kv_path: str, root_key: str) -> str:
     return token
 
 
-def test_the_consumer_writes_through_a_stack_reference_what_gloo_reads(
-    account: Account, workspace: Workspace
-) -> None:
+def test_the_consumer_writes_through_a_stack_reference_what_gloo_reads(account: Account, workspace: Workspace) -> None:
     cluster = up_dev(account, workspace)
     outputs = json.loads(workspace.pulumi("stack", "output", "--json", "--stack", "dev").ok().stdout)
     consumer = workspace.root / "examples" / "consumer"
