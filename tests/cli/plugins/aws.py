@@ -3,7 +3,11 @@
 It calls moto (`GVI_MOTO_URL`) with boto3 and the credentials of its environment (the operator's, a
 moto IAM user the tests make), in the provider's `region`, with the provider's `defaultTags` merged
 into every resource's tags, as pulumi-aws sends them. Simpler than the real provider: no retries,
-no `tagsAll` output, no read-back on refresh (`base.TestProvider.read`), and only the inputs below.
+no `tagsAll` output, and only the inputs below. Read (`pulumi import`, `refresh`) reads a role and
+an OIDC provider back from moto as pulumi-aws does: tags without the provider's default tags, and
+the diffs it suppresses suppressed (`Kind.same`: equivalent policy JSON, `url` with or without
+`https://`, an unset `maxSessionDuration` as its default 3600, an unset `thumbprintLists` as
+computed); inline policies are not read back.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 import boto3
 
-from tests.cli.plugins.base import Created, Kind, PluginError, TestProvider, number, run
+from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, number, run, same_json
 
 VERSION = "7.51.1"  # the pulumi-aws SDK's (requirements.txt): the plugin the program asks for
 
@@ -99,6 +103,39 @@ def delete_role(config: AwsConfig, id_: str, inputs: dict[str, Any]) -> None:
     _refused(config.client("iam").delete_role, RoleName=id_)
 
 
+def _own_tags(config: AwsConfig, tags: list[dict[str, str]]) -> dict[str, str]:
+    """A resource's `tags` as pulumi-aws reads them: its tags less the provider's default tags."""
+    return {t["Key"]: t["Value"] for t in tags if config.default_tags.get(t["Key"]) != t["Value"]}
+
+
+def _document(found: Any, applied: Any) -> str:
+    """A policy document read back: the applied text when IAM holds the same JSON (as pulumi-aws keeps
+    it), else IAM's document as JSON text (boto3 gives it decoded)."""
+    text = found if isinstance(found, str) else json.dumps(found)
+    return applied if isinstance(applied, str) and same_json(applied, text) else text
+
+
+def read_role(config: AwsConfig, id_: str, applied: dict[str, Any] | None) -> Found:
+    try:
+        role = config.client("iam").get_role(RoleName=id_)["Role"]
+    except config.client("iam").exceptions.NoSuchEntityException:
+        return None
+    inputs: dict[str, Any] = {
+        "name": role["RoleName"],
+        "path": role["Path"],
+        "assumeRolePolicy": _document(role["AssumeRolePolicyDocument"], (applied or {}).get("assumeRolePolicy")),
+    }
+    optional = {
+        "description": role.get("Description"),
+        "maxSessionDuration": role.get("MaxSessionDuration") if role.get("MaxSessionDuration") != 3600 else None,
+        "permissionsBoundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
+        "tags": _own_tags(config, role.get("Tags") or []),
+    }
+    inputs.update({k: v for k, v in optional.items() if v})
+    extra = {"arn": role["Arn"], "uniqueId": role["RoleId"], "createDate": str(role["CreateDate"])}
+    return inputs, extra
+
+
 # -------------------------------------------------------------------- inline policies
 
 
@@ -167,6 +204,27 @@ def delete_oidc_provider(config: AwsConfig, id_: str, inputs: dict[str, Any]) ->
     _refused(config.client("iam").delete_open_id_connect_provider, OpenIDConnectProviderArn=id_)
 
 
+def read_oidc_provider(config: AwsConfig, id_: str, applied: dict[str, Any] | None) -> Found:
+    iam = config.client("iam")
+    try:
+        found = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=id_)
+    except iam.exceptions.NoSuchEntityException:
+        return None
+    url = found["Url"] if found["Url"].startswith("https://") else f"https://{found['Url']}"
+    inputs: dict[str, Any] = {"url": url, "clientIdLists": found.get("ClientIDList") or []}
+    if found.get("ThumbprintList"):
+        inputs["thumbprintLists"] = found["ThumbprintList"]
+    tags = _own_tags(config, found.get("Tags") or [])
+    if tags:
+        inputs["tags"] = tags
+    return inputs, {"arn": id_}
+
+
+def _same_url(old: Any, new: Any) -> bool:
+    """pulumi-aws's `suppressOpenIdURL`: an issuer URL with or without its scheme."""
+    return str(old or "").removeprefix("https://") == str(new or "").removeprefix("https://")
+
+
 # ------------------------------------------------------------------------ functions
 
 
@@ -220,6 +278,12 @@ PROVIDER = TestProvider(
             replaces=frozenset({"name", "namePrefix", "path"}),
             computed=frozenset({"arn", "uniqueId", "createDate"}),
             auto_named="name",
+            read=read_role,
+            same={
+                "assumeRolePolicy": same_json,
+                "maxSessionDuration": lambda old, new: (old or 3600) == (new or 3600),
+                "tags": lambda old, new: (old or {}) == (new or {}),
+            },
         ),
         "aws:iam/rolePolicy:RolePolicy": ROLE_POLICY_KIND,
         "aws:iam/userPolicy:UserPolicy": Kind(
@@ -235,6 +299,12 @@ PROVIDER = TestProvider(
             update_oidc_provider,
             replaces=frozenset({"url"}),
             computed=frozenset({"arn"}),
+            read=read_oidc_provider,
+            same={
+                "url": _same_url,
+                "thumbprintLists": lambda old, new: new is None or sorted(old or []) == sorted(new),
+                "tags": lambda old, new: (old or {}) == (new or {}),
+            },
         ),
     },
     functions={

@@ -7,7 +7,11 @@ real bridged providers follow for the fields this program sets.
   state, as pulumi-kubernetes keeps them) and reports a replacement for the fields the real
   provider marks ForceNew (`Kind.replaces`), an in-place update for any other change.
 - Create/Update/Delete call the Kind, which talks to its server; a preview never does.
-- Read returns the stored state (a refresh sees no drift the Kind does not look for: `Kind.read`).
+- Read reads the resource back from its server where the Kind can (`Kind.read`: the inputs the
+  program would set, as the real provider's Read returns them for `pulumi import` and `refresh`),
+  else returns the stored state (a refresh then sees no drift).
+- Diff treats values the real provider's diff suppresses as equal (`Kind.same`: equivalent policy
+  JSON, a default the server fills in).
 
 An error from a Kind reaches the engine as the provider's error, one line, as a real provider's.
 """
@@ -124,6 +128,20 @@ class PluginError(Exception):
 Created = tuple[str, dict[str, Any]]
 """A created resource's ID and the outputs it has besides its inputs."""
 
+Found = tuple[dict[str, Any], dict[str, Any]] | None
+"""A resource read back: its inputs as the program would set them, and its other outputs; None: gone."""
+
+
+def same_json(old: Any, new: Any) -> bool:
+    """Two JSON documents that say the same thing (pulumi-aws suppresses a policy diff of equivalent
+    JSON: `verify.SuppressEquivalentPolicyDiffs`)."""
+    if old == new:
+        return True
+    try:
+        return bool(json.loads(old) == json.loads(new))
+    except (TypeError, ValueError):
+        return False
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -142,6 +160,15 @@ class Kind:
     auto_named: str | None = None
     """The input Check fills with an auto-name when the program gives none (`name`)."""
     delete_before_replace: bool = False
+    read: Callable[[Any, str, dict[str, Any] | None], Found] | None = None
+    """(provider config, id, inputs as last applied or None on import) -> what the server has; None:
+    Read returns the stored state."""
+    same: Mapping[str, Callable[[Any, Any], bool]] = field(default_factory=dict)
+    """Per input, (old, new) -> whether the real provider's diff suppresses the difference."""
+
+    def differs(self, key: str, old: Any, new: Any) -> bool:
+        equal = self.same.get(key)
+        return not (equal(old, new) if equal is not None else old == new)
 
 
 @dataclass
@@ -197,7 +224,11 @@ class TestProvider(Provider):
         stored = request.old_state.get(INPUTS)
         old = plain(stored) if stored is not None else {}
         new = plain_map(request.new_inputs)
-        changed = sorted(k for k in set(old) | set(new) if k not in request.ignore_changes and old.get(k) != new.get(k))
+        changed = sorted(
+            k
+            for k in set(old) | set(new)
+            if k not in request.ignore_changes and kind.differs(k, old.get(k), new.get(k))
+        )
         replaces = [k for k in changed if k in kind.replaces or kind.update is None]
         return DiffResponse(
             changes=bool(changed),
@@ -238,7 +269,21 @@ class TestProvider(Provider):
         await self._call(kind.delete, self.config, request.resource_id, inputs)
 
     async def read(self, request: ReadRequest) -> ReadResponse:
-        return ReadResponse(request.resource_id, request.properties, request.inputs)
+        """The resource as its server has it (`pulumi import`, `refresh`); an empty ID when it is gone,
+        which the engine takes as deleted."""
+        kind = self._kind(request.urn)
+        if kind.read is None:
+            return ReadResponse(request.resource_id, request.properties, request.inputs)
+        stored = request.properties.get(INPUTS)
+        applied = plain(stored) if stored is not None else None
+        found = await self._call(kind.read, self.config, request.resource_id, applied)
+        if found is None:
+            return ReadResponse("", {}, {})
+        inputs, extra = found
+        applied_values = stored.value if stored is not None and isinstance(stored.value, Mapping) else {}
+        secret = {k for k, v in applied_values.items() if v.contains_secret()}
+        wrapped = {k: wrap(v, secret=k in secret) for k, v in inputs.items()}
+        return ReadResponse(request.resource_id, self._outputs(wrapped, extra), wrapped)
 
     async def invoke(self, request: InvokeRequest) -> InvokeResponse:
         function = self.functions.get(request.tok)

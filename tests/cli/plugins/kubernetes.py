@@ -14,8 +14,11 @@ the `vault` chart's server starts with its service account's IRSA role and its d
 the release makes the local OpenBao's aws auth plugin run with that role's credentials (assumed on
 moto with a web-identity token for that service account, as EKS's webhook and the SDK would).
 
-Simpler than the real provider: no await logic beyond the release's own record, a Job is created
-and not run (no nodes), no read-back on refresh.
+A release is read back (`pulumi import` by `<namespace>/<name>`, `refresh`) from its newest record:
+its name, namespace, chart, version and values, what Helm records; the inputs Helm does not record
+(`repositoryOpts`, `timeout`, `compat`, `createNamespace`) are kept as last applied, and absent on
+an import. Simpler than the real provider: no await logic beyond the release's own record, a Job is
+created and not run (no nodes), plain objects are not read back.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Any
 
 import boto3
 
-from tests.cli.plugins.base import Created, Kind, PluginError, TestProvider, integers, run
+from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, integers, run
 from tests.engines.gloo_client import IRSA_ANNOTATION, web_identity_token
 
 VERSION = "4.34.2"  # the pulumi-kubernetes SDK's (requirements.txt)
@@ -214,6 +217,27 @@ def delete_release(cluster: Cluster, id_: str, inputs: dict[str, Any]) -> None:
         cluster.must("DELETE", f"/api/v1/namespaces/{namespace}/secrets/sh.helm.release.v1.{name}.v{revision}")
 
 
+NOT_RECORDED = ("repositoryOpts", "timeout", "compat", "createNamespace")
+"""A release's inputs that Helm's record does not hold."""
+
+
+def read_release(cluster: Cluster, id_: str, applied: dict[str, Any] | None) -> Found:
+    namespace, _, name = id_.rpartition("/")
+    namespace = namespace or "default"
+    revisions = _revisions(cluster, name, namespace)
+    if not revisions:
+        return None
+    secret = cluster.must("GET", f"/api/v1/namespaces/{namespace}/secrets/sh.helm.release.v1.{name}.v{revisions[-1]}")
+    record = json.loads(base64.b64decode(secret["data"]["release"]))
+    chart = record["chart"]["metadata"]
+    inputs = {k: v for k, v in (applied or {}).items() if k in NOT_RECORDED}
+    inputs.update(name=name, namespace=namespace, chart=chart["name"], values=record["config"])
+    if chart.get("version"):
+        inputs["version"] = chart["version"]
+    status = {"name": name, "namespace": namespace, "revision": revisions[-1], "status": record["info"]["status"]}
+    return inputs, {"status": {**status, "chart": chart["name"], "version": chart.get("version", "")}}
+
+
 def _start_vault(cluster: Cluster, namespace: str, values: dict[str, Any]) -> None:
     """The dev Vault server starting: it runs as the service account the values name, whose IRSA role
     it assumes (EKS's webhook and the SDK), so the local OpenBao's aws auth plugin gets those
@@ -268,6 +292,7 @@ PROVIDER = TestProvider(
             update_release,
             replaces=frozenset({"name", "namespace"}),
             computed=frozenset({"status"}),
+            read=read_release,
         ),
     },
     configure_with=configure,

@@ -9,7 +9,12 @@ stand-in for its region, `GVI_STS_URLS`) and `iam_endpoint` (to moto). While it 
 every signature and IAM policy (`/moto-api/reset-auth`): writing a Vault role makes Vault call
 iam:GetRole with its own identity, which must hold the stack's grant.
 
-Simpler than the real provider: no read-back on refresh; an auth or kv mount whose path changes is
+IDs are the real provider's (a mount's and an auth backend's path, a policy's name, else the API
+path), so the README's `pulumi import` IDs are found; Read (`pulumi import`, `refresh`) reads the
+resource back from its path and returns every field of `VAULT_APIS` the server holds with a value
+(Vault's zero values and the endpoints rewritten above as the program set them), and Diff takes an
+unset input as the server's zero value, as the provider's Optional fields read back. Simpler than
+the real provider: a kv secret is not read back; an auth or kv mount whose path changes is
 replaced (the real provider remounts); no namespace or header handling (the headers the program
 sets reach the API server's service proxy, which the address rewrite bypasses).
 """
@@ -23,7 +28,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.cli.plugins.base import Created, Kind, PluginError, TestProvider, number, run
+from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, number, run
 from tests.engines.apply import VAULT_APIS
 from tests.engines.servers import http_json
 
@@ -108,6 +113,73 @@ def request_of(type_: str, inputs: dict[str, Any]) -> tuple[str, str, dict[str, 
     return api.method, path, body
 
 
+ID_TEMPLATES = {
+    "vault:index/authBackend:AuthBackend": "{path}",
+    "vault:index/mount:Mount": "{path}",
+    "vault:index/policy:Policy": "{name}",
+}
+"""The real provider's IDs where they are not the API path (its docs' `## Import` sections)."""
+
+
+def resource_id(type_: str, inputs: dict[str, Any]) -> str:
+    template = ID_TEMPLATES.get(type_, VAULT_APIS[type_].path)
+    return template.format(**{key: str(inputs[key]).strip("/") for key in VAULT_APIS[type_].path_inputs})
+
+
+def path_inputs(type_: str, id_: str) -> dict[str, str]:
+    """The inputs an ID names (`auth/aws/role/gloo` -> backend `aws`, role `gloo`)."""
+    template = ID_TEMPLATES.get(type_, VAULT_APIS[type_].path)
+    keys = VAULT_APIS[type_].path_inputs
+    pattern = re.escape(template)
+    for index, key in enumerate(keys):
+        group = f"(?P<{key}>.+)" if index == len(keys) - 1 else f"(?P<{key}>[^/]+)"
+        pattern = pattern.replace(re.escape("{" + key + "}"), group)
+    match = re.fullmatch(pattern, id_.strip("/"))
+    if match is None:
+        raise PluginError(f"{type_} takes an ID like {template!r} (got {id_!r})")
+    return match.groupdict()
+
+
+def zero(value: Any) -> bool:
+    """Vault's zero value of a field (what an unset Optional input of the provider reads back as)."""
+    return value in (None, "", 0, False, [], {}, "default")
+
+
+def read_back(config: VaultConfig, type_: str, id_: str) -> Found:
+    """The resource at its path, as inputs: every `VAULT_APIS` field the server holds with a value."""
+    inputs: dict[str, Any] = dict(path_inputs(type_, id_))
+    api = VAULT_APIS[type_]
+    if type_ in ("vault:index/mount:Mount", "vault:index/authBackend:AuthBackend"):
+        table = call("GET", "sys/auth" if "authBackend" in type_ else "sys/mounts", None, config.writer())["data"]
+        found = table.get(inputs["path"] + "/")
+    else:
+        answer = http_json(
+            "GET",
+            f"{os.environ['GVI_BAO_URL']}/v1/{request_of(type_, inputs)[1]}",
+            None,
+            {"X-Vault-Token": config.writer()},
+        )
+        found = answer.body.get("data") if answer.status == 200 and isinstance(answer.body, dict) else None
+    if found is None:
+        return None
+    for key, field_name in api.fields.items():
+        value = found.get(field_name)
+        if type_ == "vault:aws/authBackendClient:AuthBackendClient" and key in ("stsEndpoint", "iamEndpoint"):
+            value = _declared_endpoint(key, value)
+        if not zero(value):
+            inputs[key] = value
+    return inputs, _read_outputs(config, type_, inputs)
+
+
+def _declared_endpoint(key: str, value: Any) -> str | None:
+    """An endpoint the plugin rewrote, as the program declared it (the rewrite undone)."""
+    if key == "iamEndpoint":
+        return None if value == os.environ["GVI_MOTO_URL"] else value
+    urls: dict[str, str] = json.loads(os.environ.get("GVI_STS_URLS", "{}"))
+    regions = [region for region, url in urls.items() if url == value]
+    return f"https://sts.{regions[0]}.amazonaws.com" if regions else value
+
+
 def _write(config: VaultConfig, type_: str, inputs: dict[str, Any]) -> None:
     method, path, body = request_of(type_, inputs)
     _moto_checks_iam(True)
@@ -122,7 +194,7 @@ def kind(type_: str, replaces: set[str], computed: set[str] | None = None) -> Ki
 
     def create(config: VaultConfig, urn: str, inputs: dict[str, Any]) -> Created:
         _write(config, type_, inputs)
-        return request_of(type_, inputs)[1], _read_outputs(config, type_, inputs)
+        return resource_id(type_, inputs), _read_outputs(config, type_, inputs)
 
     def update(config: VaultConfig, id_: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if type_ in ("vault:index/mount:Mount", "vault:index/authBackend:AuthBackend"):
@@ -137,7 +209,23 @@ def kind(type_: str, replaces: set[str], computed: set[str] | None = None) -> Ki
             path = path.replace("/data/", "/metadata/", 1)
         call("DELETE", path, None, config.writer())
 
-    return Kind(create, delete, update, replaces=frozenset(replaces), computed=frozenset(computed or ()))
+    def read(config: VaultConfig, id_: str, applied: dict[str, Any] | None) -> Found:
+        return read_back(config, type_, id_)
+
+    fields = set(VAULT_APIS[type_].fields)
+    return Kind(
+        create,
+        delete,
+        update,
+        replaces=frozenset(replaces),
+        computed=frozenset(computed or ()),
+        read=None if type_ == "vault:kv/secretV2:SecretV2" else read,
+        same={key: _same_or_zero for key in fields},
+    )
+
+
+def _same_or_zero(old: Any, new: Any) -> bool:
+    return old == new or (zero(old) and zero(new))
 
 
 def _tune(config: VaultConfig, type_: str, inputs: dict[str, Any]) -> None:
