@@ -80,6 +80,7 @@ class Account:
         }
         return {
             "GVI_MOTO_URL": self.engines.moto.url,
+            "GVI_MOTO_ENFORCEMENT": str(self.engines.moto.enforcement_count),
             "GVI_BAO_URL": bao.url,
             "GVI_BAO_PLUGIN": json.dumps({"sha256": bao.plugin_sha256, "command": bao.plugin.name}),
             "GVI_STS_URLS": json.dumps({region: self.engines.sts_url(region) for region in REGIONS}),

@@ -13,6 +13,7 @@ killed) when its `with` block ends, whether the tests passed, failed or were ski
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import http.client
 import json
@@ -271,8 +272,7 @@ class Moto:
         moto_server = _tool("moto_server")
         if moto_server is None:
             raise EngineUnavailable("`moto_server` is missing")
-        self._enforcing = 0
-        self._enforcing_lock = threading.Lock()
+        self.enforcement_count = workdir / "moto-enforcement.count"
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.process = Process(
@@ -290,6 +290,7 @@ class Moto:
 
     def reset(self) -> None:
         self._post("/moto-api/reset", b"")
+        self.enforcement_count.write_text("0")
         self._set_enforcement(False)
 
     @contextlib.contextmanager
@@ -298,23 +299,15 @@ class Moto:
         caller's IAM policies (INITIAL_NO_AUTH_ACTION_COUNT=0, via /moto-api/reset-auth).
 
         Unsigned calls (AssumeRoleWithWebIdentity) fail in moto while this is on, so they are
-        made outside it. Re-entrant and thread-safe: it is on while any caller is inside (the
-        regional STS stand-ins relay under it, see RegionalSts).
+        made outside it. Re-entrant, and shared with other processes (the CLI tests' Vault plugin,
+        `moto_enforcing_iam`): it is on while any caller in any of them is inside (the regional STS
+        stand-ins relay under it, see RegionalSts).
         """
-        with self._enforcing_lock:
-            self._enforcing += 1
-            if self._enforcing == 1:
-                self._set_enforcement(True)
-        try:
+        with moto_enforcing_iam(self.url, self.enforcement_count):
             yield
-        finally:
-            with self._enforcing_lock:
-                self._enforcing -= 1
-                if self._enforcing == 0:
-                    self._set_enforcement(False)
 
     def _set_enforcement(self, on: bool) -> None:
-        self._post("/moto-api/reset-auth", b"0" if on else b"inf")
+        set_moto_enforcement(self.url, on)
 
     def _post(self, path: str, body: bytes) -> None:
         request = urllib.request.Request(
@@ -325,6 +318,39 @@ class Moto:
 
     def stop(self) -> None:
         self.process.stop()
+
+
+def set_moto_enforcement(url: str, on: bool) -> None:
+    """moto checks IAM from now on (`on`), or no more."""
+    request = urllib.request.Request(
+        f"{url}/moto-api/reset-auth", data=b"0" if on else b"inf", method="POST", headers={"Content-Type": "text/plain"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        resp.read()
+
+
+@contextlib.contextmanager
+def moto_enforcing_iam(url: str, count_file: Path) -> Iterator[None]:
+    """moto enforcing IAM while any caller, in this process or another, is inside: a count kept in
+    `count_file` under an exclusive lock, so one caller's end never turns it off under another."""
+
+    def step(delta: int) -> None:
+        with count_file.open("a+") as counter:
+            fcntl.flock(counter, fcntl.LOCK_EX)
+            counter.seek(0)
+            before = int(counter.read() or 0)
+            counter.seek(0)
+            counter.truncate()
+            counter.write(str(before + delta))
+            counter.flush()
+            if (before, delta) in ((0, 1), (1, -1)):
+                set_moto_enforcement(url, delta == 1)
+
+    step(1)
+    try:
+        yield
+    finally:
+        step(-1)
 
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/]+)/sts/aws4_request")

@@ -12,8 +12,10 @@ computed); inline policies are not read back.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,9 +141,26 @@ def read_role(config: AwsConfig, id_: str, applied: dict[str, Any] | None) -> Fo
 # -------------------------------------------------------------------- inline policies
 
 
+GRANT_DELAY = "GVI_IAM_GRANT_DELAY"
+"""Test-only: seconds after PutRolePolicy succeeds before the policy takes effect (`never`: it never
+does), as IAM's eventual consistency lets a grant land late: AWS answers the call at once, and
+pulumi-aws's create returns then, before every IAM endpoint enforces it."""
+
+
 def create_role_policy(config: AwsConfig, urn: str, inputs: dict[str, Any]) -> Created:
     iam = config.client("iam")
-    _refused(iam.put_role_policy, RoleName=inputs["role"], PolicyName=inputs["name"], PolicyDocument=inputs["policy"])
+    delay = os.environ.get(GRANT_DELAY)
+    put = functools.partial(
+        _refused,
+        iam.put_role_policy,
+        RoleName=inputs["role"],
+        PolicyName=inputs["name"],
+        PolicyDocument=inputs["policy"],
+    )
+    if not delay:
+        put()
+    elif delay != "never":
+        threading.Timer(float(delay), put).start()
     return f"{inputs['role']}:{inputs['name']}", {}
 
 

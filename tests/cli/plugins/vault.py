@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, number, run
 from tests.engines.apply import VAULT_APIS
-from tests.engines.servers import http_json
+from tests.engines.servers import http_json, moto_enforcing_iam
 
 VERSION = "7.14.0"  # the pulumi-vault SDK's (requirements.txt)
 
@@ -74,17 +74,6 @@ def call(method: str, path: str, body: Any, token: str) -> Any:
     if answer.status not in (200, 204):
         raise PluginError(f"error writing to Vault: {method} {path}: Code: {answer.status}. Errors: {answer.errors}")
     return answer.body
-
-
-def _moto_checks_iam(on: bool) -> None:
-    request = urllib.request.Request(
-        f"{os.environ['GVI_MOTO_URL']}/moto-api/reset-auth",
-        data=b"0" if on else b"inf",
-        method="POST",
-        headers={"Content-Type": "text/plain"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        answer.read()
 
 
 def _sts_endpoint(declared: str) -> str:
@@ -180,13 +169,20 @@ def _declared_endpoint(key: str, value: Any) -> str | None:
     return f"https://sts.{regions[0]}.amazonaws.com" if regions else value
 
 
+REFUSALS = "GVI_VAULT_REFUSALS"
+"""Test-only: a file the plugin appends each refused write's error to (the engine shows only the last)."""
+
+
 def _write(config: VaultConfig, type_: str, inputs: dict[str, Any]) -> None:
     method, path, body = request_of(type_, inputs)
-    _moto_checks_iam(True)
     try:
-        call(method, path, body, config.writer())
-    finally:
-        _moto_checks_iam(False)
+        with moto_enforcing_iam(os.environ["GVI_MOTO_URL"], Path(os.environ["GVI_MOTO_ENFORCEMENT"])):
+            call(method, path, body, config.writer())
+    except PluginError as refused:
+        if os.environ.get(REFUSALS):
+            with open(os.environ[REFUSALS], "a", encoding="utf-8") as log:
+                log.write(f"{type_} {path}: {refused}\n")
+        raise
 
 
 def kind(type_: str, replaces: set[str], computed: set[str] | None = None) -> Kind:
