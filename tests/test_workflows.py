@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.engines.conftest import REQUIRE_ENGINES, engine_missing
 from tests.harness import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -18,6 +20,7 @@ PR = WORKFLOWS / "pull-request.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
 DRIFT = WORKFLOWS / "drift.yml"
 TOOLS = ROOT / ".cache" / "tools"
+BUILD_TOOLS = ROOT / "scripts" / "build-tools.sh"
 Job = dict[str, Any]
 Step = dict[str, Any]
 
@@ -249,9 +252,11 @@ def test_drift_is_told_apart_from_an_error_by_the_previews_json(drift: dict[str,
 
 
 def actionlint() -> str:
+    """The built actionlint; where build-tools.sh could not build it, a skip on a laptop and a
+    failure in CI (GLOO_VAULT_IRSA_REQUIRE_ENGINES=1), where the lint must never vanish."""
     unavailable = TOOLS / "actionlint.unavailable"
     if unavailable.exists():
-        pytest.skip(unavailable.read_text().splitlines()[0])
+        engine_missing(f"actionlint is missing ({unavailable.read_text().splitlines()[0]})")
     binary = TOOLS / "actionlint"
     if not binary.exists():
         pytest.fail("actionlint is not built: run ./scripts/build-tools.sh (./scripts/test.sh does)")
@@ -285,3 +290,69 @@ def test_actionlint_checks_the_actions_inputs(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert 'input "policyPack" is not defined in action "pulumi/actions@v6"' in result.stdout
+
+
+def test_a_missing_actionlint_skips_on_a_laptop_and_fails_in_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "actionlint.unavailable").write_text("go is not installed, so actionlint cannot be built\n")
+    monkeypatch.setattr(f"{__name__}.TOOLS", tmp_path)
+    monkeypatch.delenv(REQUIRE_ENGINES, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="go is not installed"):
+        actionlint()
+    monkeypatch.setenv(REQUIRE_ENGINES, "1")
+    with pytest.raises((pytest.fail.Exception, pytest.skip.Exception)) as outcome:
+        actionlint()
+    assert outcome.type is pytest.fail.Exception, "the lint was skipped in CI"
+    assert f"{REQUIRE_ENGINES}=1 but actionlint is missing (go is not installed" in str(outcome.value)
+
+
+# ---------------------------------------------------------------------------- build-tools.sh
+
+FAILING_GO = "#!/bin/sh\necho 'go: cannot build here (test stub)' >&2\nexit 1\n"
+
+
+def build_tools(sandbox: Path, *, go: str | None, ci: bool) -> subprocess.CompletedProcess[str]:
+    """scripts/build-tools.sh in a sandbox, with a `go` that fails every build (or none), and
+    nothing else of this machine's on PATH."""
+    (sandbox / "scripts").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BUILD_TOOLS, sandbox / "scripts" / "build-tools.sh")
+    for module in ("gloologin", "vaultcli", "awsauthplugin"):
+        (sandbox / "tests" / "engines" / module).mkdir(parents=True, exist_ok=True)
+    stubs = sandbox / "stubs"
+    stubs.mkdir(exist_ok=True)
+    if go is not None:
+        (stubs / "go").write_text(go)
+        (stubs / "go").chmod(stat.S_IRWXU)
+    env = {"PATH": f"{stubs}:/usr/bin:/bin", "HOME": str(sandbox / "home")}
+    if ci:
+        env[REQUIRE_ENGINES] = "1"
+    assert (shutil.which("go", path=env["PATH"]) is None) == (go is None)
+    return subprocess.run(
+        ["bash", "scripts/build-tools.sh"], cwd=sandbox, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def built_tools() -> list[str]:
+    return re.findall(r"^build (\S+) ", BUILD_TOOLS.read_text(), flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("go", [FAILING_GO, None], ids=["failing-go", "no-go"])
+def test_build_tools_fails_in_ci_when_a_tool_cannot_be_built(tmp_path: Path, go: str | None) -> None:
+    result = build_tools(tmp_path, go=go, ci=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    tools = built_tools()
+    assert "actionlint" in tools
+    for tool in tools:
+        assert (tmp_path / ".cache" / "tools" / f"{tool}.unavailable").is_file(), tool
+    last = result.stdout.splitlines()[-1]
+    assert last == f"build-tools: {REQUIRE_ENGINES}=1 but not built: {', '.join(tools)}"
+
+
+@pytest.mark.parametrize("go", [FAILING_GO, None], ids=["failing-go", "no-go"])
+def test_build_tools_leaves_the_reasons_to_the_tests_on_a_laptop(tmp_path: Path, go: str | None) -> None:
+    result = build_tools(tmp_path, go=go, ci=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for tool in built_tools():
+        reason = (tmp_path / ".cache" / "tools" / f"{tool}.unavailable").read_text()
+        assert reason.strip() and "\n" not in reason.strip(), tool
