@@ -172,43 +172,51 @@ def test_aws_credentials_come_from_github_oidc(name: str) -> None:
     assert step_index(job, AWS_LOGIN) < step_index(job, "pulumi/actions")
 
 
-@pytest.mark.parametrize("name", sorted(CLOUD_JOBS))
-def test_pulumi_cloud_tokens_come_from_github_oidc(name: str) -> None:
-    """A team token, of the team the environment names: Pulumi Cloud's OIDC policy for that
-    environment's subject decides which team (Stack Read for previews and drift, Stack Write
-    for `up`); nothing stored. A self-managed backend (s3://...) is reached with the AWS role."""
-    job = cloud_job(name)
-    login = one_step(job, PULUMI_LOGIN)
-    assert login["if"] == "vars.PULUMI_BACKEND_URL == '' || startsWith(vars.PULUMI_BACKEND_URL, 'https://')"
-    assert login["with"] == {
-        "organization": "${{ vars.PULUMI_ORG }}",
-        "requested-token-type": "urn:pulumi:token-type:access_token:team",
-        "scope": "team:${{ vars.PULUMI_TEAM }}",
-        "token-expiration": job["timeout-minutes"] * 60,  # it lives as long as the job may, no longer
-        "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}",
-    }
-    assert step_index(job, PULUMI_LOGIN) < step_index(job, "pulumi/actions")
-    assert "PULUMI_ACCESS_TOKEN" not in str(job)  # only the login step exports it
+# The two logins that exchange the job's OIDC token: what each exports, when it runs, its inputs.
+# Pulumi Cloud (not a self-managed s3:// backend, reached with the AWS role): a team token, of the
+# team the environment names; Pulumi Cloud's OIDC policy for that environment's subject decides
+# which team may be asked for (Stack Read for previews and drift, Stack Write for `up`).
+# Vault (an external one): a token of the JWT auth role bound to the environment's subject, whose
+# policies decide what it may do; the step reads no secret (no `secrets` input).
+LOGINS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    PULUMI_LOGIN: (
+        "PULUMI_ACCESS_TOKEN",
+        "vars.PULUMI_BACKEND_URL == '' || startsWith(vars.PULUMI_BACKEND_URL, 'https://')",
+        {
+            "organization": "${{ vars.PULUMI_ORG }}",
+            "requested-token-type": "urn:pulumi:token-type:access_token:team",
+            "scope": "team:${{ vars.PULUMI_TEAM }}",
+            "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}",
+        },
+    ),
+    VAULT_LOGIN: (
+        "VAULT_TOKEN",
+        "vars.VAULT_ADDR != ''",
+        {
+            "url": "${{ vars.VAULT_ADDR }}",
+            "method": "jwt",
+            "path": "${{ vars.VAULT_JWT_PATH || 'jwt' }}",
+            "role": "${{ vars.VAULT_JWT_ROLE }}",
+            "jwtGithubAudience": "${{ vars.VAULT_JWT_AUDIENCE || 'vault' }}",
+            "caCertificate": "${{ vars.VAULT_CACERT_BASE64 }}",
+            "exportToken": True,
+        },
+    ),
+}
 
 
+@pytest.mark.parametrize("action", sorted(LOGINS))
 @pytest.mark.parametrize("name", sorted(CLOUD_JOBS))
-def test_vault_tokens_come_from_github_oidc(name: str) -> None:
-    """An external Vault: a token from Vault's JWT auth for the environment's OIDC subject, whose
-    role's policies decide what it may do. The step reads no secret (no `secrets` input)."""
+def test_pulumi_and_vault_tokens_come_from_github_oidc(name: str, action: str) -> None:
+    exported, condition, inputs = LOGINS[action]
     job = cloud_job(name)
-    login = one_step(job, VAULT_LOGIN)
-    assert login["if"] == "vars.VAULT_ADDR != ''"
-    assert login["with"] == {
-        "url": "${{ vars.VAULT_ADDR }}",
-        "method": "jwt",
-        "path": "${{ vars.VAULT_JWT_PATH || 'jwt' }}",
-        "role": "${{ vars.VAULT_JWT_ROLE }}",
-        "jwtGithubAudience": "${{ vars.VAULT_JWT_AUDIENCE || 'vault' }}",
-        "caCertificate": "${{ vars.VAULT_CACERT_BASE64 }}",
-        "exportToken": True,
-    }
-    assert step_index(job, VAULT_LOGIN) < step_index(job, "pulumi/actions")
-    assert "VAULT_TOKEN" not in str(job)  # only the login step exports it
+    login = one_step(job, action)
+    assert login["if"] == condition
+    if action == PULUMI_LOGIN:  # it lives as long as the job may, no longer
+        inputs = {**inputs, "token-expiration": job["timeout-minutes"] * 60}
+    assert login["with"] == inputs
+    assert step_index(job, action) < step_index(job, "pulumi/actions")
+    assert exported not in str(job)  # only the login step exports it
 
 
 def readme_rows() -> dict[str, list[str]]:
