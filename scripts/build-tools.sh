@@ -6,7 +6,8 @@
 #   gloologin         Gloo's Vault login and secret reads with the Go libraries Gloo pins, which
 #                     the auth-chain tests log in with (tests/engines/gloologin, a module here)
 # A tool that cannot be built leaves a one-line reason in .cache/tools/<tool>.unavailable; the
-# tests that need it skip with that line. Nothing here fails the run: the tests decide.
+# tests that need it skip with that line on a laptop. In CI (GLOO_VAULT_IRSA_REQUIRE_ENGINES=1) the
+# run fails too, after every tool was tried: a lint or an engine test must never vanish there.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -81,7 +82,8 @@ go_build() {  # go_build <package@version> <output file>
     GOFLAGS=-mod=mod go get "$pkg" && GOFLAGS=-mod=mod go build -o "$out" "${pkg%@*}"
 }
 
-build() {  # build <binary name> <package@version>...: the first that builds wins
+not_built=()
+build() {  # build <binary name> <package@version>...: the first that builds wins (else not_built)
   local name=$1 pkg reasons="" work out started
   shift
   for pkg in "$@"; do
@@ -114,6 +116,7 @@ build() {  # build <binary name> <package@version>...: the first that builds win
   fi
   if [ -f "$tools/$name.unavailable" ]; then
     echo "build-tools: $(cat "$tools/$name.unavailable")"
+    not_built+=("$name")
   else
     echo "build-tools: $name ready ($(cat "$tools/$name.pkg"))"
   fi
@@ -124,4 +127,9 @@ build aws-auth-plugin "$OPENBAO_AWS_PLUGIN" "$VAULT_AWS_PLUGIN"
 build gloologin "$GLOOLOGIN"
 build vaultcli "$VAULTCLI"
 build kube-apiserver "$KUBE_APISERVER"
+if [ ${#not_built[@]} -gt 0 ] && [ "${GLOO_VAULT_IRSA_REQUIRE_ENGINES:-}" = 1 ]; then
+  printf -v names '%s, ' "${not_built[@]}"
+  echo "build-tools: GLOO_VAULT_IRSA_REQUIRE_ENGINES=1 but not built: ${names%, }"
+  exit 1
+fi
 exit 0
