@@ -14,6 +14,7 @@ import yaml
 
 from tests.cli.account import Account, EksCluster, release_values
 from tests.cli.stacks import cluster_stack, everything, existing_vault_identity, managed_policy
+from tests.cli.steps import preview_steps
 from tests.cli.workspace import Workspace
 from tests.engines.gloo_client import GlooSecretClient, gloo_settings_of
 from tests.engines.gloo_pod import GlooPod
@@ -163,12 +164,7 @@ def assert_removing_east_b_changes_only_it(workspace: Workspace, account: Accoun
     """east-b leaves `clusters`: the engine's plan deletes east-b's resources and updates Vault's grant,
     nothing else; after the up, moto and Vault hold exactly that."""
     workspace.pulumi("config", "rm", "--path", "clusters.east-b", "--stack", "fleet").ok()
-    plan = json.loads(workspace.pulumi("preview", "--json", "--stack", "fleet").ok().stdout)
-    ops = {
-        (step["op"], step["urn"].rsplit("::", 1)[-1], step["urn"].split("::")[-2].rsplit("$", 1)[-1])
-        for step in plan["steps"]
-        if step["op"] != "same"
-    }
+    ops = {(step.op, step.name, step.type) for step in preview_steps(workspace, "fleet") if step.op != "same"}
     gone = ("delete", "discard")  # a StackReference is a read: the engine discards it
     assert {(op, name) for op, name, _ in ops if op not in gone} == {("update", "vault-identity")}, ops
     deleted = {(name, type_) for op, name, type_ in ops if op in gone}
