@@ -12,6 +12,7 @@ import pytest
 from tests.cli.account import Account
 from tests.cli.steps import gloo_run, up_dev
 from tests.cli.workspace import Workspace
+from tests.engines.test_consumer import issue_team_token
 
 pytestmark = [pytest.mark.engines, pytest.mark.cli]
 
@@ -19,17 +20,8 @@ UPSTREAM_KEYS = {"awsAccessKeyId": "AKIACONSUMER0000EXMP", "awsSecretAccessKey":
 
 
 def team_token(account: Account, kv_path: str, root_key: str) -> str:
-    """The downstream team's token as README "A consumer" sizes it: create and update below Gloo's
-    root key, and `auth/token/create` for the provider's child token; nothing else."""
-    bao = account.engines.bao
-    policy = (
-        f'path "{kv_path}/data/{root_key}/*" {{ capabilities = ["create", "update"] }}\n'
-        'path "auth/token/create" { capabilities = ["update"] }\n'
-    )
-    bao.api("PUT", "sys/policies/acl/edge-team", {"policy": policy}).expect(200, 204)
-    created = bao.api("POST", "auth/token/create", {"policies": ["edge-team"], "ttl": "1h"}).expect(200)
-    token: str = created.body["auth"]["client_token"]
-    return token
+    """The downstream team's token, sized as README "A consumer" says (test_consumer.issue_team_token)."""
+    return issue_team_token(account.engines.bao, kv_path, root_key)
 
 
 def test_the_consumer_writes_through_a_stack_reference_what_gloo_reads(account: Account, workspace: Workspace) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.engines.apply import Deployment, apply_another
 from tests.engines.conftest import Deployer, Scenario
+from tests.engines.servers import OpenBao
 from tests.engines.test_auth_chain import ENTERPRISE, IN_CLUSTER, UPSTREAM_SECRET, seed_secret
 from tests.test_consumer import SECRETS, consumer
 
@@ -17,15 +18,20 @@ pytestmark = pytest.mark.engines
 
 
 def team_token(dep: Deployment) -> str:
-    """The downstream team's Vault token: it may write below Gloo's root key (and create the child
-    token pulumi-vault works with), nothing else; the operator issues it."""
-    kv, root_key = dep.run.outputs["vaultKvPath"], dep.run.outputs["glooRootKey"]
+    """The downstream team's Vault token for the deployed stack's kv mount and root key."""
+    return issue_team_token(dep.engines.bao, dep.run.outputs["vaultKvPath"], dep.run.outputs["glooRootKey"])
+
+
+def issue_team_token(bao: OpenBao, kv_path: str, root_key: str) -> str:
+    """The downstream team's Vault token as README "A consumer" sizes it: it may create and update
+    below Gloo's root key (and create the child token pulumi-vault works with), nothing else; the
+    operator issues it with the root token."""
     policy = (
-        f'path "{kv}/data/{root_key}/*" {{ capabilities = ["create", "update"] }}\n'
+        f'path "{kv_path}/data/{root_key}/*" {{ capabilities = ["create", "update"] }}\n'
         'path "auth/token/create" { capabilities = ["update"] }\n'
     )
-    dep.operator("PUT", "sys/policies/acl/edge-team", {"policy": policy}).expect(200, 204)
-    created = dep.operator("POST", "auth/token/create", {"policies": ["edge-team"], "ttl": "1h"}).expect(200)
+    bao.api("PUT", "sys/policies/acl/edge-team", {"policy": policy}).expect(200, 204)
+    created = bao.api("POST", "auth/token/create", {"policies": ["edge-team"], "ttl": "1h"}).expect(200)
     token: str = created.body["auth"]["client_token"]
     return token
 
