@@ -187,3 +187,23 @@ def assert_removing_east_b_changes_only_it(workspace: Workspace, account: Accoun
     assert account.engines.bao.api("LIST", f"auth/{mount}/role").expect(200).data["keys"] == [
         outputs["clusters"]["east-a"]["vaultRoleName"]
     ]
+
+
+def test_a_misspelt_key_stops_a_real_preview_in_one_line_naming_the_key_meant(
+    account: Account, workspace: Workspace
+) -> None:
+    """`regoin` would otherwise leave `region` at its default: the CLI passes every key of the
+    project's namespace to the program, which refuses the one it does not know, before any resource."""
+    account.cluster(GUIDE_CLUSTER)
+    workspace.env.update(account.env())
+    workspace.pulumi("stack", "init", "dev").ok()
+    workspace.pulumi("config", "set", "--secret", "vaultToken", ROOT_TOKEN, "--stack", "dev").ok()
+    workspace.pulumi("config", "set", "regoin", "eu-west-1", "--stack", "dev").ok()
+    preview = workspace.pulumi("preview", "--stack", "dev")
+    assert preview.code != 0
+    expected = (
+        "error: gloo-vault-irsa:regoin: expected no such key: not one of this program's keys "
+        '(README, "Configuration"); did you mean region?'
+    )
+    assert expected in [line.strip() for line in preview.output.splitlines()], preview.output[-3000:]
+    assert "+ 1 to create" in preview.output, preview.output[-2000:]  # the stack itself, and nothing else
