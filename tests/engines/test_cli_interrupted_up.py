@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import time
@@ -29,8 +30,10 @@ import pytest
 from tests.cli.account import Account
 from tests.cli.plugins.base import HOLD_CREATES
 from tests.cli.stacks import everything
-from tests.cli.steps import gloo_run, init_dev, up_dev
+from tests.cli.steps import gloo_run, init_dev, readme_block, up_dev
 from tests.cli.workspace import Workspace
+from tests.engines.test_cli_import import import_commands
+from tests.engines.test_troubleshooting import troubleshooting
 
 pytestmark = [pytest.mark.engines, pytest.mark.cli]
 
@@ -41,6 +44,12 @@ IN_FLIGHT = (
     "vault:index/policy:Policy::gloo",
 )
 """The creates the kill interrupts: Gloo's auto-named IAM role, the two mounts at fixed paths, the policy."""
+
+LOCKED = (
+    "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
+    "or delete the lock file with `pulumi cancel`."
+)
+"""What the CLI says to the next update of a DIY backend's stack whose run died (README quotes it)."""
 
 STATE = Path("state") / ".pulumi"
 """The file backend's folder in a workspace (`PULUMI_BACKEND_URL=file://<root>/state`)."""
@@ -100,10 +109,45 @@ def killed_mid_way(workspace: Workspace, stack: str, folder: Path) -> set[str]:
     return made
 
 
-def recover(workspace: Workspace, stack: str) -> None:
-    """What the README says to do after a run died: `pulumi cancel` (Team state, Locking), then up."""
-    workspace.pulumi("cancel", "--yes", "--stack", stack).ok()
-    workspace.pulumi("up", "--yes", "--stack", stack).ok()
+def readme_recovery() -> list[str]:
+    """The commands of README's Troubleshooting block for an interrupted `up`, as written."""
+    return [line for line in readme_block("Troubleshooting").splitlines() if line.startswith("pulumi ")]
+
+
+def recover(workspace: Workspace, variables: dict[str, str]) -> None:
+    """README's commands in order, on the selected stack (`--yes` for a terminal's prompt); at its
+    comment, the "Adopting what exists" import line of each listed resource, with the ID listed."""
+    for line in readme_recovery():
+        if "|" in line:  # the listing, a pipe: as bash runs it
+            done = subprocess.run(
+                ["bash", "-eo", "pipefail", "-c", line],
+                cwd=workspace.root,
+                env=workspace.env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            listed = [row.split("\t") for row in done.stdout.splitlines()]
+            assert {f"{type_}::{urn.rsplit('::', 1)[-1]}" for type_, urn, _ in listed} == set(IN_FLIGHT), listed
+            continue
+        workspace.pulumi(*shlex.split(line, comments=True)[1:], "--yes").ok()
+        if "--clear-pending-creates" in line:
+            for type_, urn, id_ in listed:
+                workspace.pulumi(*import_line(type_, urn, id_, variables), "--yes", "--generate-code=false").ok()
+
+
+def import_line(type_: str, urn: str, id_: str, variables: dict[str, str]) -> list[str]:
+    """The README's `pulumi import` line for a resource of `type_` named as `urn`, taking `id_`."""
+    name = urn.rsplit("::", 1)[-1]
+    found = [
+        command
+        for command in import_commands({**variables, "VAULT_AUTH_ROLE_NAME": id_})
+        if command[1:3] == [type_, name]
+    ]
+    assert len(found) == 1 and found[0][3] == id_, (type_, name, id_, found)
+    return found[0]
 
 
 def test_an_up_killed_mid_way_converges_with_what_the_readme_says(
@@ -122,13 +166,15 @@ def test_an_up_killed_mid_way_converges_with_what_the_readme_says(
     locks = list((workspace.root / STATE / "locks").rglob("*.json"))
     assert len(locks) == 1, locks
     refused = workspace.pulumi("up", "--yes", "--stack", "dev")
-    assert refused.code != 0 and "the stack is currently locked by 1 lock(s)" in refused.output, refused.output
+    assert refused.code != 0 and LOCKED in refused.output, refused.output
+    assert LOCKED in troubleshooting(), "README quotes what the CLI says"
     exported = json.loads(workspace.pulumi("stack", "export", "--stack", "dev").ok().stdout)
     pending = {op["resource"]["urn"] for op in exported["deployment"].get("pending_operations") or []}
     assert pending == in_flight
     assert not in_flight & workspace.urns("dev"), "a pending create is not a resource of the state"
 
-    recover(workspace, "dev")
+    variables = {"ACCOUNT_ID": "123456789012", "OIDC_PROVIDER": cluster.issuer.removeprefix("https://")}
+    recover(workspace, variables)
 
     workspace.pulumi("preview", "--expect-no-changes", "--stack", "dev").ok()
     assert shape(everything(account)) == uninterrupted
