@@ -16,12 +16,19 @@ GUIDE_CLUSTER = "gloo-ee-vault-integration"
 """The guide's EKS cluster, which Pulumi.dev.yaml names."""
 
 
-def up_dev(account: Account, workspace: Workspace, stack: str = "dev") -> EksCluster:
-    """Pulumi.dev.yaml, up as the README's two commands do it (its Vault token set as a secret)."""
+def init_dev(account: Account, workspace: Workspace, stack: str = "dev", *init_args: str) -> EksCluster:
+    """Pulumi.dev.yaml's stack made as the README's two commands make it (`pulumi stack init <stack>
+    <init_args>`, its Vault token set as a secret), not yet up."""
     cluster = account.cluster(GUIDE_CLUSTER)
     workspace.env.update(account.env())
-    workspace.pulumi("stack", "init", stack).ok()
+    workspace.pulumi("stack", "init", stack, *init_args).ok()
     workspace.pulumi("config", "set", "--secret", "vaultToken", ROOT_TOKEN, "--stack", stack).ok()
+    return cluster
+
+
+def up_dev(account: Account, workspace: Workspace, stack: str = "dev", *init_args: str) -> EksCluster:
+    """Pulumi.dev.yaml, up as the README's two commands do it (its Vault token set as a secret)."""
+    cluster = init_dev(account, workspace, stack, *init_args)
     workspace.pulumi("up", "--yes", "--stack", stack).ok()
     return cluster
 

@@ -21,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pulumi.provider.experimental.property_value import Computed, PropertyValue
@@ -53,6 +55,12 @@ from pulumi.runtime import rpc
 
 INPUTS = "__inputs"
 """The state key holding the inputs of the last create/update, which Diff compares against."""
+
+HOLD_CREATES = "GVI_HOLD_CREATES"
+"""Test-only: JSON `{"folder": <path>, "creates": ["<type>::<name>", ...]}`. A listed resource's create
+is made on its server, then its URN and ID are written to a file in `folder` and the create never
+answers the engine: a create in flight, which the engine records as a pending operation, while a
+test kills `pulumi up` (tests/engines/test_cli_interrupted_up.py)."""
 
 
 class Unknown:
@@ -249,6 +257,7 @@ class TestProvider(Provider):
         if request.preview:
             return CreateResponse(None, self._outputs(request.properties, {k: Unknown() for k in kind.computed}))
         id_, extra = await self._call(kind.create, self.config, request.urn, inputs)
+        await hold_if_asked(request.urn, id_)
         return CreateResponse(id_, self._outputs(request.properties, extra))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
@@ -297,6 +306,18 @@ class TestProvider(Provider):
         servers' calls are short; the engine's parallelism is across plugins)."""
         async with self.lock:
             return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
+
+
+async def hold_if_asked(urn: str, id_: str) -> None:
+    """Never returns for a create `HOLD_CREATES` lists (after telling its folder it was made)."""
+    asked = json.loads(os.environ.get(HOLD_CREATES) or "{}")
+    type_and_name = f"{urn.split('::')[-2].rsplit('$', 1)[-1]}::{urn_name(urn)}"
+    if type_and_name not in asked.get("creates", ()):
+        return
+    made = Path(asked["folder"]) / f"{secrets.token_hex(8)}.json"
+    made.with_suffix(".tmp").write_text(json.dumps({"urn": urn, "id": id_}))
+    made.with_suffix(".tmp").rename(made)
+    await asyncio.Event().wait()
 
 
 def run(provider: TestProvider, version: str) -> None:
