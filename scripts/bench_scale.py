@@ -523,6 +523,7 @@ def engine_count(workspace: Workspace, clusters: int, repeat: int) -> EngineResu
     """The program's, the floor's and the floor's with the program's providers previews at
     `clusters`, back to back `repeat` times, after one unreported preview of each (it writes the
     copy's bytecode, and gives the floors their count)."""
+    print(f"bench_scale: --engine: {clusters} cluster(s), {repeat} run(s) of each", file=sys.stderr, flush=True)
     program = (program_stack(workspace, clusters), workspace.root)
     resources = timed_preview(workspace, *program).resources
     floor = floor_stack(workspace, f"floor-{clusters:03}", resources)
@@ -549,9 +550,9 @@ def engine_report(results: Sequence[EngineResult]) -> str:
         "under the engine (pulumi preview, the test plugins), back to back: the program; the floor (as many",
         "plain resources, flat, on default providers); the floor with the program's providers (one per cluster)",
         "clusters  resources  program             floor               floor+providers     ratio  ratio+p"
-        "  plugins       peak RSS",
+        "  plugins        peak RSS",
         "--------  ---------  ------------------  ------------------  ------------------  -----  -------"
-        "  ------------  ------------------",
+        "  -------------  ------------------",
     ]
     for r in results:
         runs = (r.program, r.floor, r.providers)
@@ -559,7 +560,7 @@ def engine_report(results: Sequence[EngineResult]) -> str:
         memory = " / ".join(f"{max(s.peak_rss for s in samples) / MB:.0f}" for samples in runs)
         lines.append(
             f"{r.clusters:>8}  {r.program[0].resources:>9}  {spread(r.program):<18}  {spread(r.floor):<18}  "
-            f"{spread(r.providers):<18}  {r.ratio:4.1f}x  {r.ratio_to_providers:6.1f}x  {plugins:<12}  {memory} MB"
+            f"{spread(r.providers):<18}  {r.ratio:4.1f}x  {r.ratio_to_providers:6.1f}x  {plugins:<13}  {memory} MB"
         )
     lines.append("(median (min-max) of the runs; ratio: program / floor, ratio+p: program / floor+providers;")
     lines.append(" plugins and peak RSS: program / floor / floor+providers, peak RSS summing the language host,")
