@@ -7,10 +7,19 @@ provider). Component resources wait for nothing and take no time, so they add no
 
     .venv/bin/python scripts/bench_scale.py            # prod at 1, 10, 100 clusters, dev at 1; best of 5
     .venv/bin/python scripts/bench_scale.py --clusters 1 3 --repeat 1 --stacks prod
+    .venv/bin/python scripts/bench_scale.py --stacks prod --engine   # also the real engine (~14 min)
 
 Several clusters are `prod` with `clusters` in place of `clusterStackRef`, each cluster from an
 EKS stack of its own (`stack_for`); `dev`'s in-cluster Vault serves its one cluster only, so dev
 runs at 1 and the script says in one line which counts it skipped.
+
+`--engine` also runs the real `pulumi preview` of prod at each count (the pinned CLI, the test
+plugins, moto, OpenBao and kube-apiserver started here, each cluster's EKS stack imported on the
+same file backend) beside two flat programs the script writes: the engine's floor, as many plain
+resources on default providers, and the same with one explicit Kubernetes provider per cluster, as
+the program has. It prints the median and range of `--engine-repeat` previews of each, taken back
+to back, the ratios, the plugin processes each started and the peak summed RSS of everything the
+CLI started. Opt-in: it needs the built tools and takes minutes and GBs (README, "Scale").
 """
 
 from __future__ import annotations

@@ -337,3 +337,32 @@ def test_engine_previews_prod_and_the_floor_at_one_cluster(
     # aws, vault and the cluster's kubernetes provider; the floor's three default providers; the
     # floor's aws and vault default providers and its one explicit kubernetes provider
     assert row[13:18] == ["3", "/", "3", "/", "3"]
+
+
+def readme_engine_rows() -> dict[int, set[tuple[int, int, int, int]]]:
+    """The README's table under the real engine: clusters -> {(resources, plugin processes of the
+    program, of the floor, of the floor with providers)}, one per run."""
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| \d \| (\d+) \| .*\| (\d+) / (\d+) / (\d+) \| [^|]+ \|$", readme, re.MULTILINE)
+    found: dict[int, set[tuple[int, int, int, int]]] = {}
+    for n, resources, program, floor, providers in rows:
+        found.setdefault(int(n), set()).add((int(resources), int(program), int(floor), int(providers)))
+    return found
+
+
+def test_the_readmes_engine_figures_are_the_programs_resources_and_a_plugin_per_provider(
+    fleet: dict[int, ProgramRun],
+) -> None:
+    """The README's counts under the engine agree with the program: its resources, and a plugin
+    process per explicit provider (aws, vault, each cluster's kubernetes); the floor starts the
+    three default providers' plugins, the floor with providers one Kubernetes plugin per cluster."""
+    counts = {n: len(graph(run)) for n, run in fleet.items()}
+    providers = {
+        n: len([r for r in run.resources if r.type.startswith("pulumi:providers:")]) for n, run in fleet.items()
+    }
+    per_cluster, per_provider = counts[2] - counts[1], providers[2] - providers[1]
+    expected = {
+        n: {(counts[1] + (n - 1) * per_cluster, providers[1] + (n - 1) * per_provider, 3, 2 + n)}
+        for n in bench_scale.COUNTS
+    }
+    assert readme_engine_rows() == expected
