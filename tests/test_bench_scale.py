@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
+import time
+from typing import Any
 
 import pytest
+import yaml
 
+from tests.cli.workspace import write_program
 from tests.harness import ROOT, VARIANTS, ProgramRun, Registered, load_script, run_program
 
 bench_scale = load_script("bench_scale")
@@ -205,3 +212,157 @@ def test_the_readme_gives_prods_figures(fleet: dict[int, ProgramRun]) -> None:
     per_cluster, path = counts[2] - counts[1], len(bench_scale.critical_path(fleet[1]))
     assert bench_scale.critical_path(fleet[1])[-1].type == "kubernetes:helm.sh/v3:Release"
     assert readme_rows("prod") == {n: (counts[1] + (n - 1) * per_cluster, path) for n in bench_scale.COUNTS}
+
+
+# ---------------------------------------------------------------------------- under the real engine
+
+
+def test_the_engines_prod_stack_is_the_stack_file_with_each_cluster_from_its_own_stack() -> None:
+    config = bench_scale.program_stack_config(3)
+    committed = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    assert {k: v for k, v in config.items() if k != "gloo-vault-irsa:clusters"} == {
+        k: v for k, v in committed.items() if k != "gloo-vault-irsa:clusterStackRef"
+    }
+    assert config["gloo-vault-irsa:clusters"] == {
+        f"prod-00{i}": {"clusterStackRef": f"organization/eks/prod-00{i}"} for i in (1, 2, 3)
+    }
+
+
+def test_each_clusters_stack_state_exports_what_the_mocks_answer_its_kubeconfig_secret() -> None:
+    [(ref, stack)] = bench_scale.stack_for(1, "prod").cluster_stacks.items()
+    state = bench_scale.cluster_deployment(bench_scale.engine_ref(ref), stack, "v1:salt")
+    [root] = state["deployment"]["resources"]
+    assert root["urn"] == "urn:pulumi:prod-001::eks::pulumi:pulumi:Stack::eks-prod-001"
+    outputs = root["outputs"]
+    secret = outputs.pop("kubeconfig")
+    assert json.loads(secret.pop("plaintext")) == stack.outputs["kubeconfig"] and secret == bench_scale.SECRET
+    assert outputs == {k: v for k, v in stack.outputs.items() if k != "kubeconfig"}
+    assert state["deployment"]["secrets_providers"] == {"type": "passphrase", "state": {"salt": "v1:salt"}}
+
+
+@pytest.mark.parametrize("providers", [0, 2])
+def test_the_floor_registers_as_many_plain_resources_through_each_plugin(providers: int) -> None:
+    """`count` resources in all, flat; with `providers`, that many explicit Kubernetes providers
+    carry the Kubernetes resources between them, as each cluster's provider does in the program."""
+    folder = ROOT / ".cache" / f"bench-floor-test-{providers}"
+    program = write_program(folder, "floor", bench_scale.FLOOR_PROGRAM.format(types=bench_scale.FLOOR_TYPES))
+    config = {
+        k.split(":", 1)[1]: v for k, v in bench_scale.floor_stack_config(11, providers).items() if k[:6] == "floor:"
+    }
+    try:
+        run = run_program(config, secrets={}, stack="floor-001", program=program / "__main__.py", project="floor")
+    finally:
+        shutil.rmtree(folder)
+    assert len(run.resources) == 11
+    explicit = run.of_type("pulumi:providers:kubernetes")
+    assert len(explicit) == providers
+    plain = [res for res in run.resources if res not in explicit]
+    assert sorted({res.type for res in plain}) == sorted(bench_scale.FLOOR_TYPES)
+    assert all(not res.dependencies and res.custom for res in plain)
+    on_explicit = {res.provider.rsplit("::", 1)[0] for res in plain if res.provider}
+    assert on_explicit == {res.urn for res in explicit}
+    assert all(res.type.startswith("kubernetes:") for res in plain if res.provider)
+
+
+def test_the_sampler_sums_every_process_under_the_cli_and_counts_the_plugins() -> None:
+    """A stand-in CLI (not counted) starts a "plugin" (its command line names the plugins' module),
+    which starts a child of its own: both are summed, one is a plugin."""
+    grandchild = "import time; time.sleep(5)"
+    child = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {grandchild!r}])"
+    plugin = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}, '-m', 'tests.cli.plugins.aws'])"
+    cli = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {plugin!r}])"]
+    )
+    try:
+        sampler = bench_scale.TreeSampler(cli.pid)
+        deadline = time.monotonic() + 10
+        while len(bench_scale.descendants(cli.pid, bench_scale.process_table())) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sampler.sample()
+        under = bench_scale.descendants(cli.pid, bench_scale.process_table())
+    finally:
+        cli.kill()
+    assert len(under) == 3 and cli.pid not in under
+    assert len(sampler.plugins) == 1
+    assert sampler.peak == pytest.approx(sum(bench_scale.resident_bytes(pid) for pid in under), rel=0.5)
+    assert sampler.peak > 3 * 1024 * 1024
+
+
+def test_the_ratios_are_of_the_medians_and_the_report_shows_each_count() -> None:
+    mb = bench_scale.MB
+
+    def samples(*seconds: float, rss: int, plugins: int) -> tuple[Any, ...]:
+        return tuple(bench_scale.Sample(s, rss * mb, plugins, 90) for s in seconds)
+
+    result = bench_scale.EngineResult(
+        10,
+        samples(9, 6, 30, rss=800, plugins=12),
+        samples(2, 3, 4, rss=280, plugins=3),
+        samples(5, 6, 8, rss=790, plugins=12),
+    )
+    assert (result.ratio, result.ratio_to_providers) == (3.0, 1.5)
+    [row] = [line for line in bench_scale.engine_report([result]).splitlines() if line.lstrip().startswith("10 ")]
+    figures = "10 90 9.0 s (6.0-30.0) 3.0 s (2.0-4.0) 6.0 s (5.0-8.0) 3.0x 1.5x 12 / 3 / 12 800 / 280 / 790 MB"
+    assert row.split() == figures.split()
+
+
+def test_engine_without_its_tools_says_what_is_missing_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bench_scale, "remove_program_tempdir", lambda: None)
+    monkeypatch.setattr(bench_scale, "missing_tools", lambda: "the Pulumi CLI and its Python host are missing")
+    assert bench_scale.main(["--clusters", "1", "--repeat", "1", "--stacks", "prod", "--engine"]) == 2
+    assert capsys.readouterr().err == "bench_scale: --engine: the Pulumi CLI and its Python host are missing\n"
+
+
+@pytest.mark.engines
+@pytest.mark.cli
+def test_engine_previews_prod_and_the_floor_at_one_cluster(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The script runs end to end under the real CLI (figures not checked: they vary): the plan has
+    the resources the mocks register (the script stops unless both floors' plans have as many), each
+    through its plugins."""
+    from tests.engines.conftest import engine_missing
+
+    missing = bench_scale.missing_tools()
+    if missing:
+        engine_missing(missing)
+    monkeypatch.setattr(bench_scale, "remove_program_tempdir", lambda: None)
+    args = ["--clusters", "1", "--repeat", "1", "--stacks", "prod", "--engine", "--engine-repeat", "1"]
+    assert bench_scale.main(args) == 0
+    out = capsys.readouterr().out
+    [row] = [line.split() for line in out.splitlines() if re.match(r" +1 +\d+ +\d", line)]
+    assert row[1] == str(bench_scale.bench(1, 1, "prod").resources)
+    # aws, vault and the cluster's kubernetes provider; the floor's three default providers; the
+    # floor's aws and vault default providers and its one explicit kubernetes provider
+    assert row[13:18] == ["3", "/", "3", "/", "3"]
+
+
+def readme_engine_rows() -> dict[int, set[tuple[int, int, int, int]]]:
+    """The README's table under the real engine: clusters -> {(resources, plugin processes of the
+    program, of the floor, of the floor with providers)}, one per run."""
+    readme = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| (\d+) \| \d \| (\d+) \| .*\| (\d+) / (\d+) / (\d+) \| [^|]+ \|$", readme, re.MULTILINE)
+    found: dict[int, set[tuple[int, int, int, int]]] = {}
+    for n, resources, program, floor, providers in rows:
+        found.setdefault(int(n), set()).add((int(resources), int(program), int(floor), int(providers)))
+    return found
+
+
+def test_the_readmes_engine_figures_are_the_programs_resources_and_a_plugin_per_provider(
+    fleet: dict[int, ProgramRun],
+) -> None:
+    """The README's counts under the engine agree with the program: its resources, and a plugin
+    process per explicit provider (aws, vault, each cluster's kubernetes); the floor starts the
+    three default providers' plugins, the floor with providers one Kubernetes plugin per cluster."""
+    counts = {n: len(graph(run)) for n, run in fleet.items()}
+    providers = {
+        n: len([r for r in run.resources if r.type.startswith("pulumi:providers:")]) for n, run in fleet.items()
+    }
+    per_cluster, per_provider = counts[2] - counts[1], providers[2] - providers[1]
+    expected = {
+        n: {(counts[1] + (n - 1) * per_cluster, providers[1] + (n - 1) * per_provider, 3, 2 + n)}
+        for n in bench_scale.COUNTS
+    }
+    assert readme_engine_rows() == expected
