@@ -147,45 +147,38 @@ does), as IAM's eventual consistency lets a grant land late: AWS answers the cal
 pulumi-aws's create returns then, before every IAM endpoint enforces it."""
 
 
-def create_role_policy(config: AwsConfig, urn: str, inputs: dict[str, Any]) -> Created:
-    iam = config.client("iam")
-    delay = os.environ.get(GRANT_DELAY)
-    put = functools.partial(
-        _refused,
-        iam.put_role_policy,
-        RoleName=inputs["role"],
-        PolicyName=inputs["name"],
-        PolicyDocument=inputs["policy"],
-    )
-    if not delay:
-        put()
-    elif delay != "never":
-        threading.Timer(float(delay), put).start()
-    return f"{inputs['role']}:{inputs['name']}", {}
+def inline_policy(owner: str) -> Kind:
+    """An inline policy of an IAM role (`owner` "role") or user ("user"): put at create and at every
+    update (PutRolePolicy replaces the document), deleted by name; a new owner or name replaces it.
+    A role's policy honours `GRANT_DELAY`."""
+    owner_key = f"{owner.capitalize()}Name"
 
+    def put(config: AwsConfig, inputs: dict[str, Any]) -> None:
+        iam = config.client("iam")
+        call = functools.partial(
+            _refused,
+            getattr(iam, f"put_{owner}_policy"),
+            **{owner_key: inputs[owner], "PolicyName": inputs["name"], "PolicyDocument": inputs["policy"]},
+        )
+        delay = os.environ.get(GRANT_DELAY) if owner == "role" else None
+        if not delay:
+            call()
+        elif delay != "never":
+            threading.Timer(float(delay), call).start()
 
-def update_role_policy(config: AwsConfig, id_: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    create_role_policy(config, "", new)
-    return {}
+    def create(config: AwsConfig, urn: str, inputs: dict[str, Any]) -> Created:
+        put(config, inputs)
+        return f"{inputs[owner]}:{inputs['name']}", {}
 
+    def update(config: AwsConfig, id_: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        put(config, new)
+        return {}
 
-def delete_role_policy(config: AwsConfig, id_: str, inputs: dict[str, Any]) -> None:
-    _refused(config.client("iam").delete_role_policy, RoleName=inputs["role"], PolicyName=inputs["name"])
+    def delete(config: AwsConfig, id_: str, inputs: dict[str, Any]) -> None:
+        iam = config.client("iam")
+        _refused(getattr(iam, f"delete_{owner}_policy"), **{owner_key: inputs[owner], "PolicyName": inputs["name"]})
 
-
-def create_user_policy(config: AwsConfig, urn: str, inputs: dict[str, Any]) -> Created:
-    iam = config.client("iam")
-    _refused(iam.put_user_policy, UserName=inputs["user"], PolicyName=inputs["name"], PolicyDocument=inputs["policy"])
-    return f"{inputs['user']}:{inputs['name']}", {}
-
-
-def update_user_policy(config: AwsConfig, id_: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    create_user_policy(config, "", new)
-    return {}
-
-
-def delete_user_policy(config: AwsConfig, id_: str, inputs: dict[str, Any]) -> None:
-    _refused(config.client("iam").delete_user_policy, UserName=inputs["user"], PolicyName=inputs["name"])
+    return Kind(create, delete, update, replaces=frozenset({"name", owner}), auto_named="name")
 
 
 # --------------------------------------------------------------------- OIDC provider
@@ -283,10 +276,6 @@ def get_oidc_provider(config: AwsConfig, args: dict[str, Any]) -> dict[str, Any]
     raise PluginError(f"no IAM OIDC provider for {args.get('url') or args.get('arn')}")
 
 
-ROLE_POLICY_KIND = Kind(
-    create_role_policy, delete_role_policy, update_role_policy, replaces=frozenset({"name", "role"}), auto_named="name"
-)
-
 PROVIDER = TestProvider(
     "aws",
     kinds={
@@ -304,14 +293,8 @@ PROVIDER = TestProvider(
                 "tags": lambda old, new: (old or {}) == (new or {}),
             },
         ),
-        "aws:iam/rolePolicy:RolePolicy": ROLE_POLICY_KIND,
-        "aws:iam/userPolicy:UserPolicy": Kind(
-            create_user_policy,
-            delete_user_policy,
-            update_user_policy,
-            replaces=frozenset({"name", "user"}),
-            auto_named="name",
-        ),
+        "aws:iam/rolePolicy:RolePolicy": inline_policy("role"),
+        "aws:iam/userPolicy:UserPolicy": inline_policy("user"),
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider": Kind(
             create_oidc_provider,
             delete_oidc_provider,
