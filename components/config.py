@@ -492,12 +492,12 @@ def refuse_unknown_keys(given: Iterable[str]) -> None:
     """A key of this project's namespace that no row of `KEYS` names is a typo (`regoin`, `kvpath`)
     that would otherwise leave the key meant at its default: refused, naming the nearest known key.
     `given` is every config key the stack hands the program (`project:key`, other namespaces too)."""
-    known = {key.name: key.name for key in KEYS}
+    known = {key.name for key in KEYS}
+    by_case = {name.lower(): name for name in known}
     for full in sorted(given):
         namespace, _, name = full.partition(":")
         if namespace != PROJECT or name in known:
             continue
-        by_case = {k.lower(): k for k in known}
         nearest = by_case.get(name.lower()) or next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None)
         hint = f"; did you mean {nearest}?" if nearest else ""
         raise ConfigError(name, f'no such key: not one of this program\'s keys (README, "Configuration"){hint}')

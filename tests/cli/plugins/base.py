@@ -111,15 +111,6 @@ def number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def integers(value: Any) -> Any:
-    """`value` with every whole float an integer, as JSON APIs with integer fields want them."""
-    if isinstance(value, dict):
-        return {k: integers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [integers(v) for v in value]
-    return number(value)
-
-
 def urn_name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 

@@ -36,7 +36,8 @@ from typing import Any
 
 import boto3
 
-from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, integers, run
+from components.offline import whole_numbers
+from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, run
 from tests.engines.gloo_client import IRSA_ANNOTATION, web_identity_token
 
 VERSION = "4.34.2"  # the pulumi-kubernetes SDK's (requirements.txt)
@@ -113,7 +114,7 @@ def object_kind(type_: str) -> Kind:
         return PATHS[type_].format(namespace=inputs["metadata"].get("namespace", "default"))
 
     def create(cluster: Cluster, urn: str, inputs: dict[str, Any]) -> Created:
-        body = integers({k: v for k, v in inputs.items() if k != "__defaults"})
+        body = whole_numbers({k: v for k, v in inputs.items() if k != "__defaults"})
         created = cluster.must("POST", f"{collection(inputs)}?fieldValidation=Strict", body)
         namespace = created["metadata"].get("namespace")
         return (f"{namespace}/" if namespace else "") + created["metadata"]["name"], {"status": created.get("status")}
@@ -121,7 +122,7 @@ def object_kind(type_: str) -> Kind:
     def update(cluster: Cluster, id_: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         path = f"{collection(new)}/{new['metadata']['name']}"
         live = cluster.must("GET", path)
-        body = integers(
+        body = whole_numbers(
             {**new, "metadata": {**new["metadata"], "resourceVersion": live["metadata"]["resourceVersion"]}}
         )
         updated = cluster.must("PUT", f"{path}?fieldValidation=Strict", body)
