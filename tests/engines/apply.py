@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.offline import whole_numbers
 from tests.engines.gloo_client import (
     IRSA_ANNOTATION,
     AwsCredentials,
@@ -246,11 +247,6 @@ def eks_issuer_region(issuer_url: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _number(value: Any) -> Any:
-    """Pulumi carries numbers as floats (86400.0); the providers send integers as integers."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _unknown_inputs(res: Registered, known: frozenset[str] | set[str]) -> None:
     extra = sorted(set(res.inputs) - set(known) - {"__defaults"})
     if extra:
@@ -304,7 +300,7 @@ def _apply_aws(engines: Engines, res: Registered) -> None:
         if "path" in inputs:
             kwargs["Path"] = inputs["path"]
         if "maxSessionDuration" in inputs:
-            kwargs["MaxSessionDuration"] = _number(inputs["maxSessionDuration"])
+            kwargs["MaxSessionDuration"] = whole_numbers(inputs["maxSessionDuration"])
         if "permissionsBoundary" in inputs:
             kwargs["PermissionsBoundary"] = inputs["permissionsBoundary"]
         if "tags" in inputs:
@@ -338,7 +334,7 @@ def _vault_request(res: Registered, rewrites: Rewrites) -> tuple[str, str, dict[
     inputs = res.inputs
     _unknown_inputs(res, set(api.path_inputs) | set(api.fields))
     path = api.path.format(**{key: str(inputs[key]).strip("/") for key in api.path_inputs})
-    body = {api.fields[key]: _number(value) for key, value in inputs.items() if key in api.fields}
+    body = {api.fields[key]: whole_numbers(value) for key, value in inputs.items() if key in api.fields}
     if res.type == "vault:kv/secretV2:SecretV2":
         body["data"] = json.loads(body["data"])  # data_json: the kv-v2 write's `data` object
     if res.type == "vault:aws/authBackendClient:AuthBackendClient":

@@ -21,7 +21,8 @@ from typing import Any
 
 import boto3
 
-from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, number, run, same_json
+from components.offline import whole_numbers
+from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, run, same_json
 
 VERSION = "7.51.1"  # the pulumi-aws SDK's (requirements.txt): the plugin the program asks for
 
@@ -68,7 +69,7 @@ def create_role(config: AwsConfig, urn: str, inputs: dict[str, Any]) -> Created:
     if inputs.get("description"):
         kwargs["Description"] = inputs["description"]
     if inputs.get("maxSessionDuration"):
-        kwargs["MaxSessionDuration"] = number(inputs["maxSessionDuration"])
+        kwargs["MaxSessionDuration"] = whole_numbers(inputs["maxSessionDuration"])
     if inputs.get("permissionsBoundary"):
         kwargs["PermissionsBoundary"] = inputs["permissionsBoundary"]
     role = _refused(iam.create_role, **kwargs)["Role"]
@@ -87,7 +88,7 @@ def update_role(config: AwsConfig, id_: str, old: dict[str, Any], new: dict[str,
             iam.update_role,
             RoleName=id_,
             Description=new.get("description") or "",
-            MaxSessionDuration=number(new.get("maxSessionDuration") or 3600),
+            MaxSessionDuration=whole_numbers(new.get("maxSessionDuration") or 3600),
         )
     if old.get("permissionsBoundary") != new.get("permissionsBoundary"):
         if new.get("permissionsBoundary"):

@@ -106,11 +106,6 @@ def wrap(value: Any, secret: bool = False) -> PropertyValue:
     return PropertyValue(value, is_secret=secret)
 
 
-def number(value: Any) -> Any:
-    """The engine carries numbers as floats (3600.0); the APIs take integers as integers."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def urn_name(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 

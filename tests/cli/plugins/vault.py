@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, number, run
+from components.offline import whole_numbers
+from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, run
 from tests.engines.apply import VAULT_APIS
 from tests.engines.servers import http_json, moto_enforcing_iam
 
@@ -92,7 +93,7 @@ def request_of(type_: str, inputs: dict[str, Any]) -> tuple[str, str, dict[str, 
     if unknown:
         raise PluginError(f"the test plugin vault does not send {unknown} of {type_}")
     path = api.path.format(**{key: str(inputs[key]).strip("/") for key in api.path_inputs})
-    body = {api.fields[key]: number(value) for key, value in inputs.items() if key in api.fields}
+    body = {api.fields[key]: whole_numbers(value) for key, value in inputs.items() if key in api.fields}
     if type_ == "vault:kv/secretV2:SecretV2":
         body["data"] = json.loads(body["data"])
     if type_ == "vault:aws/authBackendClient:AuthBackendClient":
