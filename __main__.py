@@ -4,7 +4,7 @@ import gc
 
 import pulumi
 
-from components.config import load_settings
+from components.config.load import load_settings
 from components.stack import build
 
 # The graph's objects (resources, outputs and their asyncio futures) live until the program exits,

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.documents import STS_AUDIENCE, eks_kubeconfig, issuer_host
+from components.documents.cluster import STS_AUDIENCE, eks_kubeconfig, issuer_host
 
 
 @dataclass

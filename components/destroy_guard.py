@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pulumi
 
-from components.checks import PROJECT
+from components.project import PROJECT
 
 
 class DestroyGuard(pulumi.ComponentResource):

@@ -9,7 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.documents import HELM_TIMEOUT_SECONDS, gloo_helm_values, gloo_vault_source
+from components.documents.gloo import gloo_helm_values, gloo_vault_source
+from components.project import HELM_TIMEOUT_SECONDS
 
 
 @dataclass

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, replace
 import pulumi
 import pulumi_aws as aws
 
-from components.checks import PrincipalArn
-from components.config import ServiceAccountRef
-from components.documents import SERVICE_ACCOUNTS_TAG, assume_role_trust_policy, get_role_policy, irsa_trust_policy
+from components.documents.iam import assume_role_trust_policy, get_role_policy, irsa_trust_policy
+from components.project import SERVICE_ACCOUNTS_TAG
+from components.settings import PrincipalArn, ServiceAccountRef
 
 
 @dataclass(frozen=True)

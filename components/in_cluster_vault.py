@@ -10,8 +10,9 @@ import pulumi_kubernetes as k8s
 import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster
-from components.config import VAULT_CHART
-from components.documents import HELM_TIMEOUT_SECONDS, VAULT_RELEASE, irsa_annotations, vault_dev_helm_values
+from components.documents.iam import irsa_annotations
+from components.documents.vault import VAULT_CHART, VAULT_RELEASE, vault_dev_helm_values
+from components.project import HELM_TIMEOUT_SECONDS
 from components.vault_provider import vault_provider, vault_provider_via_api_server
 
 

@@ -9,10 +9,11 @@ import pulumi_aws as aws
 import pulumi_vault as vault
 
 from components.cluster import EksOidcCluster, EksOidcClusterArgs
-from components.cluster_stack import ClusterStack, after, all_gates, read_cluster_stack
-from components.config import PROJECT, ClusterTarget, Settings
+from components.config.cluster_stack import ClusterStack, after, all_gates, read_cluster_stack
+from components.config.preflight import check_against_aws
+from components.config.vault_versions import warn_if_external_vault_vulnerable
 from components.destroy_guard import DestroyGuard
-from components.documents import CLUSTER_TAG, vault_policy_hcl
+from components.documents.vault import vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
 from components.iam import (
     CrossAccountVaultIdentity,
@@ -26,10 +27,10 @@ from components.iam import (
     VaultIdentitySource,
 )
 from components.in_cluster_vault import InClusterVault, InClusterVaultArgs
-from components.preflight import check_against_aws
+from components.project import CLUSTER_TAG, PROJECT
+from components.settings import ClusterTarget, Settings
 from components.vault_auth import GlooRoleBinding, VaultAwsAuth, VaultAwsAuthArgs
 from components.vault_provider import vault_provider
-from components.vault_versions import warn_if_external_vault_vulnerable
 from components.verification import GlooVaultLoginCheck, GlooVaultLoginCheckArgs
 
 

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_vault as vault
 
-# Writing the role makes Vault call iam:GetRole on the bound ARN at once; a grant made seconds
-# earlier may not have reached every IAM endpoint yet. Retried on this error only, after these
-# waits (seconds): about 75 s in all, far beyond IAM's usual propagation, and bounded.
-IAM_PROPAGATION_WAITS = (2.0, 4.0, 8.0, 15.0, 15.0, 15.0, 15.0)
+from components.project import IAM_PROPAGATION_WAITS
+
 _UNRESOLVED_ARN = re.compile(r'unable to resolve ARN \\?"?(?P<arn>arn:[^"\\\s]+)')
 
 

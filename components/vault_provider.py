@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_vault as vault
 
-from components.documents import HELM_TIMEOUT_SECONDS, VAULT_PORT, VAULT_RELEASE, service_proxy_url
-from components.vault_auth import IAM_PROPAGATION_WAITS
+from components.documents.vault import VAULT_PORT, VAULT_RELEASE, service_proxy_url
+from components.project import HELM_TIMEOUT_SECONDS, IAM_PROPAGATION_WAITS
 
 # pulumi-vault issues itself a child of the given token and works with that; the child lives
 # `max_lease_ttl_seconds`, 20 minutes by default (the provider's docs), and a Vault call after it

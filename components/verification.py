@@ -9,7 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.documents import GLOO_SERVICE_ACCOUNT, VAULT_IMAGE, login_check_job_spec, login_check_result
+from components.documents.gloo import GLOO_SERVICE_ACCOUNT
+from components.documents.vault import VAULT_IMAGE
+from components.documents.verification import login_check_job_spec, login_check_result
 
 
 @dataclass

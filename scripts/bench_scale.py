@@ -49,8 +49,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.checks import PROJECT  # noqa: E402  (found from the repository root)
-from components.config import ConfigError  # noqa: E402
+from components.config.checks import ConfigError  # noqa: E402
+from components.project import PROJECT  # noqa: E402
 from tests.cli.account import Account  # noqa: E402
 from tests.cli.workspace import Workspace, missing_cli, write_program  # noqa: E402
 from tests.engines.kube import KubeApiServer, missing_kube, start_kube  # noqa: E402

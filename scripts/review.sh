@@ -2,7 +2,7 @@
 # The offline review (README "Review it offline"), from any directory, on a fresh clone too:
 #   ./scripts/review.sh [stack] [--out folder] [--readme]     stack: default dev
 # The first run creates .venv and installs requirements.txt into it (a few minutes, once: needs PyPI);
-# then it runs `python -m components.review` with the repository on the module path, so the
+# then it runs `python -m tooling.review` with the repository on the module path, so the
 # folder written (--out, default review/) is relative to where you are. No cloud credentials.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,4 +25,4 @@ if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
   stack=$1
   shift
 fi
-PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" exec "$venv/bin/python" -m components.review --stack "$stack" "$@"
+PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}" exec "$venv/bin/python" -m tooling.review --stack "$stack" "$@"

@@ -1,4 +1,4 @@
-"""The tests' way to run the real program under Pulumi's mock runtime (`components/offline.py`,
+"""The tests' way to run the real program under Pulumi's mock runtime (`tooling/offline.py`,
 which the offline review uses too): the real `Pulumi.dev.yaml` and a test Vault token by default,
 the config variants every test module shares (the real dev and prod stack files among them), runs
 expected to fail, and other programs (an example) run the same way.
@@ -14,9 +14,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from components.checks import PROJECT
-from components.config import config_text
-from components.offline import (
+from components.config.checks import config_text
+from components.project import PROJECT
+from tooling.offline import (
     ACCOUNT_ID,
     CA_DATA,
     CA_PEM,
@@ -69,7 +69,7 @@ from components.offline import (
     stack_config,
     unwrap,
 )
-from components.offline import execute as _execute_offline
+from tooling.offline import execute as _execute_offline
 
 __all__ = [
     "ACCOUNT_ID",

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
+from components.config.checks import ConfigError
 from tests.harness import (
     HELM_RELEASE,
     ROOT,

@@ -147,7 +147,7 @@ def test_each_clusters_chain_waits_for_no_other_clusters_resources(fleet: dict[i
 
 def test_a_shared_resource_waits_for_every_cluster_only_where_it_must(fleet: dict[int, ProgramRun]) -> None:
     """The providers wait for every cluster stack's outputs to be there (no provider starts while a
-    stack lacks one: components/cluster_stack.py), and Vault's iam:GetRole grant names every Gloo
+    stack lacks one: components/config/cluster_stack.py), and Vault's iam:GetRole grant names every Gloo
     role; nothing else shared waits for a cluster, so no cluster waits for another through it.
     Production's destroy guard waits for everything, and nothing waits for it."""
     run = fleet[3]

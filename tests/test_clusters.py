@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError
-from components.documents import CLUSTER_TAG
+from components.config.checks import ConfigError
+from components.project import CLUSTER_TAG
 from tests.harness import (
     EKS_ISSUER_URL,
     EKS_STACK,

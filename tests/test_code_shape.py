@@ -12,7 +12,14 @@ from tests.harness import ROOT
 MAX_FUNCTION_LINES = 60
 SOURCES = [
     p
-    for p in sorted([ROOT / "__main__.py", *(ROOT / "components").glob("*.py"), *(ROOT / "policy-pack").rglob("*.py")])
+    for p in sorted(
+        [
+            ROOT / "__main__.py",
+            *(ROOT / "components").rglob("*.py"),
+            *(ROOT / "tooling").rglob("*.py"),
+            *(ROOT / "policy-pack").rglob("*.py"),
+        ]
+    )
     if "venv" not in p.parts
 ]
 

@@ -14,10 +14,15 @@ import pulumi_aws as aws
 import pytest
 import yaml
 
-import components.config as config_module
-from components import checks, config_docs
-from components.config import KEYS, ConfigError, Settings, parse_settings
+from components.config import checks
+from components.config import keys as config_keys
+from components.config import load as config_load
+from components.config.checks import ConfigError
+from components.config.keys import KEYS
+from components.config.load import parse_settings
+from components.settings import Settings
 from tests.harness import EXTERNAL_VAULT, ROOT, config_text, dev_config, run_program, run_program_failure
+from tooling import config_docs
 
 CLUSTER = "gloo-ee-vault-integration"
 ROLE_PRINCIPAL = "arn:aws:iam::123456789012:role/vault-server"
@@ -356,13 +361,13 @@ def test_bad_config_stops_a_preview_too(case: str) -> None:
 
 def test_a_registration_before_validation_would_be_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The check above can fail: a resource registered before the config error is recorded."""
-    real = config_module.load_settings
+    real = config_load.load_settings
 
     def registers_first() -> Settings:
         aws.Provider("early", region="us-east-1")
         return real()
 
-    monkeypatch.setattr(config_module, "load_settings", registers_first)
+    monkeypatch.setattr(config_load, "load_settings", registers_first)
     failed = run_program_failure({**dev_config(), "region": "us-east-7"})
     assert_names_key(failed.error, "region")
     assert [(r.type, r.name) for r in failed.resources] == [("pulumi:providers:aws", "early")]
@@ -398,7 +403,7 @@ def pulumi_yaml_config() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("key", [k for k in KEYS if k.declared], ids=lambda k: k.name)
-def test_pulumi_yaml_declares_every_key_with_its_default(key: config_module.Key) -> None:
+def test_pulumi_yaml_declares_every_key_with_its_default(key: config_keys.Key) -> None:
     declared = pulumi_yaml_config()
     assert key.name in declared, f"Pulumi.yaml's config block lacks {key.name}"
     entry = declared[key.name]
@@ -450,7 +455,7 @@ def test_an_unknown_key_with_nothing_near_is_refused_without_a_guess() -> None:
 
 
 def test_keys_of_other_namespaces_are_not_the_programs_to_refuse() -> None:
-    config_module.refuse_unknown_keys({"aws:region": "x", "kubernetes:context": "y", "gloo-vault-irsa:region": "z"})
+    config_load.refuse_unknown_keys({"aws:region": "x", "kubernetes:context": "y", "gloo-vault-irsa:region": "z"})
 
 
 def test_pulumi_yaml_declares_no_unknown_key_and_no_secret_default() -> None:
@@ -538,7 +543,7 @@ def test_an_encrypted_secret_in_a_stack_file_is_fine(tmp_path: Path) -> None:
 
 # README.md is written by the docs engineer; this test keeps its config table in step with KEYS.
 @pytest.mark.parametrize("key", KEYS, ids=lambda k: k.name)
-def test_readme_config_table_lists_every_key(key: config_module.Key) -> None:
+def test_readme_config_table_lists_every_key(key: config_keys.Key) -> None:
     readme = (ROOT / "README.md").read_text()
     assert re.search(rf"^\| `{re.escape(key.name)}` ", readme, flags=re.MULTILINE), (
         f"README.md's config table has no row starting with | `{key.name}`"
@@ -546,14 +551,14 @@ def test_readme_config_table_lists_every_key(key: config_module.Key) -> None:
 
 
 def test_pulumi_yaml_config_block_is_generated_from_keys() -> None:
-    """Run `.venv/bin/python -m components.config_docs` after changing KEYS."""
+    """Run `.venv/bin/python -m tooling.config_docs` after changing KEYS."""
     assert pulumi_yaml_config() == config_docs.pulumi_yaml_config()
     text = (ROOT / "Pulumi.yaml").read_text()
     assert text.endswith(config_docs.render_pulumi_yaml_config()), "Pulumi.yaml's config block is not KEYS'"
 
 
 def test_readme_config_table_is_generated_from_keys() -> None:
-    """Run `.venv/bin/python -m components.config_docs` after changing KEYS."""
+    """Run `.venv/bin/python -m tooling.config_docs` after changing KEYS."""
     readme = (ROOT / "README.md").read_text()
     assert config_docs.readme_table(readme) == config_docs.render_readme_table()
 

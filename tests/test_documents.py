@@ -7,15 +7,11 @@ from typing import Any
 
 import pytest
 
-from components.documents import (
-    assume_role_trust_policy,
-    eks_kubeconfig,
-    get_role_policy,
-    gloo_helm_values,
-    gloo_vault_source,
+from components.documents.cluster import eks_kubeconfig, issuer_host
+from components.documents.gloo import gloo_helm_values, gloo_vault_source
+from components.documents.iam import assume_role_trust_policy, get_role_policy, irsa_trust_policy
+from components.documents.vault import (
     in_cluster_vault_address,
-    irsa_trust_policy,
-    issuer_host,
     service_proxy_url,
     vault_dev_helm_values,
     vault_policy_hcl,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.config import config_warnings, parse_settings
+from components.config.load import parse_settings
+from components.config.rules import config_warnings
 from tests.harness import LICENSE, dev_config, run_program
 
 EOL = "Gloo Edge OSS reaches end of life on 2026-12-31"

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.checks import MAX_TOKEN_TTL_SECONDS
-from components.documents import HELM_TIMEOUT_SECONDS
-from components.vault_auth import IAM_PROPAGATION_WAITS
+from components.config.checks import MAX_TOKEN_TTL_SECONDS
+from components.project import HELM_TIMEOUT_SECONDS, IAM_PROPAGATION_WAITS
 from components.vault_provider import PROVIDER_DEFAULT_CHILD_TOKEN_SECONDS, child_token_ttl_seconds
 from tests.harness import (
     EKS_CLUSTER,

@@ -21,8 +21,10 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import checks, vault_auth
-from components import config as config_module
+from components import vault_auth
+from components.config import checks
+from components.config import keys as config_keys
+from components.config import rules as config_rules
 from tests.harness import (
     ACCOUNT_ID,
     CA_PEM,
@@ -141,7 +143,7 @@ def test_the_vault_role_is_rewritten_when_the_iam_role_is_recreated(run: Program
 
 
 def test_the_default_gloo_is_the_newest_maintained_release(run: ProgramRun) -> None:
-    assert config_module.DEFAULT_GLOO_VERSION == "1.22.1"
+    assert config_keys.DEFAULT_GLOO_VERSION == "1.22.1"
     assert run.one(HELM_RELEASE, "gloo").inputs["version"] == "1.22.1"
 
 
@@ -172,7 +174,7 @@ def test_discovery_can_be_turned_on_from_1_20_and_is_then_trusted() -> None:
     [("1.22.1", False), ("1.15.19", False), ("1.15.18", True), ("1.15.3", True), ("1.22.2-beta1", True)],
 )
 def test_versions_without_token_renewal_and_pre_releases_warn_in_one_line(version: str, warns: bool) -> None:
-    warnings = config_module.config_warnings(parse({"clusterName": "edge", "glooChartVersion": version}))
+    warnings = config_rules.config_warnings(parse({"clusterName": "edge", "glooChartVersion": version}))
     assert len(warnings) == (1 if warns else 0)
     assert all("\n" not in w and "glooChartVersion" in w for w in warnings)
 

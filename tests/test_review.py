@@ -1,4 +1,4 @@
-"""The offline review (components/review.py): what it writes, what it hides, and README's diagram."""
+"""The offline review (tooling/review.py): what it writes, what it hides, and README's diagram."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 import yaml
 from pulumi.runtime import rpc
 
-from components import offline, review
 from tests.harness import (
     EKS_OUTPUTS,
     EKS_STACK,
@@ -32,6 +31,7 @@ from tests.harness import (
     run_program,
     unwrap,
 )
+from tooling import offline, review
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_readmes_diagram_is_the_reviews(dev: ProgramRun) -> None:
     readme = (ROOT / "README.md").read_text()
     assert review.readme_with_graph(readme, review.mermaid(dev)) == readme, (
         "README's architecture diagram differs from the program's graph: run "
-        "`.venv/bin/python -m components.review --readme`"
+        "`.venv/bin/python -m tooling.review --readme`"
     )
 
 
@@ -223,7 +223,7 @@ def test_the_script_sets_up_a_fresh_clone_once(tmp_path: Path) -> None:
     for _ in range(2):
         _review_script(clone, ["prod", "--out", "x"], cwd=tmp_path, env=env)
     calls = (tmp_path / "calls").read_text().splitlines()
-    review_call = "python -m components.review --stack prod --out x"
+    review_call = "python -m tooling.review --stack prod --out x"
     assert [c.split(" -c ")[0] if " -c " in c else c for c in calls] == [
         f"python3 -m venv {clone}/.venv",
         "python",

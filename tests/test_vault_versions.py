@@ -1,4 +1,4 @@
-"""CVE-2025-11621 (components/vault_versions.py): which Vault versions are below the fix, the
+"""CVE-2025-11621 (components/config/vault_versions.py): which Vault versions are below the fix, the
 versions this program pins, and an external Vault's version read from a real `sys/health` on
 127.0.0.1 at `up` and `preview` under the mocks."""
 
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from components.config import DEFAULT_VAULT_CHART_VERSION
-from components.documents import VAULT_IMAGE_TAG
-from components.vault_versions import CVE, OFFLINE_ENV, health_version, is_vulnerable
+from components.config.keys import DEFAULT_VAULT_CHART_VERSION
+from components.config.vault_versions import CVE, OFFLINE_ENV, health_version, is_vulnerable
+from components.documents.vault import VAULT_IMAGE_TAG
 from tests.harness import EXTERNAL_VAULT, ROOT, dev_config, run_program
 
 VULNERABLE = [
@@ -51,7 +51,7 @@ def test_what_is_no_version_is_not_judged(version: str) -> None:
 
 
 def test_the_pinned_vault_image_is_fixed() -> None:
-    """The dev Vault and the login check's one image pin (components/documents.py)."""
+    """The dev Vault and the login check's one image pin (components/documents/vault.py)."""
     assert is_vulnerable(VAULT_IMAGE_TAG) is False
 
 

@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 
-from components.documents import (
+from components.documents.vault import VAULT_IMAGE, VAULT_IMAGE_REPOSITORY, VAULT_IMAGE_TAG
+from components.documents.verification import (
     LOGIN_CHECK,
     LOGIN_CHECK_CA_DIR,
-    VAULT_IMAGE,
-    VAULT_IMAGE_REPOSITORY,
-    VAULT_IMAGE_TAG,
     login_check_container,
     login_check_result,
     login_check_script,

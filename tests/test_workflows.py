@@ -417,7 +417,7 @@ def test_the_offline_review_of_every_stack_is_attached_without_credentials(pr: d
     text = yaml.safe_dump(job)
     assert "secrets." not in text and "vars." not in text and "configure-aws-credentials" not in text
     review = next(s for s in job["steps"] if s.get("name") == "Offline review")
-    assert review["run"] == '.venv/bin/python -m components.review --stack "$STACK" --out "review/$STACK"'
+    assert review["run"] == '.venv/bin/python -m tooling.review --stack "$STACK" --out "review/$STACK"'
     assert review["env"] == {"STACK": "${{ matrix.stack }}"}
     upload = one_step(job, "actions/upload-artifact")["with"]
     assert upload["path"] == "review/${{ matrix.stack }}" and upload["if-no-files-found"] == "error"

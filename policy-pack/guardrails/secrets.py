@@ -21,7 +21,7 @@ import yaml
 from .common import PROJECT, StackContext, StackResource
 
 SECRET_KEYS = ("vaultToken", "glooLicenseKey", "kubeconfig")
-"""The program's secret config keys (components/config.py `KEYS`, `secret=True`; the pack cannot
+"""The program's secret config keys (components/config/keys.py `KEYS`, `secret=True`; the pack cannot
 import the program, and a test keeps the two in step)."""
 
 

@@ -6,7 +6,7 @@ method this program configures), fixed in Vault Community 1.21.0 and Enterprise 
 What runs is the image the chart's values pin (`server.image.tag`), else the chart's own default:
 hashicorp/vault-helm 0.32.0 (2026-01-14) is the first chart whose default, 1.21.2, is fixed
 (0.31.0's is 1.20.4). The pack loads only this folder, so it reads versions itself, as the
-program's components/vault_versions.py does (a test holds them to the same answers).
+program's components/config/vault_versions.py does (a test holds them to the same answers).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.documents import eks_kubeconfig
+from components.documents.cluster import eks_kubeconfig
 from tests.cli.account import Account, EksCluster
 from tests.cli.workspace import Workspace, write_program
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.vault_versions import OFFLINE_ENV
+from components.config.vault_versions import OFFLINE_ENV
 from tests.harness import ROOT
 
 TOOLS = ROOT / ".cache" / "tools"

@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.offline import whole_numbers
 from tests.engines.gloo_client import (
     IRSA_ANNOTATION,
     AwsCredentials,
@@ -37,6 +36,7 @@ from tests.engines.gloo_client import (
 from tests.engines.gloo_pod import GlooPod, GlooRun
 from tests.engines.servers import Engines, Response
 from tests.harness import ACCOUNT_ID, ProgramRun, Registered, mock_physical_name, oidc_provider_arn
+from tooling.offline import whole_numbers
 
 OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 ROLE = "aws:iam/role:Role"

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from components.vault_auth import IAM_PROPAGATION_WAITS
+from components.project import IAM_PROPAGATION_WAITS
 from tests.cli.account import Account
 from tests.cli.plugins.aws import GRANT_DELAY
 from tests.cli.plugins.vault import REFUSALS

@@ -1,7 +1,7 @@
 """CVE-2025-11621, hostile: a role of Gloo's name and path in another AWS account cannot log in
 as Gloo (issue 19).
 
-CVE-2025-11621 (HCSEC-2025-30; components/vault_versions.py): Vault's aws auth "may be
+CVE-2025-11621 (HCSEC-2025-30; components/config/vault_versions.py): Vault's aws auth "may be
 susceptible to authentication bypass if the role of the configured bound_iam_principal_arn is
 the same across AWS accounts". Role names are no secret here: anyone who can read Gloo's Helm
 values or service-account annotations has Gloo's role ARN. So an attacker with an AWS account of

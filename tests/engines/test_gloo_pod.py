@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from components.checks import AWS_REGIONS
+from components.config.checks import AWS_REGIONS
 from tests.engines.gloo_client import IRSA_ANNOTATION
 from tests.engines.gloo_pod import REGIONAL_STS_ANNOTATION, TOKEN_FILE, service_account_annotations, webhook_env
 from tests.harness import ROOT, dev_config, run_program

@@ -16,6 +16,7 @@ import pulumi
 import pytest
 
 from components import vault_auth
+from components.project import IAM_PROPAGATION_WAITS
 from tests.engines.apply import Deployment, _apply_aws, _vault_request
 from tests.engines.conftest import Deployer
 from tests.engines.test_auth_chain import IN_CLUSTER, VAULT_ROLE, applied_without_the_grant
@@ -95,7 +96,7 @@ def _role_write_with_hook(dep: Deployment, role: Registered, land_grant_after: i
 @pytest.fixture
 def quick_waits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The hook's waits shortened (their bound is tested without servers); what it logs, kept."""
-    monkeypatch.setattr(vault_auth, "IAM_PROPAGATION_WAITS", tuple(0.01 for _ in vault_auth.IAM_PROPAGATION_WAITS))
+    monkeypatch.setattr(vault_auth, "IAM_PROPAGATION_WAITS", tuple(0.01 for _ in IAM_PROPAGATION_WAITS))
     logged: list[str] = []
     monkeypatch.setattr(pulumi.log, "error", lambda message, *a, **k: logged.append(message))
     return logged
@@ -125,6 +126,6 @@ def test_a_grant_that_never_lands_fails_in_bounded_time_naming_role_and_permissi
     role = dep.run.one(VAULT_ROLE)
     attempts, written = _role_write_with_hook(dep, role, land_grant_after=None)
     assert written is False
-    assert attempts == len(vault_auth.IAM_PROPAGATION_WAITS) + 1
+    assert attempts == len(IAM_PROPAGATION_WAITS) + 1
     [line] = quick_waits
     assert role.inputs["boundIamPrincipalArns"][0] in line and "iam:GetRole" in line and "\n" not in line

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from components.offline import whole_numbers
 from tests.engines.kube import KubeApiServer
 from tests.harness import (
     EXTERNAL_VAULT,
@@ -26,6 +25,7 @@ from tests.harness import (
     run_program,
     stack_config,
 )
+from tooling.offline import whole_numbers
 
 pytestmark = pytest.mark.engines
 

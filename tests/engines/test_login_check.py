@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components.documents import LOGIN_CHECK, login_check_container
+from components.documents.verification import LOGIN_CHECK, login_check_container
 from tests.engines.apply import Deployment
 from tests.engines.conftest import Deployer
 from tests.engines.login_check_pod import JobPodRun, job_container, run_job_pod

@@ -21,7 +21,7 @@ import pytest
 
 import guardrails
 import pack
-from components.config import KEYS
+from components.config.keys import KEYS
 from guardrails import StackContext
 from guardrails.secrets import SECRET_KEYS, plaintext_keys
 from tests.harness import ROOT, VARIANTS, ProgramRun, dev_config, run_program, stack_config

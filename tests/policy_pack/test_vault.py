@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import guardrails
-from components import config as config_module
+from components.config import checks as config_checks
 from guardrails import StackContext
 from guardrails.gloo_values import GLOO_SERVICE_ACCOUNTS, gloo_role_arns
 from tests.harness import (
@@ -212,12 +212,12 @@ def test_a_max_ttl_up_to_7_days_passes(run: ProgramRun, ttl: int) -> None:
 
 def test_the_config_maximum_ttl_is_the_policy_maximum() -> None:
     """The program refuses what the pack would refuse, so no stack builds a role the pack stops."""
-    assert config_module.MAX_TOKEN_TTL_SECONDS == guardrails.MAX_TOKEN_TTL_SECONDS
+    assert config_checks.MAX_TOKEN_TTL_SECONDS == guardrails.MAX_TOKEN_TTL_SECONDS
     role = props(run_program({**dev_config(), "tokenMaxTtl": "168h"}).one(guardrails.VAULT_AWS_ROLE))
     assert role["tokenMaxTtl"] == guardrails.MAX_TOKEN_TTL_SECONDS
     assert guardrails.check_vault_aws_role(guardrails.VAULT_AWS_ROLE, role, DEV) == []
     failed = run_program_failure({**dev_config(), "tokenMaxTtl": "169h"})
-    assert isinstance(failed.error, config_module.ConfigError)
+    assert isinstance(failed.error, config_checks.ConfigError)
     assert failed.error.key == "tokenMaxTtl"
 
 

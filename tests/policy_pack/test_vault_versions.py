@@ -1,6 +1,6 @@
 """`vault-version-fixed-in-production` (guardrails/vault_versions.py): a production stack's
 in-cluster Vault runs no version with CVE-2025-11621, whether its chart's own image or the image
-its values pin; the pack's reading of versions is the program's (components/vault_versions.py)."""
+its values pin; the pack's reading of versions is the program's (components/config/vault_versions.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import guardrails
-from components.vault_versions import is_vulnerable
+from components.config.vault_versions import is_vulnerable
 from guardrails import StackResource
 from tests.harness import ProgramRun
 from tests.policy_pack.engine import DEV, PROD, only, pack_violations, real

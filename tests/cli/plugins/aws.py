@@ -21,8 +21,8 @@ from typing import Any
 
 import boto3
 
-from components.offline import whole_numbers
 from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, run, same_json
+from tooling.offline import whole_numbers
 
 VERSION = "7.51.1"  # the pulumi-aws SDK's (requirements.txt): the plugin the program asks for
 

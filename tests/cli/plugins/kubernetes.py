@@ -36,9 +36,9 @@ from typing import Any
 
 import boto3
 
-from components.offline import whole_numbers
 from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, run
 from tests.engines.gloo_client import IRSA_ANNOTATION, web_identity_token
+from tooling.offline import whole_numbers
 
 VERSION = "4.34.2"  # the pulumi-kubernetes SDK's (requirements.txt)
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.offline import whole_numbers
 from tests.cli.plugins.base import Created, Found, Kind, PluginError, TestProvider, run
 from tests.engines.apply import VAULT_APIS
 from tests.engines.servers import http_json, moto_enforcing_iam
+from tooling.offline import whole_numbers
 
 VERSION = "7.14.0"  # the pulumi-vault SDK's (requirements.txt)
 

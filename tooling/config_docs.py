@@ -4,7 +4,7 @@ Both are written from the one table so they cannot drift from what the program v
 `tests/test_config.py` fails when either file differs from what this module renders.
 Rewrite both after changing `KEYS`:
 
-    .venv/bin/python -m components.config_docs
+    .venv/bin/python -m tooling.config_docs
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from components.config import KEYS, Key
+from components.config.keys import KEYS, Key
 
 ROOT = Path(__file__).resolve().parent.parent
 README_TABLE_HEADER = "| key | default | meaning |\n| --- | --- | --- |\n"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ClusterTarget, ConfigError, Settings
+from components.config.checks import ConfigError
+from components.settings import ClusterTarget, Settings
 
 
 def check_against_aws(settings: Settings, provider: aws.Provider) -> dict[str, str]:

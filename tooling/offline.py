@@ -7,7 +7,7 @@ placeholders (`GuideMocks`): account 123456789012, an example issuer; a `StackRe
 the outputs of another stack the mocks know (`OtherStack`, `OTHER_STACKS`). `execute` drives the
 program (or another one, such as an example) with a stack config in update or preview mode; the
 offline review
-(`components/review.py`) and the tests (`tests/harness.py`) both run it through here.
+(`tooling/review.py`) and the tests (`tests/harness.py`) both run it through here.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
-from components.checks import PROJECT
-from components.config import config_text
-from components.vault_versions import OFFLINE_ENV
+from components.config.checks import config_text
+from components.config.vault_versions import OFFLINE_ENV
+from components.project import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -555,7 +555,7 @@ def execute(
     secret_outputs: set[str] = set()
     error: BaseException | None = None
     # A VAULT_TOKEN in the shell must not stand in for the config given.
-    # Nor does the program read an external Vault's version (components/vault_versions.py) offline.
+    # Nor does the program read an external Vault's version (components/config/vault_versions.py) offline.
     with patched_environ({"VAULT_TOKEN": None, OFFLINE_ENV: "1", **(env or {})}), program_tempdir():
         try:
             root = pulumi_settings.get_root_resource()

@@ -11,15 +11,13 @@ import json
 import re
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import pulumi
 
-from components.documents import PROGRAM_TAG_KEYS
-
-PROJECT = "gloo-vault-irsa"
+from components.project import PROGRAM_TAG_KEYS, PROJECT
+from components.settings import PrincipalArn
 
 # Every AWS region (commercial, China, GovCloud) as of 2026; an unknown name is a typo, and a
 # typo here would silently point STS verification at a region that does not exist.
@@ -40,7 +38,7 @@ MAX_TOKEN_TTL_SECONDS = 7 * 24 * 3600
 """Gloo renews its token (1.15.19+), so a long max TTL buys nothing but a longer-lived leak; the
 policy pack holds every stack to the same bound."""
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SEMVER = re.compile(
     r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
@@ -88,18 +86,6 @@ class ConfigError(pulumi.RunError):
     def __init__(self, key: str, expected: str) -> None:
         super().__init__(f"{PROJECT}:{key}: expected {expected}")
         self.key = key
-
-
-@dataclass(frozen=True)
-class PrincipalArn:
-    """An IAM role or user ARN, parsed once: IAM attaches inline policies by bare name."""
-
-    arn: str
-    partition: str
-    account: str
-    kind: str
-    """`role` or `user`."""
-    name: str
 
 
 def parse_principal_arn(arn: str) -> PrincipalArn | None:
@@ -164,7 +150,7 @@ def one_of(*choices: str) -> Check:
 
 
 def dns_label(key: str, value: str) -> str:
-    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+    if len(value) > 63 or not DNS1123_LABEL.match(value):
         raise ConfigError(key, f"a DNS-1123 label (lowercase alphanumerics and '-', at most 63) (got {value!r})")
     return value
 
@@ -227,7 +213,7 @@ def vault_policy_name(key: str, value: str) -> str:
 
 
 def helm_release_name(key: str, value: str) -> str:
-    if len(value) > _HELM_RELEASE_NAME_MAX or not _DNS1123_LABEL.match(value):
+    if len(value) > _HELM_RELEASE_NAME_MAX or not DNS1123_LABEL.match(value):
         raise ConfigError(key, f"a Helm release name (lowercase alphanumerics and '-', at most 53) (got {value!r})")
     return value
 
@@ -424,99 +410,3 @@ def chart_version(example: str, minimum: tuple[int, int, int] | None = None, why
         return value.lstrip("v")
 
     return check
-
-
-# A cluster's short name in `clusters`: it prefixes its resources' names (an IAM role auto-named
-# `<name>-gloo-<7 hex>` stays far below IAM's 64 characters) and keys the `clusters` output.
-MAX_CLUSTER_KEY = 20
-_CLUSTER_FIELDS = ("clusterName", "clusterStackRef", "adoptOidcProvider", "fromSingleCluster")
-
-
-# The `clusters` output's key for a stack's one cluster (`clusterName` or `clusterStackRef`).
-SINGLE_CLUSTER_KEY = "default"
-
-
-@dataclass(frozen=True)
-class ClusterTarget:
-    """One cluster whose Gloo reads this stack's Vault: an entry of `clusters`, or the one cluster
-    of `clusterName` / `clusterStackRef`."""
-
-    key: str | None
-    """Its `clusters` name; None: the stack's one cluster, whose resources keep their first names."""
-    cluster_name: str | None
-    """The EKS cluster, looked up by name (None: `stack_ref` gives it)."""
-    stack_ref: str | None
-    """The stack that owns the cluster: its outputs name it and give its kubeconfig and OIDC provider."""
-    adopt_oidc_provider: bool = False
-    """Look up the cluster's existing IAM OIDC provider instead of creating one."""
-    kubeconfig: pulumi.Input[str] | None = None
-    """A kubeconfig instead of one built from the cluster (single cluster: config `kubeconfig`)."""
-    kube_context: str | None = None
-    """The context inside `kubeconfig` (single cluster: config `kubeContext`)."""
-    from_single_cluster: bool = False
-    """The cluster this stack deployed before `clusters` was set: aliased to its first names."""
-
-    def named(self, base: str) -> str:
-        """A resource name of this cluster's: `base` for the single cluster, else `<key>-<base>`."""
-        return base if self.key is None else f"{self.key}-{base}"
-
-    @property
-    def output_key(self) -> str:
-        """Its key in the `clusters` output."""
-        return self.key or SINGLE_CLUSTER_KEY
-
-
-def cluster_map(key: str, value: str) -> tuple[ClusterTarget, ...]:
-    """A JSON object of short names to `{clusterName | clusterStackRef, adoptOidcProvider?,
-    fromSingleCluster?}` (how the CLI stores a map value), each cluster once."""
-    try:
-        entries = json.loads(value)
-    except json.JSONDecodeError:
-        entries = None
-    if not isinstance(entries, dict) or not entries:
-        raise ConfigError(key, "a map of short names to clusters, such as {prod-a: {clusterName: edge-prod-a}}")
-    parsed = tuple(_cluster_entry(key, name, entry) for name, entry in entries.items())
-    for field_name in ("cluster_name", "stack_ref"):
-        seen = [getattr(e, field_name) for e in parsed if getattr(e, field_name) is not None]
-        twice = sorted({v for v in seen if seen.count(v) > 1})
-        if twice:
-            raise ConfigError(key, f"each cluster once (got {twice[0]!r} twice)")
-    if sum(e.from_single_cluster for e in parsed) > 1:
-        raise ConfigError(key, "fromSingleCluster on one cluster at most (the one this stack deployed before)")
-    return parsed
-
-
-def _cluster_entry(key: str, name: Any, entry: Any) -> ClusterTarget:
-    """One `clusters` entry, checked; errors name it (`clusters.<name>.<field>`)."""
-    if not isinstance(name, str) or len(name) > MAX_CLUSTER_KEY or not _DNS1123_LABEL.match(name):
-        raise ConfigError(key, f"short names that are DNS-1123 labels of at most {MAX_CLUSTER_KEY} (got {name!r})")
-    where = f"{key}.{name}"
-    if not isinstance(entry, dict):
-        raise ConfigError(where, "a map with clusterName or clusterStackRef")
-    unknown = sorted(set(entry) - set(_CLUSTER_FIELDS))
-    if unknown:
-        raise ConfigError(f"{where}.{unknown[0]}", "no such field: one of " + ", ".join(_CLUSTER_FIELDS))
-    # `clusterName:` with nothing after it is YAML's null: a field present without a value.
-    empty = [field_name for field_name, field_value in entry.items() if field_value is None]
-    if empty:
-        raise ConfigError(f"{where}.{empty[0]}", "a value (got null: nothing after the colon)")
-    if ("clusterName" in entry) == ("clusterStackRef" in entry):
-        raise ConfigError(where, "exactly one of clusterName and clusterStackRef")
-    flags = {f: boolean(f"{where}.{f}", config_text(entry.get(f, False))) for f in _CLUSTER_FIELDS[2:]}
-    if flags["adoptOidcProvider"] and "clusterStackRef" in entry:
-        raise ConfigError(f"{where}.adoptOidcProvider", "false with clusterStackRef (that stack gives the provider)")
-    return ClusterTarget(
-        key=name,
-        cluster_name=_text_field(f"{where}.clusterName", entry.get("clusterName"), cluster_name),
-        stack_ref=_text_field(f"{where}.clusterStackRef", entry.get("clusterStackRef"), stack_name),
-        adopt_oidc_provider=flags["adoptOidcProvider"],
-        from_single_cluster=flags["fromSingleCluster"],
-    )
-
-
-def _text_field(where: str, value: Any, check: Check) -> Any:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(where, f"a string (got {value!r})")
-    return check(where, value)

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 import pulumi
 
-from components.config import ClusterTarget, ConfigError, Settings
+from components.config.checks import ConfigError
+from components.settings import ClusterTarget, Settings
 
 T = TypeVar("T")
 

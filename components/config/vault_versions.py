@@ -26,7 +26,8 @@ import urllib.request
 
 import pulumi
 
-from components.config import PROJECT, Settings
+from components.project import PROJECT
+from components.settings import Settings
 
 CVE = "CVE-2025-11621"
 FIXED_COMMUNITY = (1, 21, 0)
@@ -35,7 +36,7 @@ FIXED_ENTERPRISE_LINES = {(1, 20): (1, 20, 5), (1, 19): (1, 19, 11), (1, 16): (1
 FIXED_VERSIONS = "Community 1.21.0; Enterprise 1.21.0, 1.20.5, 1.19.11 or 1.16.27"
 HEALTH_TIMEOUT_SECONDS = 3.0
 OFFLINE_ENV = "GLOO_VAULT_IRSA_OFFLINE"
-"""`1` while the offline engine runs the program (components/offline.py: the review and the
+"""`1` while the offline engine runs the program (tooling/offline.py: the review and the
 tests), which reaches no network: no Vault is read then."""
 # `1.21.4`, `v1.20.5`, `1.20.5+ent` (sys/health of Enterprise), `1.20.5-ent` (its image tag),
 # `1.16.27+ent.hsm.fips1403`, `1.21.0-rc1` (a pre-release).
