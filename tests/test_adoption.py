@@ -112,7 +112,7 @@ IMPORT_ID_FORMATS = {
 
 
 def _readme_imports() -> list[list[str]]:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "adoption.md").read_text()
     return [shlex.split(line, posix=False) for line in readme.splitlines() if line.startswith("pulumi import ")]
 
 

@@ -195,7 +195,7 @@ def test_one_cluster_in_clusters_is_the_stack_file_as_it_is(fleet: dict[int, Pro
 
 def readme_rows(stack: str) -> dict[int, tuple[int, int]]:
     """The README's Scale table for `stack`: clusters -> (resources, critical path length)."""
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "clusters.md").read_text()
     rows = re.findall(rf"^\| `{stack}` \| (\d+) \| (\d+) \| [^|]+ \| [^|]+ \| (\d+) \|", readme, re.MULTILINE)
     return {int(n): (int(resources), int(path)) for n, resources, path in rows}
 
@@ -342,7 +342,7 @@ def test_engine_previews_prod_and_the_floor_at_one_cluster(
 def readme_engine_rows() -> dict[int, set[tuple[int, int, int, int]]]:
     """The README's table under the real engine: clusters -> {(resources, plugin processes of the
     program, of the floor, of the floor with providers)}, one per run."""
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "clusters.md").read_text()
     rows = re.findall(r"^\| (\d+) \| \d \| (\d+) \| .*\| (\d+) / (\d+) / (\d+) \| [^|]+ \|$", readme, re.MULTILINE)
     found: dict[int, set[tuple[int, int, int, int]]] = {}
     for n, resources, program, floor, providers in rows:

@@ -544,7 +544,7 @@ def test_an_encrypted_secret_in_a_stack_file_is_fine(tmp_path: Path) -> None:
 # README.md is written by the docs engineer; this test keeps its config table in step with KEYS.
 @pytest.mark.parametrize("key", KEYS, ids=lambda k: k.name)
 def test_readme_config_table_lists_every_key(key: config_keys.Key) -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     assert re.search(rf"^\| `{re.escape(key.name)}` ", readme, flags=re.MULTILINE), (
         f"README.md's config table has no row starting with | `{key.name}`"
     )
@@ -559,7 +559,7 @@ def test_pulumi_yaml_config_block_is_generated_from_keys() -> None:
 
 def test_readme_config_table_is_generated_from_keys() -> None:
     """Run `.venv/bin/python -m tooling.config_docs` after changing KEYS."""
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "configuration.md").read_text()
     assert config_docs.readme_table(readme) == config_docs.render_readme_table()
 
 

@@ -24,8 +24,8 @@ OPTIONAL = {"vaultCaCert"}
 
 
 def _rows() -> list[re.Match[str]]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Stack outputs") : readme.index("## Tests\n")]
+    readme = (ROOT / "docs" / "outputs.md").read_text()
+    section = readme[readme.index("## Stack outputs") : readme.index("## A consumer")]
     return list(README_ROW.finditer(section))
 
 

@@ -117,8 +117,8 @@ def test_it_assumes_pulumi_cloud_as_the_readme_says() -> None:
     text = (ROOT / "Pulumi.prod.yaml").read_text()
     assert "secretsprovider:" not in text and "encryptedkey:" not in text
     assert PROD["clusterStackRef"].startswith("acme/")
-    readme = (ROOT / "README.md").read_text()
-    team = readme[readme.index("## Team state") : readme.index("## Prerequisites")]
+    readme = (ROOT / "docs" / "production.md").read_text()
+    team = readme[readme.index("## Team state") : readme.index("## Guardrails")]
     assert "**Pulumi Cloud: what `Pulumi.prod.yaml` assumes** (organization `acme`" in team
 
 

@@ -86,7 +86,7 @@ def write() -> None:
     pulumi_yaml = ROOT / "Pulumi.yaml"
     text = pulumi_yaml.read_text()
     pulumi_yaml.write_text(text[: text.index("\nconfig:\n") + 1] + render_pulumi_yaml_config())
-    readme_path = ROOT / "README.md"
+    readme_path = ROOT / "docs" / "configuration.md"
     readme = readme_path.read_text()
     readme_path.write_text(readme.replace(readme_table(readme), render_readme_table()))
 

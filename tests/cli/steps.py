@@ -78,10 +78,11 @@ REPLACING = frozenset({"replace", "create-replacement", "delete-replaced", "repl
 
 
 def readme_block(heading: str, language: str = "sh") -> str:
-    """The first fenced `language` block of the README section `heading` (its commands as written)."""
+    """The first fenced `language` block of the docs/ section `heading` (its commands as written)."""
     from tests.harness import ROOT
 
-    section = (ROOT / "README.md").read_text().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    docs = "\n".join(page.read_text() for page in sorted((ROOT / "docs").glob("*.md")))
+    section = docs.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
     return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
 
 

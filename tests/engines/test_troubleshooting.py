@@ -37,7 +37,7 @@ pytestmark = pytest.mark.engines
 
 def troubleshooting() -> str:
     """README's Troubleshooting section."""
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "troubleshooting.md").read_text()
     start = readme.index("\n## Troubleshooting\n")
     end = readme.find("\n## ", start + 1)
     return readme[start : end if end != -1 else None]
