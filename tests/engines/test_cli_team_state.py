@@ -33,7 +33,9 @@ REGION = "eu-west-1"
 
 def readme_command(start: str) -> str:
     """The README's "Team state" command that begins with `start` (inline code, as written)."""
-    section = (ROOT / "docs" / "production.md").read_text().split("\n## Team state: sharing the state and the secrets\n")[1]
+    section = (
+        (ROOT / "docs" / "production.md").read_text().split("\n## Team state: sharing the state and the secrets\n")[1]
+    )
     [command] = re.findall(rf"`({re.escape(start)}[^`]*)`", section.split("\n## ", 1)[0])
     return str(command)
 

@@ -314,7 +314,9 @@ def test_pulumi_policy_yaml_runs_python_in_its_own_virtualenv() -> None:
 
 def test_the_readme_table_lists_every_policy_once() -> None:
     """README's "Guardrails (policy pack)" table: one row per policy, stack policies marked."""
-    section = (ROOT / "docs" / "production.md").read_text().split("## Guardrails (policy pack)", 1)[1].split("\n## ", 1)[0]
+    section = (
+        (ROOT / "docs" / "production.md").read_text().split("## Guardrails (policy pack)", 1)[1].split("\n## ", 1)[0]
+    )
     rows = re.findall(r"^\| `([a-z0-9-]+)`( \(stack\))? \|", section, re.MULTILINE)
     assert rows == [(p.name, "") for p in guardrails.RESOURCE_POLICIES] + [
         (p.name, " (stack)") for p in guardrails.STACK_POLICIES
