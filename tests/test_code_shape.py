@@ -1,4 +1,4 @@
-"""The shape the code is held to (DEVELOPERS.md): short functions, named Output.all inputs."""
+"""The shape the code is held to (CONTRIBUTING.md, "Code shape"): short functions, named Output.all inputs."""
 
 from __future__ import annotations
 
