@@ -1,55 +1,39 @@
-"""Vault layer: the in-cluster dev Vault, the Vault provider, and the guide's Vault steps 2-6."""
+"""components/vault_auth.py: the guide's Vault steps 2-6 (aws auth, KV v2 mount, policy, client
+config, role), mounts adopted or retained, and the role write that waits out IAM's propagation."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from components import vault_auth
+from tests.documents.test_vault import parse_policy_hcl
 from tests.harness import (
-    CA_PEM,
-    EKS_TOKEN,
-    ENDPOINT,
-    EXTERNAL_VAULT,
-    GET_CLUSTER_AUTH,
     HELM_RELEASE,
-    TEST_VAULT_TOKEN,
+    VARIANTS,
     VAULT_AUTH_BACKEND,
     VAULT_AWS_CLIENT,
     VAULT_AWS_ROLE,
     VAULT_MOUNT,
     VAULT_POLICY,
-    VAULT_PROVIDER,
     VAULT_STS_ROLE,
+    VAULT_TOPOLOGIES,
     ProgramRun,
-    Registered,
     dev_config,
     mock_physical_name,
     mock_role_arn,
     run_program,
+    vault_topology_run,
+    vault_topology_runs,
 )
-from tests.test_documents import parse_policy_hcl
 
-CLUSTER = "gloo-ee-vault-integration"
+# This module's `runs` and `run` are the Vault topologies' (tests/harness.py), not the stack variants.
+runs, run = vault_topology_runs, vault_topology_run
+
 GLOO_ROLE_ARN = mock_role_arn("gloo")
-VAULT_IDENTITY_ARN = mock_role_arn("vault-identity")
-PROXY_URL = f"{ENDPOINT}/api/v1/namespaces/vault/services/http:vault:8200/proxy"
 
 
-TOPOLOGIES: dict[str, dict[str, Any]] = {
-    "in-cluster": {},
-    "in-cluster-port-forward": {"vaultProviderAddress": "http://127.0.0.1:8200"},
-    "external-role": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server"},
-    "external-user": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:user/vault"},
-    "cross-account": {**EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
-    "external-own-provider-address": {
-        **EXTERNAL_VAULT,
-        "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server",
-        "vaultProviderAddress": "https://vault.internal.example.com:8200",
-    },
-}
 GRANT_TYPE = {
     "in-cluster": "aws:iam/rolePolicy:RolePolicy",
     "in-cluster-port-forward": "aws:iam/rolePolicy:RolePolicy",
@@ -58,23 +42,6 @@ GRANT_TYPE = {
     "cross-account": "aws:iam/rolePolicy:RolePolicy",
     "external-own-provider-address": "aws:iam/rolePolicy:RolePolicy",
 }
-
-
-@pytest.fixture(scope="module")
-def runs() -> dict[str, ProgramRun]:
-    return {name: run_program({**dev_config(), **overrides}) for name, overrides in TOPOLOGIES.items()}
-
-
-@pytest.fixture(scope="module")
-def run(runs: dict[str, ProgramRun]) -> ProgramRun:
-    return runs["in-cluster"]
-
-
-def uses_provider(res: Registered, provider: Registered) -> bool:
-    return res.provider.rsplit("::", 1)[0] == provider.urn
-
-
-# ---------------------------------------------------------------------------- guide steps 2-6
 
 
 def test_aws_auth_is_enabled_at_aws(run: ProgramRun) -> None:
@@ -170,7 +137,7 @@ def test_settings_flow_into_vault() -> None:
     assert role.inputs["backend"] == "aws-eks"
 
 
-@pytest.mark.parametrize("topology", TOPOLOGIES)
+@pytest.mark.parametrize("topology", VAULT_TOPOLOGIES)
 def test_role_waits_for_vaults_get_role_grant_and_the_client_config(runs: dict[str, ProgramRun], topology: str) -> None:
     run = runs[topology]
     role = run.one(VAULT_AWS_ROLE)
@@ -182,107 +149,124 @@ def test_role_waits_for_vaults_get_role_grant_and_the_client_config(runs: dict[s
         assert run.of_type(VAULT_STS_ROLE) == []
 
 
-@pytest.mark.parametrize("topology", TOPOLOGIES)
-def test_every_vault_resource_uses_the_explicit_vault_provider(runs: dict[str, ProgramRun], topology: str) -> None:
-    run = runs[topology]
-    provider = run.one(VAULT_PROVIDER)
-    vault_resources = [r for r in run.resources if r.custom and r.type.startswith("vault:")]
-    assert len(vault_resources) >= 5
-    for res in vault_resources:
-        assert uses_provider(res, provider), (res.type, res.provider)
-        assert run.by_urn(res.parent).type == "gloo-vault-irsa:vault:VaultAwsAuth"
+def test_the_vault_role_is_rewritten_when_the_iam_role_is_recreated(run: ProgramRun) -> None:
+    """Vault stores the bound role's unique ID: a new role under the same ARN needs a new write."""
+    role = run.one(VAULT_AWS_ROLE)
+    assert role.options["replacementTrigger"] == run.outputs["glooRoleUniqueId"]
+    assert run.outputs["glooRoleUniqueId"].startswith("AROA")
+    # Create-before-delete would write the same path, then delete it: the old role goes first.
+    assert role.options["deleteBeforeReplace"] is True
 
 
-@pytest.mark.parametrize("topology", TOPOLOGIES)
-def test_provider_token_is_secret(runs: dict[str, ProgramRun], topology: str) -> None:
-    provider = runs[topology].one(VAULT_PROVIDER)
-    assert provider.inputs["token"] == TEST_VAULT_TOKEN
-    assert provider.secret("token")
+def test_the_kv_mount_is_retained_on_delete_by_default(run: ProgramRun) -> None:
+    assert run.one(VAULT_MOUNT).options["retainOnDelete"] is True
 
 
-# ---------------------------------------------------------------------------- in-cluster Vault
+def test_the_kv_mount_retention_can_be_turned_off() -> None:
+    run = run_program({**dev_config(), "kvRetainOnDelete": False})
+    assert run.one(VAULT_MOUNT).options["retainOnDelete"] is not True
 
 
-def test_in_cluster_vault_is_the_guides_helm_release(run: ProgramRun) -> None:
-    release = run.one(HELM_RELEASE, "vault")
-    assert release.inputs["name"] == "vault"
-    assert release.inputs["chart"] == "vault"
-    assert release.inputs["repositoryOpts"] == {"repo": "https://helm.releases.hashicorp.com"}
-    assert release.inputs["version"] == "0.32.0"
-    assert release.inputs["namespace"] == "vault"
-    assert release.inputs["createNamespace"] is False  # the program makes it, with Vault's account
-    assert release.secret("values")  # the dev root token is in them
-    server = release.inputs["values"]["server"]
-    assert server["dev"]["enabled"] is True
-    assert server["dev"]["devRootToken"] == TEST_VAULT_TOKEN  # the provider's token is the root token
-    assert server["service"]["type"] == "ClusterIP"
-    assert server["serviceAccount"] == {"create": False, "name": "vault"}
-    account = run.one("kubernetes:core/v1:ServiceAccount", "vault")
-    assert account.inputs["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == VAULT_IDENTITY_ARN
-    assert run.outputs["vaultAwsIdentityArn"] == VAULT_IDENTITY_ARN
-    assert run.by_urn(release.parent).type == "gloo-vault-irsa:vault:InClusterVault"
-    k8s = run.one("pulumi:providers:kubernetes")
-    assert uses_provider(release, k8s)
+def test_production_protects_the_kv_mount() -> None:
+    run = run_program({**dev_config(), "environment": "production"})
+    assert run.one(VAULT_MOUNT).options["protect"] is True
 
 
-def test_vault_chart_version_is_configurable() -> None:
-    run = run_program({**dev_config(), "vaultChartVersion": "0.28.0"})
-    assert run.one(HELM_RELEASE, "vault").inputs["version"] == "0.28.0"
+def test_the_vault_role_write_retries_while_iam_propagates(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = run_program()
+    role = run.one(VAULT_AWS_ROLE)
+    assert len(role.options["onError"]) == 1
+    monkeypatch.setattr(vault_auth, "IAM_PROPAGATION_WAITS", (0.01, 0.01))
+    assert run.on_error(role, [RESOLVE_403]) is True  # called as the engine calls it
+    assert run.on_error(role, [RESOLVE_403, RESOLVE_403]) is True
+    assert run.on_error(role, [RESOLVE_403] * 3) is False  # bounded
+    assert run.on_error(role, ["Code: 403. * permission denied"]) is False  # only propagation
+    # Only the role retries: nothing else carries a hook that could hold the graph.
+    assert [r.name for r in run.resources if r.options["onError"]] == [role.name]
 
 
-def test_vault_namespace_flows_everywhere() -> None:
-    run = run_program({**dev_config(), "vaultNamespace": "secrets", "vaultServiceAccount": "vault-server"})
-    release = run.one(HELM_RELEASE, "vault")
-    assert release.inputs["namespace"] == "secrets"
-    assert release.inputs["values"]["server"]["serviceAccount"]["name"] == "vault-server"
-    trust = json.loads(run.one("aws:iam/role:Role", "vault-identity").inputs["assumeRolePolicy"])
-    [sub] = [v for k, v in trust["Statement"][0]["Condition"]["StringEquals"].items() if k.endswith(":sub")]
-    assert sub == ["system:serviceaccount:secrets:vault-server"]
-    assert run.one(VAULT_PROVIDER).inputs["address"] == (
-        f"{ENDPOINT}/api/v1/namespaces/secrets/services/http:vault:8200/proxy"
-    )
-    assert run.outputs["vaultAddress"] == "http://vault-internal.secrets:8200"
+RESOLVE_403 = (
+    'error writing AWS auth backend role "auth/aws/role/gloo": Error making API request. Code: 400. '
+    '* unable to resolve ARN "arn:aws:iam::123456789012:role/gloo-1" to internal ID: AccessDenied: '
+    "User: arn:aws:sts::123456789012:assumed-role/vault/i is not authorized to perform: iam:GetRole"
+)
 
 
-def test_provider_reaches_in_cluster_vault_through_the_api_server(run: ProgramRun) -> None:
-    provider = run.one(VAULT_PROVIDER)
-    assert provider.inputs["address"] == PROXY_URL
-    assert provider.secret("headers")
-    assert json.loads(provider.inputs["headers"]) == [{"name": "Authorization", "value": f"Bearer {EKS_TOKEN}"}]
-    assert Path(provider.inputs["caCertFile"]).read_bytes() == CA_PEM
-    auth_invokes = [(args, via) for token, args, via in run.invokes if token == GET_CLUSTER_AUTH]
-    [(args, via)] = auth_invokes
-    assert args == {"name": CLUSTER}
-    assert via.rsplit("::", 1)[0] == run.one("pulumi:providers:aws").urn
+def test_the_retry_is_bounded_and_only_for_the_propagation_error() -> None:
+    delays = []
+    errors: list[str] = []
+    while (delay := vault_auth.iam_propagation_delay([RESOLVE_403, *errors])) is not None:
+        delays.append(delay)
+        errors.append(RESOLVE_403)
+    assert 30 <= sum(delays) <= 120, delays
+    assert all(d > 0 for d in delays) and delays == sorted(delays)
+    assert vault_auth.iam_propagation_delay(["permission denied"]) is None
+    assert vault_auth.iam_propagation_delay(["Code: 400. * role must be specified"]) is None
 
 
-@pytest.mark.parametrize("topology", ["in-cluster", "in-cluster-port-forward"])
-def test_provider_waits_for_the_in_cluster_vault(runs: dict[str, ProgramRun], topology: str) -> None:
-    run = runs[topology]
-    assert run.depends_on(run.one(VAULT_PROVIDER), run.one(HELM_RELEASE, "vault"))
+def test_giving_up_says_which_role_and_permission_in_one_line() -> None:
+    line = vault_auth.iam_propagation_failure(RESOLVE_403, attempts=8)
+    assert "\n" not in line
+    assert "arn:aws:iam::123456789012:role/gloo-1" in line and "iam:GetRole" in line
 
 
-def test_provider_address_override_for_in_cluster(runs: dict[str, ProgramRun]) -> None:
-    provider = runs["in-cluster-port-forward"].one(VAULT_PROVIDER)
-    assert provider.inputs["address"] == "http://127.0.0.1:8200"
-    assert "headers" not in provider.inputs
+EXISTING = {"kvPath": "secret-kv", "authMountPath": "aws-existing"}
 
 
-# ---------------------------------------------------------------------------- external Vault
+def _run(**overrides: Any) -> ProgramRun:
+    return run_program({**dev_config(), **EXISTING, **overrides})
 
 
-@pytest.mark.parametrize("topology", ["external-role", "external-user", "cross-account"])
-def test_external_vault_is_reached_at_its_address(runs: dict[str, ProgramRun], topology: str) -> None:
-    run = runs[topology]
-    provider = run.one(VAULT_PROVIDER)
-    assert provider.inputs["address"] == "https://vault.example.com:8200"
-    assert [r.name for r in run.of_type(HELM_RELEASE)] == ["gloo"]  # no in-cluster Vault
-    assert run.of_type("gloo-vault-irsa:vault:InClusterVault") == []
-    assert provider.dependencies == []
-    assert run.outputs["vaultAddress"] == "https://vault.example.com:8200"
+@pytest.fixture(scope="module")
+def adopted() -> ProgramRun:
+    return _run(adoptKvMount=True, adoptAuthMount=True)
 
 
-def test_external_provider_address_override(runs: dict[str, ProgramRun]) -> None:
-    run = runs["external-own-provider-address"]
-    assert run.one(VAULT_PROVIDER).inputs["address"] == "https://vault.internal.example.com:8200"
-    assert run.outputs["vaultAddress"] == "https://vault.example.com:8200"  # Gloo still uses vaultAddress
+@pytest.fixture(scope="module")
+def created() -> ProgramRun:
+    return _run()
+
+
+def _vault_source(run: ProgramRun) -> dict[str, Any]:
+    [release] = [r for r in run.of_type(HELM_RELEASE) if r.inputs["chart"] == "gloo"]
+    source: dict[str, Any] = release.inputs["values"]["settings"]["secretOptions"]["sources"][0]["vault"]
+    return source
+
+
+def test_adopted_mounts_are_not_registered(adopted: ProgramRun, created: ProgramRun) -> None:
+    assert adopted.of_type(VAULT_MOUNT) == [] and adopted.of_type(VAULT_AUTH_BACKEND) == []
+    assert len(created.of_type(VAULT_MOUNT)) == 1 and len(created.of_type(VAULT_AUTH_BACKEND)) == 1
+
+
+def test_everything_else_is_written_against_the_adopted_paths(adopted: ProgramRun) -> None:
+    assert adopted.one(VAULT_AWS_CLIENT).inputs["backend"] == "aws-existing"
+    assert adopted.one(VAULT_AWS_ROLE).inputs["backend"] == "aws-existing"
+    assert 'path "secret-kv/data/gloo/*"' in adopted.one(VAULT_POLICY).inputs["policy"]
+    source = _vault_source(adopted)
+    assert source["pathPrefix"] == "secret-kv" and source["aws"]["mountPath"] == "aws-existing"
+    assert adopted.outputs["vaultKvPath"] == "secret-kv" and adopted.outputs["vaultAuthMountPath"] == "aws-existing"
+
+
+def test_the_client_config_of_an_adopted_auth_mount_is_written_and_kept_on_destroy(
+    adopted: ProgramRun, created: ProgramRun
+) -> None:
+    """Written: Gloo's header and region must be the mount's; kept: the mount, and the other roles
+    on it, outlive the stack (the provider's delete would remove `auth/<mount>/config/client`)."""
+    client = adopted.one(VAULT_AWS_CLIENT)
+    assert client.inputs["iamServerIdHeaderValue"] == _vault_source(adopted)["aws"]["iamServerIdHeader"]
+    assert client.options["retainOnDelete"] is True
+    assert created.one(VAULT_AWS_CLIENT).options["retainOnDelete"] in (None, False)
+
+
+def test_one_mount_can_be_adopted_alone() -> None:
+    kv_only = _run(adoptKvMount=True)
+    assert kv_only.of_type(VAULT_MOUNT) == [] and len(kv_only.of_type(VAULT_AUTH_BACKEND)) == 1
+    auth_only = _run(adoptAuthMount=True)
+    assert auth_only.of_type(VAULT_AUTH_BACKEND) == [] and len(auth_only.of_type(VAULT_MOUNT)) == 1
+
+
+def test_the_cross_account_sts_role_is_written_on_the_adopted_mount() -> None:
+    config, secrets = VARIANTS["cross-account"]
+    run = run_program({**config, **EXISTING, "adoptAuthMount": True}, secrets=secrets)
+    assert run.of_type(VAULT_AUTH_BACKEND) == []
+    assert run.one(VAULT_STS_ROLE).inputs["backend"] == "aws-existing"
