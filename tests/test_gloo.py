@@ -155,8 +155,6 @@ def test_oss_release_has_no_license(run: ProgramRun) -> None:
 
 
 ROLE_ARN = "eks.amazonaws.com/role-arn"
-
-
 ROLL_ON = "gloo-vault-irsa/irsa-role-arn"
 
 

@@ -236,11 +236,7 @@ def test_no_statement_anywhere_allows_everything(topology_runs: dict[str, Progra
 
 
 CLUSTER = "gloo-ee-vault-integration"
-
-
 ORG_CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault"
-
-
 ORG_VARIANTS = ["org-iam", "org-iam-cross-account"]
 
 

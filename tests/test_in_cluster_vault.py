@@ -30,11 +30,7 @@ from tests.harness import (
 runs, run = vault_topology_runs, vault_topology_run
 
 CLUSTER = "gloo-ee-vault-integration"
-
-
 VAULT_IDENTITY_ARN = mock_role_arn("vault-identity")
-
-
 PROXY_URL = f"{ENDPOINT}/api/v1/namespaces/vault/services/http:vault:8200/proxy"
 
 
@@ -104,14 +100,8 @@ def test_provider_address_override_for_in_cluster(runs: dict[str, ProgramRun]) -
 
 
 SA = "kubernetes:core/v1:ServiceAccount"
-
-
 NAMESPACE = "kubernetes:core/v1:Namespace"
-
-
 ROLE_ARN = "eks.amazonaws.com/role-arn"
-
-
 REGIONAL = "eks.amazonaws.com/sts-regional-endpoints"
 
 

@@ -306,11 +306,7 @@ def test_the_program_collects_young_objects_rarely(run: ProgramRun) -> None:
 
 
 SA = "kubernetes:core/v1:ServiceAccount"
-
-
 ROLE_ARN = "eks.amazonaws.com/role-arn"
-
-
 REGIONAL = "eks.amazonaws.com/sts-regional-endpoints"
 
 
@@ -328,8 +324,6 @@ def test_every_service_account_with_a_role_signs_for_its_region(runs: dict[str, 
 
 
 SECRETS = {"vaultToken": "hvs.test"}
-
-
 KEYS = tuple(FLEET)
 
 

@@ -32,8 +32,6 @@ from tests.harness import (
 runs, run = vault_topology_runs, vault_topology_run
 
 GLOO_ROLE_ARN = mock_role_arn("gloo")
-
-
 GRANT_TYPE = {
     "in-cluster": "aws:iam/rolePolicy:RolePolicy",
     "in-cluster-port-forward": "aws:iam/rolePolicy:RolePolicy",

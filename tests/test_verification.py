@@ -163,8 +163,6 @@ def test_the_check_is_on_for_the_dev_topology_and_opt_in_elsewhere(overrides: di
 
 
 PROD_CHECKED = {**stack_config("prod"), "loginCheck": True}
-
-
 PROD_SECRETS = {"vaultToken": "hvs.test", "glooLicenseKey": "LICENSE"}
 
 

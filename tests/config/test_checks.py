@@ -20,11 +20,7 @@ from tests.harness import (
 )
 
 CLUSTER = "gloo-ee-vault-integration"
-
-
 ROLE_PRINCIPAL = "arn:aws:iam::123456789012:role/vault-server"
-
-
 CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault-server"
 
 

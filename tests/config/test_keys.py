@@ -105,8 +105,6 @@ def test_pulumi_yaml_declares_no_unknown_key_and_no_secret_default() -> None:
 
 
 STACK_FILES = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
-
-
 STACK_SECRETS = {"vaultToken": "hvs.test", "glooLicenseKey": "LICENSE", "kubeconfig": "/home/ops/.kube/config"}
 
 

@@ -27,11 +27,7 @@ from tests.harness import (
 )
 
 CLUSTER = "gloo-ee-vault-integration"
-
-
 ROLE_PRINCIPAL = "arn:aws:iam::123456789012:role/vault-server"
-
-
 CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault-server"
 
 
@@ -148,8 +144,6 @@ def test_keys_of_other_namespaces_are_not_the_programs_to_refuse() -> None:
 
 
 PRODUCTION_NAMES = ["prod", "production", "prd", "live", "prod1", "prod2", "production2", "eu-prd", "org/prod"]
-
-
 NOT_PRODUCTION_NAMES = ["dev", "product", "preprod", "liveness", "staging", "prodx"]
 
 

@@ -131,8 +131,6 @@ def test_the_grant_limit_counts_the_role_path_and_principal_kind() -> None:
 
 
 PROD = stack_config("prod")
-
-
 EXTERNAL_HTTP = {
     "vaultTopology": "external",
     "vaultAddress": "http://vault.example.com:8200",

@@ -10,8 +10,6 @@ import pytest
 from components.documents.gloo import gloo_helm_values, gloo_vault_source
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gloo-role"
-
-
 REGIONAL = "eks.amazonaws.com/sts-regional-endpoints"
 
 

@@ -172,11 +172,7 @@ def test_trust_lint_flags_what_it_does_not_explain(runs: dict[str, ProgramRun]) 
 
 
 PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
-
-
 HOST = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
-
-
 GLOO_SUBJECTS = ["system:serviceaccount:gloo-system:gloo", "system:serviceaccount:gloo-system:discovery"]
 
 
