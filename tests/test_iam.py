@@ -203,7 +203,7 @@ def test_cross_account_vault_assumes_a_role_here_registered_as_its_sts_role(
     assert grant.inputs["role"] == mock_physical_name("vault-identity")
     assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
     sts = run.one(VAULT_STS_ROLE)
-    assert sts.inputs["accountId"] == ACCOUNT_ID  # the Gloo role's account, where GetRole topology_runs
+    assert sts.inputs["accountId"] == ACCOUNT_ID  # the Gloo role's account, where GetRole runs
     assert sts.inputs["stsRole"] == VAULT_ROLE_ARN
     assert sts.inputs["backend"] == "aws"
     assert run.outputs["vaultAwsIdentityArn"] == VAULT_ROLE_ARN
