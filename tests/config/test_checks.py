@@ -151,7 +151,7 @@ BAD: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
         {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vaült"},
         TOKEN,
     ),
-    # IAM as organisations require it (tests/test_org_iam.py)
+    # IAM as organisations require it (tests/test_iam.py)
     ("path-no-slashes", "iamRolePath", {"iamRolePath": "platform"}, TOKEN),
     ("path-no-trailing-slash", "iamRolePath", {"iamRolePath": "/platform"}, TOKEN),
     ("path-empty-part", "iamRolePath", {"iamRolePath": "/platform//gloo/"}, TOKEN),
