@@ -7,6 +7,7 @@ expected to fail, and other programs (an example) run the same way.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,8 +15,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from components.config.checks import config_text
+import pulumi
+import pytest
+import yaml
+
+from components.config.checks import ConfigError, config_text
+from components.config.load import parse_settings
 from components.project import PROJECT
+from components.settings import Settings
 from tooling.offline import (
     ACCOUNT_ID,
     CA_DATA,
@@ -108,6 +115,7 @@ __all__ = [
     "ROOT",
     "STACK_REFERENCE",
     "TEST_VAULT_TOKEN",
+    "TOKEN",
     "VARIANTS",
     "VARIANT_STACKS",
     "VAULT_AUTH_BACKEND",
@@ -117,31 +125,42 @@ __all__ = [
     "VAULT_POLICY",
     "VAULT_PROVIDER",
     "VAULT_STS_ROLE",
+    "VAULT_TOPOLOGIES",
     "ErrorHookCallback",
     "FailedRun",
     "GuideMocks",
+    "NoOidcProviderMocks",
     "OtherStack",
     "ProgramRun",
     "RecordingMonitor",
     "Registered",
+    "assert_names_key",
     "cluster_issuer_url",
     "config_text",
     "contains_secret",
     "dev_config",
     "eks_stack",
+    "fleet",
+    "gloo_values",
     "is_secret",
     "load_script",
     "mock_physical_name",
     "mock_role_arn",
     "mock_role_unique_id",
     "oidc_provider_arn",
+    "parse",
     "patched_environ",
     "program_tempdir",
+    "pulumi_yaml_config",
     "remove_program_tempdir",
     "run_program",
     "run_program_failure",
     "stack_config",
+    "trust_subjects",
     "unwrap",
+    "uses_provider",
+    "vault_topology_run",
+    "vault_topology_runs",
 ]
 
 TEST_VAULT_TOKEN = "hvs.test-root-token"
@@ -302,3 +321,88 @@ def _execute(
         program=program,
         project=project,
     )
+
+
+# Config as the program reads it: shared by the tests of components/config/ and of the layers.
+TOKEN = {"vaultToken": "hvs.test"}
+
+
+def parse(
+    config: Mapping[str, str],
+    secrets: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """`parse_settings` over plain dicts, as the CLI stores values (strings, lists as JSON)."""
+    secret_values = dict(TOKEN if secrets is None else secrets)
+
+    def secret(key: str) -> pulumi.Output[str] | None:
+        return pulumi.Output.secret(secret_values[key]) if key in secret_values else None
+
+    return parse_settings(dict(config).get, secret, dict(env or {}))
+
+
+def assert_names_key(error: BaseException, key: str) -> None:
+    assert isinstance(error, ConfigError), repr(error)
+    assert isinstance(error, pulumi.RunError)  # printed by Pulumi as one line, no stack trace
+    assert error.key == key
+    message = str(error)
+    assert message.startswith(f"gloo-vault-irsa:{key}: expected "), message
+    assert "\n" not in message and "\r" not in message
+
+
+def pulumi_yaml_config() -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    return config
+
+
+# The Vault layers' topologies: the modules of vault_auth, vault_provider and in_cluster_vault import
+# the two fixtures below, which are then their `runs` and `run` (in place of the stack variants).
+VAULT_TOPOLOGIES: dict[str, dict[str, Any]] = {
+    "in-cluster": {},
+    "in-cluster-port-forward": {"vaultProviderAddress": "http://127.0.0.1:8200"},
+    "external-role": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server"},
+    "external-user": {**EXTERNAL_VAULT, "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:user/vault"},
+    "cross-account": {**EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": "arn:aws:iam::210987654321:role/vault"},
+    "external-own-provider-address": {
+        **EXTERNAL_VAULT,
+        "vaultAwsPrincipalArn": "arn:aws:iam::123456789012:role/vault-server",
+        "vaultProviderAddress": "https://vault.internal.example.com:8200",
+    },
+}
+
+
+@pytest.fixture(scope="module", name="runs")
+def vault_topology_runs() -> dict[str, ProgramRun]:
+    return {name: run_program({**dev_config(), **overrides}) for name, overrides in VAULT_TOPOLOGIES.items()}
+
+
+@pytest.fixture(scope="module", name="run")
+def vault_topology_run(runs: dict[str, ProgramRun]) -> ProgramRun:
+    return runs["in-cluster"]
+
+
+def gloo_values(run: ProgramRun) -> dict[str, Any]:
+    values: dict[str, Any] = run.one(HELM_RELEASE, "gloo").inputs["values"]
+    return values
+
+
+def trust_subjects(run: ProgramRun, role: str = "gloo") -> list[str]:
+    trust = json.loads(run.one(IAM_ROLE, role).inputs["assumeRolePolicy"])
+    [subjects] = [v for k, v in trust["Statement"][0]["Condition"]["StringEquals"].items() if k.endswith(":sub")]
+    return list(subjects)
+
+
+class NoOidcProviderMocks(GuideMocks):
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == GET_OIDC_PROVIDER:  # how the engine reports a failed look-up
+            return {}, [("url", "reading IAM OIDC Provider: couldn't find resource")]
+        return super().call(args)
+
+
+def uses_provider(res: Registered, provider: Registered) -> bool:
+    return res.provider.rsplit("::", 1)[0] == provider.urn
+
+
+def fleet(clusters: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """The two-cluster variant's config, with other clusters or keys."""
+    return {**FLEET_CONFIG, "clusters": FLEET if clusters is None else clusters, **overrides}

@@ -1,4 +1,4 @@
-"""Cluster layer: the issuer read from EKS, the IAM OIDC provider (created or adopted), kubeconfig."""
+"""components/cluster.py: the issuer read from EKS, the IAM OIDC provider (created or adopted), kubeconfig."""
 
 from __future__ import annotations
 
@@ -149,3 +149,9 @@ def test_configured_kubeconfig_and_context_are_used_as_given() -> None:
     assert k8s.inputs["kubeconfig"] == "/home/ops/.kube/edge"
     assert k8s.inputs["context"] == "admin@edge"
     assert "get-token" not in json.dumps(k8s.inputs)
+
+
+def test_a_secret_kubeconfig_stays_secret() -> None:
+    run = run_program(secrets={"vaultToken": "hvs.test", "kubeconfig": "apiVersion: v1\nkind: Config\n"})
+    provider = run.one("pulumi:providers:kubernetes")
+    assert provider.secret("kubeconfig")

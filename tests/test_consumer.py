@@ -26,7 +26,7 @@ from tests.harness import (
     run_program,
     run_program_failure,
 )
-from tests.test_outputs import documented
+from tests.test_stack import documented
 
 CONSUMER = ROOT / "examples" / "consumer"
 PROJECT = "gloo-vault-irsa-consumer"

@@ -1,4 +1,5 @@
-"""Gloo layer: the guide's `helm install gloo` with its Vault/IRSA overrides, and what it waits for."""
+"""components/gloo.py: the guide's `helm install gloo` with its Vault/IRSA overrides, what it waits
+for, the service accounts each Gloo version has and trusts, and pods that roll with the role."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from tests.harness import (
     VAULT_AWS_ROLE,
     ProgramRun,
     dev_config,
+    gloo_values,
     mock_physical_name,
     mock_role_arn,
     run_program,
+    trust_subjects,
 )
 
 GLOO_ROLE_ARN = mock_role_arn("gloo")
@@ -149,3 +152,42 @@ def test_enterprise_release_is_gloo_ee_with_the_settings_nested_under_gloo(enter
 
 def test_oss_release_has_no_license(run: ProgramRun) -> None:
     assert "license_key" not in repr(run.one(HELM_RELEASE, "gloo").inputs["values"])
+
+
+ROLE_ARN = "eks.amazonaws.com/role-arn"
+ROLL_ON = "gloo-vault-irsa/irsa-role-arn"
+
+
+def test_gloo_pods_roll_when_the_role_changes(run: ProgramRun) -> None:
+    values = gloo_values(run)
+    assert values["gloo"]["deployment"]["extraGlooAnnotations"] == {ROLL_ON: run.outputs["glooRoleArn"]}
+
+
+def test_discovery_pods_roll_too_when_discovery_has_the_role() -> None:
+    run = run_program({**dev_config(), "glooChartVersion": "1.19.20"})
+    values = gloo_values(run)
+    assert values["discovery"]["enabled"] is True
+    assert values["discovery"]["deployment"]["extraDiscoveryAnnotations"] == {ROLL_ON: run.outputs["glooRoleArn"]}
+    assert values["discovery"]["serviceAccount"]["extraAnnotations"][ROLE_ARN] == run.outputs["glooRoleArn"]
+
+
+def test_from_1_20_only_the_gloo_service_account_exists_and_is_trusted(run: ProgramRun) -> None:
+    assert trust_subjects(run) == ["system:serviceaccount:gloo-system:gloo"]
+    values = gloo_values(run)
+    assert values["discovery"] == {"enabled": False}
+
+
+@pytest.mark.parametrize("version", ["1.15.19", "1.18.41", "1.19.20"])
+def test_before_1_20_discovery_exists_and_is_trusted(version: str) -> None:
+    run = run_program({**dev_config(), "glooChartVersion": version})
+    assert trust_subjects(run) == [
+        "system:serviceaccount:gloo-system:discovery",
+        "system:serviceaccount:gloo-system:gloo",
+    ]
+    assert gloo_values(run)["discovery"]["enabled"] is True
+
+
+def test_discovery_can_be_turned_on_from_1_20_and_is_then_trusted() -> None:
+    run = run_program({**dev_config(), "glooServiceAccounts": ["gloo", "discovery"]})
+    assert gloo_values(run)["discovery"]["enabled"] is True
+    assert "system:serviceaccount:gloo-system:discovery" in trust_subjects(run)

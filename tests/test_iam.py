@@ -1,4 +1,5 @@
-"""IAM layer: Gloo's IRSA role, and the identity Vault resolves it with, per topology."""
+"""components/iam.py: Gloo's IRSA role and the identity Vault resolves it with, per topology; the
+organisation's IAM (path, boundary, session limit, tags) and what production protects."""
 
 from __future__ import annotations
 
@@ -9,15 +10,23 @@ import pytest
 
 from tests.harness import (
     ACCOUNT_ID,
+    BOUNDARY_ARN,
+    DEFAULT_TAGS,
     EXTERNAL_VAULT,
     IAM_ROLE,
     IAM_ROLE_POLICY,
     IAM_USER_POLICY,
     ISSUER_URL,
+    OIDC_PROVIDER,
+    ROLE_PATH,
+    VAULT_AUTH_BACKEND,
+    VAULT_AWS_ROLE,
+    VAULT_MOUNT,
     VAULT_STS_ROLE,
     ProgramRun,
     Registered,
     dev_config,
+    gloo_values,
     mock_physical_name,
     mock_role_arn,
     oidc_provider_arn,
@@ -42,7 +51,7 @@ TOPOLOGIES: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, ProgramRun]:
+def topology_runs() -> dict[str, ProgramRun]:
     return {name: run_program({**dev_config(), **overrides}) for name, overrides in TOPOLOGIES.items()}
 
 
@@ -108,9 +117,11 @@ def component_types(run: ProgramRun, res: Registered) -> list[str]:
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
-def test_gloo_role_trusts_exactly_the_charts_gloo_service_account(runs: dict[str, ProgramRun], topology: str) -> None:
-    """Gloo 1.22 (the default) has discovery off, so its chart creates only `gloo` (issue 10)."""
-    run = runs[topology]
+def test_gloo_role_trusts_exactly_the_charts_gloo_service_account(
+    topology_runs: dict[str, ProgramRun], topology: str
+) -> None:
+    """Gloo 1.22 (the default) has discovery off, so its chart creates only `gloo`."""
+    run = topology_runs[topology]
     role = run.one(IAM_ROLE, "gloo")
     assert normalized_trust(role) == irsa_trust(["system:serviceaccount:gloo-system:gloo"])
     assert component_types(run, role)[0] == "gloo-vault-irsa:iam:IrsaRole"
@@ -126,9 +137,9 @@ def test_gloo_role_follows_namespace_and_service_accounts() -> None:
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
-def test_gloo_role_gets_no_permissions(runs: dict[str, ProgramRun], topology: str) -> None:
+def test_gloo_role_gets_no_permissions(topology_runs: dict[str, ProgramRun], topology: str) -> None:
     """Gloo signs sts:GetCallerIdentity, which needs no IAM permission: nothing is attached to its role."""
-    run = runs[topology]
+    run = topology_runs[topology]
     assert [p for p in run.of_type(IAM_ROLE_POLICY) if p.inputs["role"] == mock_physical_name("gloo")] == []
     assert run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
 
@@ -136,8 +147,10 @@ def test_gloo_role_gets_no_permissions(runs: dict[str, ProgramRun], topology: st
 # ---------------------------------------------------------------------------- Vault's identity
 
 
-def test_in_cluster_vault_gets_its_own_irsa_role_allowed_get_role_on_gloos_role(runs: dict[str, ProgramRun]) -> None:
-    run = runs["in-cluster"]
+def test_in_cluster_vault_gets_its_own_irsa_role_allowed_get_role_on_gloos_role(
+    topology_runs: dict[str, ProgramRun],
+) -> None:
+    run = topology_runs["in-cluster"]
     role = run.one(IAM_ROLE, "vault-identity")
     assert normalized_trust(role) == irsa_trust(["system:serviceaccount:vault:vault"])
     assert component_types(run, role)[:2] == ["gloo-vault-irsa:iam:IrsaRole", "gloo-vault-irsa:iam:VaultAwsIdentity"]
@@ -150,14 +163,14 @@ def test_in_cluster_vault_gets_its_own_irsa_role_allowed_get_role_on_gloos_role(
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
-def test_the_grant_is_built_from_the_gloo_role_output(runs: dict[str, ProgramRun], topology: str) -> None:
-    run = runs[topology]
+def test_the_grant_is_built_from_the_gloo_role_output(topology_runs: dict[str, ProgramRun], topology: str) -> None:
+    run = topology_runs[topology]
     [grant] = run.of_type(IAM_ROLE_POLICY) + run.of_type(IAM_USER_POLICY)
     assert run.one(IAM_ROLE, "gloo").urn in grant.property_dependencies["policy"]
 
 
-def test_external_vault_role_gets_the_grant_on_its_own_role(runs: dict[str, ProgramRun]) -> None:
-    run = runs["external-role"]
+def test_external_vault_role_gets_the_grant_on_its_own_role(topology_runs: dict[str, ProgramRun]) -> None:
+    run = topology_runs["external-role"]
     grant = run.one(IAM_ROLE_POLICY)
     assert grant.inputs["role"] == "vault-server"  # bare name: the ARN's path is not part of it
     assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
@@ -167,8 +180,8 @@ def test_external_vault_role_gets_the_grant_on_its_own_role(runs: dict[str, Prog
     assert run.outputs["vaultAwsIdentityArn"] == ROLE_PRINCIPAL
 
 
-def test_external_vault_user_gets_a_user_policy(runs: dict[str, ProgramRun]) -> None:
-    run = runs["external-user"]
+def test_external_vault_user_gets_a_user_policy(topology_runs: dict[str, ProgramRun]) -> None:
+    run = topology_runs["external-user"]
     grant = run.one(IAM_USER_POLICY)
     assert grant.inputs["user"] == "vault"
     assert normalized_grant(grant) == get_role_grant([GLOO_ROLE_ARN])
@@ -177,8 +190,10 @@ def test_external_vault_user_gets_a_user_policy(runs: dict[str, ProgramRun]) -> 
     assert run.outputs["vaultAwsIdentityArn"] == USER_PRINCIPAL
 
 
-def test_cross_account_vault_assumes_a_role_here_registered_as_its_sts_role(runs: dict[str, ProgramRun]) -> None:
-    run = runs["cross-account"]
+def test_cross_account_vault_assumes_a_role_here_registered_as_its_sts_role(
+    topology_runs: dict[str, ProgramRun],
+) -> None:
+    run = topology_runs["cross-account"]
     role = run.one(IAM_ROLE, "vault-identity")
     assert without_sid(document(role, "assumeRolePolicy")) == {
         "Version": "2012-10-17",
@@ -194,16 +209,16 @@ def test_cross_account_vault_assumes_a_role_here_registered_as_its_sts_role(runs
     assert run.outputs["vaultAwsIdentityArn"] == VAULT_ROLE_ARN
 
 
-def test_cross_account_sts_role_account_is_the_gloo_roles(runs: dict[str, ProgramRun]) -> None:
+def test_cross_account_sts_role_account_is_the_gloo_roles(topology_runs: dict[str, ProgramRun]) -> None:
     """account_id is read from the Gloo role's ARN, not from the Vault principal's."""
-    sts = runs["cross-account"].one(VAULT_STS_ROLE)
+    sts = topology_runs["cross-account"].one(VAULT_STS_ROLE)
     assert sts.inputs["accountId"] != CROSS_PRINCIPAL.split(":")[4]
-    assert runs["cross-account"].one(IAM_ROLE, "gloo").urn in sts.property_dependencies["accountId"]
+    assert topology_runs["cross-account"].one(IAM_ROLE, "gloo").urn in sts.property_dependencies["accountId"]
 
 
 @pytest.mark.parametrize("topology", TOPOLOGIES)
-def test_no_statement_anywhere_allows_everything(runs: dict[str, ProgramRun], topology: str) -> None:
-    run = runs[topology]
+def test_no_statement_anywhere_allows_everything(topology_runs: dict[str, ProgramRun], topology: str) -> None:
+    run = topology_runs[topology]
     documents = [
         json.loads(value)
         for res in run.resources
@@ -218,3 +233,114 @@ def test_no_statement_anywhere_allows_everything(runs: dict[str, ProgramRun], to
             assert "*" not in as_list(statement.get("Resource", []))
             assert not any(a == "*" or a.endswith(":*") for a in as_list(statement["Action"]))
             assert statement.get("Principal") != "*" and statement.get("Principal") != {"AWS": "*"}
+
+
+CLUSTER = "gloo-ee-vault-integration"
+ORG_CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault"
+ORG_VARIANTS = ["org-iam", "org-iam-cross-account"]
+
+
+@pytest.fixture(scope="module")
+def production() -> ProgramRun:
+    return run_program({**dev_config(), "environment": "production"})
+
+
+@pytest.mark.parametrize("variant", ORG_VARIANTS)
+def test_every_role_the_program_creates_gets_path_boundary_and_session_limit(
+    runs: dict[str, ProgramRun], variant: str
+) -> None:
+    roles = runs[variant].of_type(IAM_ROLE)
+    assert sorted(r.name for r in roles) == ["gloo", "vault-identity"]  # Gloo's, and the one made for Vault
+    for role in roles:
+        assert role.inputs["path"] == ROLE_PATH, role.name
+        assert role.inputs["permissionsBoundary"] == BOUNDARY_ARN, role.name
+        assert role.inputs["maxSessionDuration"] == 2 * 3600, role.name
+
+
+def test_without_them_roles_keep_iams_defaults(run: ProgramRun) -> None:
+    for role in run.of_type(IAM_ROLE):
+        assert role.inputs["path"] == "/"
+        assert "permissionsBoundary" not in role.inputs and "maxSessionDuration" not in role.inputs
+
+
+def test_the_pathed_arn_is_what_vault_binds_and_grants_and_gloo_is_annotated_with(runs: dict[str, ProgramRun]) -> None:
+    """The path is part of the ARN (and so of every ARN the program passes on), never of the name:
+    Vault's role is named after the IAM role's name, and inline policies attach by name."""
+    run = runs["org-iam"]
+    arn = mock_role_arn("gloo", ROLE_PATH)
+    assert run.outputs["glooRoleArn"] == arn
+    assert run.outputs["glooRoleName"] == mock_physical_name("gloo")
+    vault_role = run.one(VAULT_AWS_ROLE).inputs
+    assert vault_role["boundIamPrincipalArns"] == [arn]
+    assert vault_role["role"] == mock_physical_name("gloo")
+    [statement] = json.loads(run.one(IAM_ROLE_POLICY).inputs["policy"])["Statement"]
+    assert statement["Resource"] == [arn]
+    assert run.one(IAM_ROLE_POLICY).inputs["role"] == mock_physical_name("vault-identity")
+    annotations = gloo_values(run)["gloo"]["serviceAccount"]["extraAnnotations"]
+    assert annotations["eks.amazonaws.com/role-arn"] == arn
+    assert run.outputs["vaultAwsIdentityArn"] == mock_role_arn("vault-identity", ROLE_PATH)
+
+
+@pytest.mark.parametrize("variant", ORG_VARIANTS)
+def test_default_tags_reach_every_aws_resource_through_the_provider(runs: dict[str, ProgramRun], variant: str) -> None:
+    run = runs[variant]
+    provider = run.one("pulumi:providers:aws")
+    assert json.loads(provider.inputs["defaultTags"]) == {"tags": DEFAULT_TAGS}  # provider config travels as JSON
+    aws_resources = [r for r in run.resources if r.custom and r.type.startswith("aws:")]
+    assert aws_resources
+    assert {r.provider.rsplit("::", 1)[0] for r in aws_resources} == {provider.urn}
+
+
+def test_without_default_tags_the_provider_has_none(run: ProgramRun) -> None:
+    assert "defaultTags" not in run.one("pulumi:providers:aws").inputs
+
+
+def test_roles_and_the_oidc_provider_say_which_cluster_and_service_accounts_they_serve(run: ProgramRun) -> None:
+    assert run.one(IAM_ROLE, "gloo").inputs["tags"] == {
+        "eks-cluster": CLUSTER,
+        "irsa-service-accounts": "gloo-system/gloo",
+    }
+    assert run.one(IAM_ROLE, "vault-identity").inputs["tags"] == {
+        "eks-cluster": CLUSTER,
+        "irsa-service-accounts": "vault/vault",
+    }
+    assert run.one(OIDC_PROVIDER).inputs["tags"] == {"eks-cluster": CLUSTER}
+
+
+def test_the_cross_account_role_says_which_cluster_it_serves(runs: dict[str, ProgramRun]) -> None:
+    assert runs["org-iam-cross-account"].one(IAM_ROLE, "vault-identity").inputs["tags"] == {"eks-cluster": CLUSTER}
+
+
+def test_a_role_listing_several_service_accounts_names_them_all() -> None:
+    run = run_program({**dev_config(), "glooServiceAccounts": ["gloo", "discovery"]})
+    assert run.one(IAM_ROLE, "gloo").inputs["tags"]["irsa-service-accounts"] == "gloo-system/gloo gloo-system/discovery"
+
+
+def test_production_protects_the_iam_roles_and_the_oidc_provider(production: ProgramRun) -> None:
+    for res in [*production.of_type(IAM_ROLE), *production.of_type(OIDC_PROVIDER)]:
+        assert res.options["protect"] is True, (res.type, res.name)
+
+
+def test_production_protects_the_mounts_but_not_the_vault_role(production: ProgramRun) -> None:
+    """The Vault role is replaced when the Gloo role's unique ID changes (the rebind): protecting it
+    would stop that replacement; it holds nothing that cannot be written again."""
+    assert production.one(VAULT_MOUNT).options["protect"] is True
+    assert production.one(VAULT_AUTH_BACKEND).options["protect"] is True
+    assert production.one(VAULT_AWS_ROLE).options["protect"] is not True
+
+
+def test_production_protects_the_cross_account_role_too() -> None:
+    run = run_program(
+        {
+            **dev_config(),
+            **EXTERNAL_VAULT,
+            "vaultCrossAccountPrincipalArn": ORG_CROSS_PRINCIPAL,
+            "environment": "production",
+        }
+    )
+    assert run.one(IAM_ROLE, "vault-identity").options["protect"] is True
+
+
+def test_development_protects_nothing_in_iam(run: ProgramRun) -> None:
+    for res in [*run.of_type(IAM_ROLE), *run.of_type(OIDC_PROVIDER)]:
+        assert res.options["protect"] is not True, (res.type, res.name)

@@ -128,7 +128,7 @@ class Workspace:
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "GVI_PLUGIN_PYTHON": str(ROOT / ".venv" / "bin" / "python"),
             # The program reads an external Vault's version at its declared address, which is no
-            # address here (tests/test_vault_versions.py reads a local one): no lookup leaves the machine.
+            # address here (tests/config/test_vault_versions.py reads a local one): no lookup leaves the machine.
             OFFLINE_ENV: "1",
             **self.engines_env,
         }

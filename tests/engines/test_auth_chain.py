@@ -9,7 +9,7 @@ is signed), the bound role (by unique ID) and the role name; moto checks, while 
 configured and for every request Vault sends to STS (Gloo's login), every SigV4 signature,
 access key and session token and the caller's IAM policies (Vault's iam:GetRole scope); the
 regional STS stand-in checks that a request is signed for its region. moto does not verify web
-identity tokens nor evaluate trust policies (tests/test_iam.py and tests/test_iam_lint.py cover
+identity tokens nor evaluate trust policies (tests/test_iam.py and tests/documents/test_iam.py cover
 those documents).
 
 The Python client (gloo_client.py) logs in only where a test needs a request Gloo's library

@@ -1,5 +1,5 @@
 """CVE-2025-11621, hostile: a role of Gloo's name and path in another AWS account cannot log in
-as Gloo (issue 19).
+as Gloo.
 
 CVE-2025-11621 (HCSEC-2025-30; components/config/vault_versions.py): Vault's aws auth "may be
 susceptible to authentication bypass if the role of the configured bound_iam_principal_arn is

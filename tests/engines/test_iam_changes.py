@@ -1,4 +1,4 @@
-"""IAM changing under a deployed chain (issue 10): a role recreated under the same ARN, and a
+"""IAM changing under a deployed chain: a role recreated under the same ARN, and a
 grant that reaches IAM only after Vault first tries to use it.
 
 Both are the program's side of a contract the Pulumi engine carries out: replacing a resource

@@ -150,7 +150,7 @@ def test_without_the_clusters_oidc_provider_in_the_stack_its_own_is_not_known(ru
     assert pack_violations(trusting(resources, "gloo", OTHER_ISSUER), DEV) == []
 
 
-# ------------------------------------------------------------------ one EKS cluster twice (issue 20 #8)
+# ------------------------------------------------------------------ one EKS cluster twice
 
 
 def kubeconfig_server(provider: StackResource) -> str:

@@ -1,4 +1,4 @@
-"""`no-vault-dev-mode-in-production` however Vault is given (issue 20 #2): a Helm `Release` or
+"""`no-vault-dev-mode-in-production` however Vault is given: a Helm `Release` or
 v4 `Chart` by its values (test_production.py), and any Kubernetes object whose container runs a
 Vault dev server: raw, rendered by a `helm.v3.Chart` (run here as pulumi_kubernetes registers one),
 or inline in a `yaml.ConfigGroup`. A Gloo chart given as a v3 or v4 `Chart` meets the pinning and

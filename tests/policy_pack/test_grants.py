@@ -86,7 +86,7 @@ def test_other_services_may_use_wildcards(run: ProgramRun) -> None:
     assert check_grant(document) == []
 
 
-# ---------------------------------------------------------------------------- managed policies (issue 11 #1)
+# ---------------------------------------------------------------------------- managed policies
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 IAM_FULL = "arn:aws:iam::aws:policy/IAMFullAccess"
@@ -186,7 +186,7 @@ def test_a_customer_policy_on_a_user_or_a_role_that_is_not_irsa_passes(runs: dic
     assert pack_violations([*resources, *extra], DEV) == []
 
 
-# ---------------------------------------------------------------------------- escalation (issue 11 #2)
+# ---------------------------------------------------------------------------- escalation
 
 ESCALATION_BREAKS: list[tuple[str, dict[str, Any], str]] = [
     ("put-role-policy-on-star", {"Action": "iam:PutRolePolicy", "Resource": "*"}, "'iam:PutRolePolicy' can escalate"),

@@ -55,8 +55,9 @@ def test_an_external_vault_over_https_passes_in_production(runs: dict[str, Progr
 
 
 def test_organisation_iam_passes_in_production_and_the_pack_sees_it(runs: dict[str, ProgramRun]) -> None:
-    """A path, a permissions boundary, a session limit and default tags on every role (issue 14)
-    leave every policy satisfied, in production too; the roles the pack checked carry them."""
+    """A path, a permissions boundary, a session limit and default tags on every role (what
+    organisations require) leave every policy satisfied, in production too; the roles the pack
+    checked carry them."""
     run = runs["org-iam-cross-account"]
     assert all(v == [] for v in all_violations(run, PROD).values())
     roles = [props(r) for r in run.of_type(guardrails.ROLE)]

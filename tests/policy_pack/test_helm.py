@@ -35,7 +35,7 @@ def test_exact_chart_versions_pass(run: ProgramRun, version: str) -> None:
     assert guardrails.check_chart_pinned("kubernetes:helm.sh/v4:Chart", chart, DEV) == []
 
 
-# ---------------------------------------------------------------------------- helm-releases-unique (issue 11 #8)
+# ---------------------------------------------------------------------------- helm-releases-unique
 
 
 @pytest.mark.parametrize("release", ["gloo", "vault"])

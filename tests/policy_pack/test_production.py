@@ -87,7 +87,7 @@ def test_the_same_graph_in_a_production_stack_fails_the_dev_mode_check(stack: st
 
 def test_a_production_preview_fails_closed_on_the_vault_charts_unknown_values() -> None:
     """The program's Vault values are known in a preview now (its service account is a resource of
-    its own, issue 10), so the values are made unknown here, as any not-yet-known input would be."""
+    its own), so the values are made unknown here, as any not-yet-known input would be."""
     preview = run_program(preview=True, stack="prod")
     release = props(preview.one(guardrails.HELM_RELEASE, "vault"))
     assert release["values"]["server"]["serviceAccount"] == {"create": False, "name": "vault"}
@@ -187,7 +187,7 @@ def test_plain_http_to_loopback_or_in_cluster_is_allowed_in_production(run: Prog
 @pytest.mark.parametrize("address", [None, "", "  ", "vault.example.com:8200", "ftp://vault.example.com"])
 def test_a_vault_provider_without_an_https_address_is_refused_in_production(run: ProgramRun, address: Any) -> None:
     """Without `address` the Vault provider takes VAULT_ADDR from the environment of whoever runs
-    Pulumi (issue 20 #3), which may be plain http: production names an https address itself."""
+    Pulumi, which may be plain http: production names an https address itself."""
     provider = real(run, guardrails.VAULT_PROVIDER, "vault")
     provider.pop("address")
     if address is not None:
@@ -215,7 +215,7 @@ def test_skipping_tls_verification_is_refused_in_production(run: ProgramRun) -> 
     only(guardrails.check_vault_provider_tls(guardrails.VAULT_PROVIDER, provider, PROD), "skips TLS verification")
 
 
-# ---------------------------------------------------------------------------- Gloo's own Vault address (issue 11 #4)
+# ---------------------------------------------------------------------------- Gloo's own Vault address
 
 
 @pytest.fixture(scope="module")

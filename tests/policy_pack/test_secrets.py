@@ -1,4 +1,4 @@
-"""`stack-secrets-encrypted` (guardrails/secrets.py, issue 20 #13): a secret key set in plain text
+"""`stack-secrets-encrypted` (guardrails/secrets.py): a secret key set in plain text
 in the stack file is refused.
 
 What the pack can see of it: under the real CLI the policy process gets the stack's config in

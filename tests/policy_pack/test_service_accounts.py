@@ -58,9 +58,9 @@ def set_subjects(resources: Resources, role: str, subjects: list[str]) -> Resour
 @pytest.mark.parametrize("enterprise", [False, True], ids=["oss", "enterprise"])
 @pytest.mark.parametrize("accounts", [["gloo"], ["gloo", "discovery"]], ids=["gloo", "gloo+discovery"])
 def test_a_trusted_service_account_gloo_does_not_run_as_is_refused(enterprise: bool, accounts: list[str]) -> None:
-    """The issue's case: a trust naming `default` next to Gloo's own lets any pod of gloo-system
+    """The broken trust: a trust naming `default` next to Gloo's own lets any pod of gloo-system
     running as `default` assume Gloo's role. The config refuses `default` in glooServiceAccounts
-    now (issue 10), so the broken trust is written into the registered role directly."""
+    now, so the broken trust is written into the registered role directly."""
     resources = stack_resources(gloo_run(accounts, enterprise=enterprise))
     assert pack_violations(resources, DEV) == []
     broken = set_subjects(resources, "gloo", [f"{SA}{a}" for a in [*accounts, "default"]])
@@ -105,7 +105,7 @@ def test_the_release_namespace_is_the_trusted_one(run: ProgramRun) -> None:
 
 
 def test_a_service_account_resource_annotated_with_a_role_it_is_not_trusted_by_is_refused(run: ProgramRun) -> None:
-    """Vault's service account, a resource of its own (issue 10): another one annotated with
+    """Vault's service account, a resource of its own: another one annotated with
     Vault's role, which does not trust it, is refused."""
     resources = stack_resources(run)
     [vault_sa] = [r for r in resources if r.type == SERVICE_ACCOUNT]
@@ -125,7 +125,7 @@ def test_unknown_annotations_are_not_compared(preview: ProgramRun) -> None:
 @pytest.mark.parametrize("discovery", [False, True], ids=["default", "discovery"])
 @pytest.mark.parametrize("enterprise", [False, True], ids=["oss", "enterprise"])
 def test_the_programs_shape_passes(enterprise: bool, discovery: bool) -> None:
-    """The shape issue 11 #8 anticipated, now the program's own (issue 10): `discovery.enabled`
+    """The shape the pack anticipated, now the program's own: `discovery.enabled`
     explicit, `sts-regional-endpoints` next to the role ARN on every annotated Gloo service
     account, and Vault's service account a resource of its own instead of chart values. The real
     graph has it, and passes."""

@@ -253,7 +253,7 @@ def test_a_vault_role_bound_to_two_clusters_gloo_roles_is_refused(runs: dict[str
     )
 
 
-# ------------------------------------------------------------------ login paths IRSA does not take (issue 11 #9)
+# ------------------------------------------------------------------ login paths IRSA does not take
 
 KEY_ID, SECRET = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
@@ -296,7 +296,7 @@ def test_static_aws_keys_in_gloos_vault_source_are_refused(
     only(pack_violations(broken, DEV), "Gloo's Vault source carries static AWS keys")
 
 
-# ------------------------------------------------------------------ whom the Vault role binds (issue 20 #1)
+# ------------------------------------------------------------------ whom the Vault role binds
 
 NODE_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/eks-nodegroup-edge-prod-NodeInstanceRole-1A2B3C4D5E6F"
 """The role of an EKS managed node group: every pod that reaches the instance metadata service has it."""
@@ -317,7 +317,7 @@ def bound_to(arn: str) -> Callable[[dict[str, Any]], None]:
 
 
 def node_role_twin(resources: Resources) -> Resources:
-    """The issue's reproduction: the prod graph, Gloo's IRSA annotations removed, the Vault role
+    """The reproduction: the prod graph, Gloo's IRSA annotations removed, the Vault role
     bound to the node group's instance role."""
     return replace(
         replace(resources, guardrails.HELM_RELEASE, without_gloo_annotations),

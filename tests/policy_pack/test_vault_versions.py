@@ -11,9 +11,9 @@ import pytest
 import guardrails
 from components.config.vault_versions import is_vulnerable
 from guardrails import StackResource
+from tests.config.test_vault_versions import FIXED, VULNERABLE
 from tests.harness import ProgramRun
 from tests.policy_pack.engine import DEV, PROD, only, pack_violations, real
-from tests.test_vault_versions import FIXED, VULNERABLE
 
 RULE = "vault-version-fixed-in-production"
 

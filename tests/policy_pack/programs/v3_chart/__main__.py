@@ -1,4 +1,4 @@
-"""A chart given as `pulumi_kubernetes.helm.v3.Chart` (issue 20 #2): what the policy pack sees of
+"""A chart given as `pulumi_kubernetes.helm.v3.Chart`: what the policy pack sees of
 one. The chart's name, version and values come from config (`chart`, `version`, `values` as
 JSON); the objects Helm renders come from the mocks' answer to `kubernetes:helm:template`."""
 

@@ -29,12 +29,13 @@ from tests.harness import (
     OtherStack,
     ProgramRun,
     Registered,
+    assert_names_key,
     dev_config,
     oidc_provider_arn,
+    parse,
     run_program,
     run_program_failure,
 )
-from tests.test_config import assert_names_key, parse
 
 VAULT_SERVER = "arn:aws:iam::123456789012:role/vault-server"
 EXTERNAL = {

@@ -1,4 +1,5 @@
-"""Every IAM document the program generates, linted with parliament, per Vault topology.
+"""components/documents/iam.py: its builders (trust and grant policies), and every IAM document
+the program generates, linted with parliament, per Vault topology.
 
 Permission policies are linted as they are, and must have no finding at all. parliament reads
 every document as an identity policy, so a trust policy (a resource policy on its role, with a
@@ -27,7 +28,15 @@ import parliament
 import pytest
 from parliament import analyze_policy_string, enhance_finding, override_config
 
-from tests.harness import EXTERNAL_VAULT, ProgramRun, Registered, dev_config, mock_role_arn, run_program
+from components.documents.iam import assume_role_trust_policy, get_role_policy, irsa_trust_policy
+from tests.harness import (
+    EXTERNAL_VAULT,
+    ProgramRun,
+    Registered,
+    dev_config,
+    mock_role_arn,
+    run_program,
+)
 
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "in-cluster-dev": {},
@@ -160,3 +169,83 @@ def test_trust_lint_flags_what_it_does_not_explain(runs: dict[str, ProgramRun]) 
     statement["Condition"]["StringEquals"]["oidc.eks.us-east-1.amazonaws.com/id/OTHER:sub"] = "x"
     broken = Registered(**{**role.__dict__, "raw_inputs": {**role.raw_inputs, "assumeRolePolicy": json.dumps(doc)}})
     assert [issue for issue, _ in lint_trust(broken)] == ["UNKNOWN_CONDITION_FOR_ACTION"]
+
+
+PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+HOST = "oidc.eks.us-east-1.amazonaws.com/id/ABC"
+GLOO_SUBJECTS = ["system:serviceaccount:gloo-system:gloo", "system:serviceaccount:gloo-system:discovery"]
+
+
+def as_list(value: Any) -> list[Any]:
+    """IAM lets Action/Resource be a string or a list; compare them as lists."""
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [f"https://{HOST}", HOST, f"https://{HOST}/", f"{HOST}/"],
+    ids=["https", "bare", "https-trailing-slash", "bare-trailing-slash"],
+)
+def test_irsa_trust_policy_is_exact(issuer: str) -> None:
+    doc = irsa_trust_policy(PROVIDER_ARN, issuer, GLOO_SUBJECTS)
+    assert doc["Version"] == "2012-10-17"
+    assert set(doc) == {"Version", "Statement"}
+    [statement] = doc["Statement"]
+    assert set(statement) - {"Sid"} == {"Effect", "Principal", "Action", "Condition"}
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Federated": PROVIDER_ARN}
+    assert as_list(statement["Action"]) == ["sts:AssumeRoleWithWebIdentity"]
+    # StringEquals, not the guide's StringEqualsIfExists (a token without the claim would pass)
+    # and not StringLike (wildcards).
+    assert set(statement["Condition"]) == {"StringEquals"}
+    condition = statement["Condition"]["StringEquals"]
+    assert set(condition) == {f"{HOST}:aud", f"{HOST}:sub"}
+    assert as_list(condition[f"{HOST}:aud"]) == ["sts.amazonaws.com"]
+    subs = as_list(condition[f"{HOST}:sub"])
+    assert sorted(subs) == sorted(GLOO_SUBJECTS)
+    assert not any("*" in s or "?" in s for s in subs)
+
+
+def test_irsa_trust_policy_trusts_only_the_given_subjects() -> None:
+    doc = irsa_trust_policy(PROVIDER_ARN, HOST, ["system:serviceaccount:vault:vault"])
+    assert as_list(doc["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"]) == [
+        "system:serviceaccount:vault:vault"
+    ]
+
+
+def test_irsa_trust_policy_without_subjects_is_refused() -> None:
+    with pytest.raises(ValueError):
+        irsa_trust_policy(PROVIDER_ARN, HOST, [])
+
+
+@pytest.mark.parametrize(
+    "arns",
+    [
+        ["arn:aws:iam::123456789012:role/gloo"],
+        ["arn:aws:iam::123456789012:role/gloo", "arn:aws:iam::123456789012:role/team/edge"],
+    ],
+)
+def test_get_role_policy_is_get_role_on_exactly_the_bound_arns(arns: list[str]) -> None:
+    doc = get_role_policy(arns)
+    assert doc["Version"] == "2012-10-17"
+    [statement] = doc["Statement"]
+    assert set(statement) - {"Sid"} == {"Effect", "Action", "Resource"}
+    assert statement["Effect"] == "Allow"
+    assert as_list(statement["Action"]) == ["iam:GetRole"]
+    resources = as_list(statement["Resource"])
+    assert sorted(resources) == sorted(arns)
+    assert "*" not in "".join(resources)
+
+
+def test_get_role_policy_without_arns_is_refused() -> None:
+    # An empty Resource list would be invalid; a fallback to "*" would be worse.
+    with pytest.raises(ValueError):
+        get_role_policy([])
+
+
+def test_assume_role_trust_policy_trusts_one_principal_for_assume_role_only() -> None:
+    principal = "arn:aws:iam::210987654321:role/vault-server"
+    [statement] = assume_role_trust_policy(principal)["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"AWS": principal}
+    assert as_list(statement["Action"]) == ["sts:AssumeRole"]
