@@ -11,6 +11,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.documents.cluster import STS_AUDIENCE, eks_kubeconfig, issuer_host
+from components.project import CLUSTER_TAG
+from components.settings import Settings
 
 
 @dataclass
@@ -33,6 +35,29 @@ class EksOidcClusterArgs:
     """The OIDC provider's own tags (on top of the AWS provider's default tags)."""
     protect: bool = False
     """Production: a provider created here cannot be deleted without unprotecting it first."""
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        cluster_name: pulumi.Input[str],
+        existing_oidc_provider_arn: pulumi.Input[str] | None,
+        oidc_issuer_url: pulumi.Input[str] | None,
+        kubeconfig: pulumi.Input[str] | None,
+        kube_context: str | None,
+    ) -> EksOidcClusterArgs:
+        """A cluster of this stack: in its region, tagged with its name, protected in production."""
+        return cls(
+            cluster_name=cluster_name,
+            region=settings.region,
+            existing_oidc_provider_arn=existing_oidc_provider_arn,
+            oidc_issuer_url=oidc_issuer_url,
+            kubeconfig=kubeconfig,
+            kube_context=kube_context,
+            tags={CLUSTER_TAG: cluster_name},
+            protect=settings.production,
+        )
 
 
 class EksOidcCluster(pulumi.ComponentResource):

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.documents.gloo import gloo_helm_values, gloo_vault_source
 from components.project import HELM_TIMEOUT_SECONDS
+from components.settings import Settings
 
 
 @dataclass
@@ -49,6 +50,39 @@ class GlooReleaseArgs:
     """Enterprise license (secret config `glooLicenseKey`)."""
     vault_ca_cert_path: str | None = None
     """The CA file, inside Gloo's pod, Gloo verifies Vault with (config `glooVaultCaCertPath`)."""
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        role_arn: pulumi.Input[str],
+        vault_role: pulumi.Input[str],
+        auth_mount_path: pulumi.Input[str],
+        kv_path: pulumi.Input[str],
+    ) -> GlooReleaseArgs:
+        """The `gloo` section, plus what Gloo must agree on with Vault (header, region, address)."""
+        gloo = settings.gloo
+        chart, repository = gloo.chart
+        return cls(
+            release_name=gloo.release_name,
+            namespace=gloo.namespace,
+            chart=chart,
+            repository=repository,
+            chart_version=gloo.chart_version,
+            enterprise=gloo.edition == "enterprise",
+            vault_address=settings.vault.address,
+            iam_server_id_header=settings.vault.iam_server_id_header,
+            auth_mount_path=auth_mount_path,
+            region=settings.region,
+            kv_path=kv_path,
+            root_key=gloo.root_key,
+            vault_role=vault_role,
+            role_arn=role_arn,
+            service_accounts=gloo.service_accounts,
+            license_key=gloo.license_key,
+            vault_ca_cert_path=gloo.vault_ca_cert_path,
+        )
 
 
 class GlooRelease(pulumi.ComponentResource):

@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.documents.iam import assume_role_trust_policy, get_role_policy, irsa_trust_policy
-from components.project import SERVICE_ACCOUNTS_TAG
-from components.settings import PrincipalArn, ServiceAccountRef
+from components.project import CLUSTER_TAG, SERVICE_ACCOUNTS_TAG
+from components.settings import PrincipalArn, ServiceAccountRef, Settings
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,18 @@ class RoleOptions:
     """The role's own tags, merged over the AWS provider's default tags."""
     protect: bool = False
     """Production: the role cannot be deleted or replaced without unprotecting it first."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, cluster_name: pulumi.Input[str] | None) -> RoleOptions:
+        """The organisation's `iam*` keys, the cluster the role serves as a tag (None: several), and
+        `protect` in production."""
+        return cls(
+            path=settings.iam.role_path,
+            permissions_boundary=settings.iam.permissions_boundary_arn,
+            max_session_seconds=settings.iam.max_session_seconds,
+            tags={CLUSTER_TAG: cluster_name} if cluster_name is not None else {},
+            protect=settings.production,
+        )
 
     def tagged(self, tags: Mapping[str, pulumi.Input[str]]) -> RoleOptions:
         """The same options with more tags of the role's own."""

@@ -13,6 +13,7 @@ from components.cluster import EksOidcCluster
 from components.documents.iam import irsa_annotations
 from components.documents.vault import VAULT_CHART, VAULT_RELEASE, vault_dev_helm_values
 from components.project import HELM_TIMEOUT_SECONDS
+from components.settings import Settings
 from components.vault_provider import vault_provider, vault_provider_via_api_server
 
 
@@ -28,6 +29,18 @@ class InClusterVaultArgs:
     """The dev server's root token: the stack's `vaultToken` secret."""
     role_arn: pulumi.Input[str]
     """Vault's own IRSA role (IAM layer), which resolves the roles its aws auth binds."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, role_arn: pulumi.Input[str]) -> InClusterVaultArgs:
+        """The `vault` section's in-cluster keys; its root token is Pulumi's Vault token."""
+        vault = settings.vault
+        return cls(
+            namespace=vault.namespace,
+            service_account=vault.service_account,
+            chart_version=vault.chart_version,
+            root_token=vault.token,
+            role_arn=role_arn,
+        )
 
 
 class InClusterVault(pulumi.ComponentResource):

@@ -5,6 +5,7 @@ holds. `components.config` reads and checks the stack's config into it; this mod
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -74,55 +75,140 @@ class ServiceAccountRef:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """The validated stack config; the one place every shared value comes from."""
+class ClusterSource:
+    """Where the clusters come from: `clusters`, or the one cluster its shorthand keys name."""
 
-    cluster_name: str | None
-    """None when the cluster comes from `clusterStackRef` (its name is that stack's output)."""
-    region: str
-    environment: str
-    adopt_oidc_provider: bool
-    kubeconfig: str | None
-    kube_context: str | None
-    gloo_namespace: str
-    gloo_service_accounts: tuple[str, ...]
-    iam_server_id_header: str
-    vault_topology: str
-    vault_address: str
-    vault_provider_address: str | None
-    vault_token: pulumi.Output[str]
-    vault_namespace: str
-    vault_service_account: str
-    vault_chart_version: str
-    vault_aws_principal: PrincipalArn | None
-    vault_cross_account_principal: PrincipalArn | None
-    auth_mount_path: str
-    kv_path: str
-    vault_policy_name: str
-    vault_policy_mode: str
-    gloo_root_key: str
-    token_max_ttl_seconds: int
-    gloo_edition: str
-    gloo_chart_version: str
-    gloo_license_key: pulumi.Output[str] | None
-    gloo_release_name: str
-    kv_retain_on_delete: bool
-    login_check: bool
-    iam_role_path: str
-    iam_permissions_boundary_arn: str | None
-    iam_max_session_seconds: int | None
+    targets: tuple[ClusterTarget, ...]
+    """Every cluster the stack serves; the single-cluster keys make one, keyed None."""
+    several: bool
+    """`clusters` is set: each cluster's resources and outputs go under its short name."""
+    stack_oidc: bool
+    """With a cluster stack: its OIDC provider and issuer are that stack's outputs (else made here)."""
+    stack_outputs: Mapping[str, str]
+    """The cluster stack's output names: `clusterName`, `oidcProviderArn`, `oidcIssuerUrl`, `kubeconfig`."""
+
+
+@dataclass(frozen=True)
+class IamSettings:
+    """What every IAM role the program creates gets, as the organisation requires."""
+
+    role_path: str
+    """The roles' IAM path."""
+    permissions_boundary_arn: str | None
+    """The managed policy set as each role's permissions boundary."""
+    max_session_seconds: int | None
+    """The roles' maximum session duration (None: IAM's default)."""
     aws_default_tags: dict[str, str] | None
-    cluster_stack_ref: str | None
-    cluster_stack_oidc: bool
-    cluster_stack_cluster_name_output: str
-    cluster_stack_oidc_provider_arn_output: str
-    cluster_stack_oidc_issuer_url_output: str
-    cluster_stack_kubeconfig_output: str
-    vault_ca_cert: str | None
-    gloo_vault_ca_cert_path: str | None
-    clusters: tuple[ClusterTarget, ...] | None = None
-    adopt_auth_mount: bool = False
-    adopt_kv_mount: bool = False
+    """Tags on every AWS resource (the AWS provider's default tags)."""
+
+
+@dataclass(frozen=True)
+class VaultSettings:
+    """The Vault side: where it runs, how Pulumi reaches it, and what Gloo's login is bound to."""
+
+    topology: str
+    """`in-cluster-dev` or `external`."""
+    address: str
+    """The address Gloo reaches Vault at."""
+    provider_address: str | None
+    """The address Pulumi reaches Vault at (None: the topology's own way)."""
+    token: pulumi.Output[str]
+    """Pulumi's Vault token (secret)."""
+    namespace: str
+    """The in-cluster Vault's namespace."""
+    service_account: str
+    """The in-cluster Vault's service account (gets Vault's IRSA role)."""
+    chart_version: str
+    """The `hashicorp/vault` chart version (in-cluster)."""
+    aws_principal: PrincipalArn | None
+    """An external Vault's own IAM principal in this account."""
+    cross_account_principal: PrincipalArn | None
+    """An external Vault's IAM principal in another account."""
+    auth_mount_path: str
+    """The aws auth method's mount path (Gloo logs in there)."""
+    kv_path: str
+    """The kv-v2 mount path (Gloo's `pathPrefix`)."""
+    policy_name: str
+    """The Vault policy given to Gloo's token."""
+    policy_mode: str
+    """`least-privilege` or `guide`."""
+    token_max_ttl_seconds: int
+    """Max TTL of Gloo's Vault token."""
+    iam_server_id_header: str
+    """`X-Vault-AWS-IAM-Server-ID`: Vault requires it, Gloo signs it."""
+    kv_retain_on_delete: bool
+    """Keep the kv mount and its secrets on destroy."""
+    adopt_auth_mount: bool
+    """Use the aws auth method already enabled, never disabling it."""
+    adopt_kv_mount: bool
+    """Use the kv-v2 mount already there, never disabling it."""
+    ca_cert: str | None
+    """The PEM bundle the Vault provider verifies an https Vault with."""
+
+    @property
+    def subject(self) -> ServiceAccountRef:
+        """The in-cluster Vault's service account, as its IRSA role trusts it."""
+        return ServiceAccountRef(self.namespace, self.service_account)
+
+
+@dataclass(frozen=True)
+class GlooSettings:
+    """The Gloo release and where it reads its secrets."""
+
+    namespace: str
+    """The release's namespace (and its service accounts')."""
+    service_accounts: tuple[str, ...]
+    """Gloo's service accounts that get the role."""
+    root_key: str
+    """Gloo's `rootKey` under the kv mount (Vault's policy is scoped to it)."""
+    edition: str
+    """`oss` or `enterprise`."""
+    chart_version: str
+    """The exact Gloo chart version."""
+    license_key: pulumi.Output[str] | None
+    """The Enterprise license key (secret)."""
+    release_name: str
+    """The Helm release's name."""
+    vault_ca_cert_path: str | None
+    """The CA file, inside Gloo's pod, Gloo verifies an https Vault with."""
+
+    @property
+    def subjects(self) -> list[ServiceAccountRef]:
+        """Gloo's service accounts, as its IRSA role trusts them."""
+        return [ServiceAccountRef(self.namespace, sa) for sa in self.service_accounts]
+
+    @property
+    def chart(self) -> tuple[str, str]:
+        """The chart and its repository for the edition."""
+        return GLOO_EE_CHART if self.edition == "enterprise" else GLOO_OSS_CHART
+
+
+@dataclass(frozen=True)
+class VerificationSettings:
+    """What the program proves after `up`."""
+
+    login_check: bool
+    """Run the Job that logs in to Vault as Gloo does."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated stack config, one section per layer; the one place every shared value comes from."""
+
+    region: str
+    """The cluster's region: AWS calls, STS verification in Vault and Gloo's signed login agree on it."""
+    environment: str
+    """`development` or `production`."""
+    cluster: ClusterSource
+    """Where the clusters come from."""
+    iam: IamSettings
+    """The IAM roles' organisational settings."""
+    vault: VaultSettings
+    """The Vault side."""
+    gloo: GlooSettings
+    """The Gloo release."""
+    verification: VerificationSettings
+    """The checks after `up`."""
     stack: str = ""
     """The stack's name: production by name too (`prod`, `eu-prd`, `live2`...), as the policy pack rules."""
 
@@ -132,36 +218,19 @@ class Settings:
         return self.environment == "production" or bool(_PRODUCTION_STACK.search(self.stack))
 
     @property
-    def targets(self) -> tuple[ClusterTarget, ...]:
-        """Every cluster this stack serves: the `clusters` entries, or the one of `clusterName` /
-        `clusterStackRef`."""
-        if self.clusters is None:
-            single = ClusterTarget(
-                None,
-                self.cluster_name,
-                self.cluster_stack_ref,
-                self.adopt_oidc_provider,
-                self.kubeconfig,
-                self.kube_context,
-            )
-            return (single,)
-        return self.clusters
-
-    @property
-    def gloo_subjects(self) -> list[ServiceAccountRef]:
-        return [ServiceAccountRef(self.gloo_namespace, sa) for sa in self.gloo_service_accounts]
-
-    @property
-    def vault_subject(self) -> ServiceAccountRef:
-        return ServiceAccountRef(self.vault_namespace, self.vault_service_account)
-
-    @property
     def sts_endpoint(self) -> str:
+        """The region's STS endpoint, where Vault verifies Gloo's signed request."""
         return sts_endpoint(self.region)
 
-    @property
-    def gloo_chart(self) -> tuple[str, str]:
-        return GLOO_EE_CHART if self.gloo_edition == "enterprise" else GLOO_OSS_CHART
+
+# The sections of `Settings` a config key can belong to (`Key.section`; "" is Settings itself).
+SECTIONS: dict[str, type] = {
+    "cluster": ClusterSource,
+    "iam": IamSettings,
+    "vault": VaultSettings,
+    "gloo": GlooSettings,
+    "verification": VerificationSettings,
+}
 
 
 def sts_endpoint(region: str) -> str:

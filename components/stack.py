@@ -13,7 +13,6 @@ from components.config.cluster_stack import ClusterStack, after, all_gates, read
 from components.config.preflight import check_against_aws
 from components.config.vault_versions import warn_if_external_vault_vulnerable
 from components.destroy_guard import DestroyGuard
-from components.documents.vault import vault_policy_hcl
 from components.gloo import GlooRelease, GlooReleaseArgs
 from components.iam import (
     CrossAccountVaultIdentity,
@@ -27,7 +26,7 @@ from components.iam import (
     VaultIdentitySource,
 )
 from components.in_cluster_vault import InClusterVault, InClusterVaultArgs
-from components.project import CLUSTER_TAG, PROJECT
+from components.project import PROJECT
 from components.settings import ClusterTarget, Settings
 from components.vault_auth import GlooRoleBinding, VaultAwsAuth, VaultAwsAuthArgs
 from components.vault_provider import vault_provider
@@ -66,17 +65,19 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     policy. Per cluster, side by side: OIDC provider, Gloo role, Vault role, Gloo release.
     """
     warn_if_external_vault_vulnerable(settings)
-    cluster_stacks = [read_cluster_stack(settings, target) for target in settings.targets]
+    cluster_stacks = [read_cluster_stack(settings, target) for target in settings.cluster.targets]
     gate = all_gates(cluster_stacks)
     aws_provider = aws.Provider("aws", region=after(gate, settings.region), default_tags=_default_tags(settings))
     adopted = check_against_aws(settings, aws_provider)
     on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
     chains = [
         _cluster_chain(settings, target, stack, adopted.get(target.output_key), on_aws)
-        for target, stack in zip(settings.targets, cluster_stacks, strict=True)
+        for target, stack in zip(settings.cluster.targets, cluster_stacks, strict=True)
     ]
     # A stack of one cluster tags Vault's role with it; with `clusters`, however many, with none.
-    shared_role_options = _role_options(settings, chains[0].cluster if settings.clusters is None else None)
+    shared_role_options = RoleOptions.from_settings(
+        settings, None if settings.cluster.several else chains[0].cluster.cluster_name
+    )
     vault_identity = VaultAwsIdentity(
         "vault-identity",
         VaultAwsIdentityArgs(
@@ -89,7 +90,12 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
     provider = _vault_provider(settings, chains[0].cluster, vault_identity, chains[0].on_k8s, gate)
     vault_auth = VaultAwsAuth(
         "gloo",
-        _vault_aws_auth_args(settings, chains, vault_identity),
+        VaultAwsAuthArgs.from_settings(
+            settings,
+            gloo_roles=[_gloo_role_binding(chain) for chain in chains],
+            identity_grant=vault_identity.grant,
+            sts_role_arn=vault_identity.sts_role_arn,
+        ),
         opts=pulumi.ResourceOptions(providers={"vault": provider}),
     )
     built: list[pulumi.Resource] = [*(c.cluster for c in chains), *(c.gloo_role for c in chains)]
@@ -115,9 +121,9 @@ def _cluster_chain(
         IrsaRoleArgs(
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
-            service_accounts=settings.gloo_subjects,
-            description=f"Gloo Edge in {settings.gloo_namespace} logs in to Vault with this role",
-            options=_role_options(settings, cluster),
+            service_accounts=settings.gloo.subjects,
+            description=f"Gloo Edge in {settings.gloo.namespace} logs in to Vault with this role",
+            options=RoleOptions.from_settings(settings, cluster.cluster_name),
         ),
         opts=_aliased(target, on_aws, "gloo"),
     )
@@ -131,7 +137,13 @@ def _gloo_on_cluster(
     vault_role = vault_auth.role_names[chain.target.key]
     gloo = GlooRelease(
         chain.target.named("gloo"),
-        _gloo_release_args(settings, chain.gloo_role, vault_auth, vault_role),
+        GlooReleaseArgs.from_settings(
+            settings,
+            role_arn=chain.gloo_role.arn,
+            vault_role=vault_role,
+            auth_mount_path=vault_auth.auth_mount_path,
+            kv_path=vault_auth.kv_path,
+        ),
         opts=_aliased(chain.target, chain.on_k8s, "gloo"),
     )
     built.append(gloo)
@@ -163,47 +175,34 @@ def _cluster_args(
             cluster_stack.oidc_issuer_url,
         )
         kubeconfig = after(cluster_stack.gate, cluster_stack.kubeconfig)
-    return EksOidcClusterArgs(
+    return EksOidcClusterArgs.from_settings(
+        settings,
         cluster_name=name,
-        region=settings.region,
         existing_oidc_provider_arn=provider_arn,
         oidc_issuer_url=issuer_url,
         kubeconfig=kubeconfig,
         kube_context=target.kube_context,
-        tags={CLUSTER_TAG: name},
-        protect=settings.production,
     )
 
 
 def _default_tags(settings: Settings) -> aws.ProviderDefaultTagsArgs | None:
     """`awsDefaultTags` as the AWS provider's default tags: on every AWS resource it creates."""
-    return aws.ProviderDefaultTagsArgs(tags=settings.aws_default_tags) if settings.aws_default_tags else None
-
-
-def _role_options(settings: Settings, cluster: EksOidcCluster | None) -> RoleOptions:
-    """What every IAM role the program creates gets: the organisation's `iam*` keys, the cluster it
-    serves as a tag (none for Vault's role when it serves several), and `protect` in production."""
-    return RoleOptions(
-        path=settings.iam_role_path,
-        permissions_boundary=settings.iam_permissions_boundary_arn,
-        max_session_seconds=settings.iam_max_session_seconds,
-        tags={CLUSTER_TAG: cluster.cluster_name} if cluster is not None else {},
-        protect=settings.production,
-    )
+    return aws.ProviderDefaultTagsArgs(tags=settings.iam.aws_default_tags) if settings.iam.aws_default_tags else None
 
 
 def _vault_identity_source(settings: Settings, cluster: EksOidcCluster) -> VaultIdentitySource:
     """Where Vault's AWS identity comes from: `vaultTopology` and which principal ARN is set."""
-    if settings.vault_topology == "in-cluster-dev":
+    vault = settings.vault
+    if vault.topology == "in-cluster-dev":
         return InClusterVaultIdentity(
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer,
-            service_account=settings.vault_subject,
+            service_account=vault.subject,
         )
-    if settings.vault_aws_principal is not None:
-        return SameAccountVaultIdentity(settings.vault_aws_principal)
-    assert settings.vault_cross_account_principal is not None  # parse_settings requires exactly one
-    return CrossAccountVaultIdentity(settings.vault_cross_account_principal)
+    if vault.aws_principal is not None:
+        return SameAccountVaultIdentity(vault.aws_principal)
+    assert vault.cross_account_principal is not None  # parse_settings requires exactly one
+    return CrossAccountVaultIdentity(vault.cross_account_principal)
 
 
 def _vault_provider(
@@ -215,33 +214,23 @@ def _vault_provider(
 ) -> vault.Provider:
     """How Pulumi reaches Vault belongs to the topology: the in-cluster Vault owns its way in (and
     waits for the cluster's stack through the Kubernetes provider its release uses)."""
-    if settings.vault_topology != "in-cluster-dev":
-        address = settings.vault_provider_address or settings.vault_address
+    vault = settings.vault
+    if vault.topology != "in-cluster-dev":
         return vault_provider(
             "vault",
-            address=after(gate, address),
-            token=settings.vault_token,
+            address=after(gate, vault.provider_address or vault.address),
+            token=vault.token,
             token_name=_token_name(settings),
-            ca_pem=settings.vault_ca_cert,
+            ca_pem=vault.ca_cert,
         )
-    server = InClusterVault(
-        "vault",
-        InClusterVaultArgs(
-            namespace=settings.vault_namespace,
-            service_account=settings.vault_service_account,
-            chart_version=settings.vault_chart_version,
-            root_token=settings.vault_token,
-            role_arn=identity.arn,
-        ),
-        opts=on_k8s,
-    )
+    server = InClusterVault("vault", InClusterVaultArgs.from_settings(settings, role_arn=identity.arn), opts=on_k8s)
     return server.provider(
         "vault",
         cluster=cluster,
-        token=settings.vault_token,
+        token=vault.token,
         token_name=_token_name(settings),
-        address=settings.vault_provider_address,
-        ca_pem=settings.vault_ca_cert,
+        address=vault.provider_address,
+        ca_pem=vault.ca_cert,
     )
 
 
@@ -250,59 +239,14 @@ def _token_name(settings: Settings) -> str:
     return f"pulumi-{PROJECT}-{settings.stack or 'stack'}".replace("/", "-")
 
 
-def _vault_aws_auth_args(
-    settings: Settings, chains: list[ClusterChain], identity: VaultAwsIdentity
-) -> VaultAwsAuthArgs:
-    return VaultAwsAuthArgs(
-        auth_mount_path=settings.auth_mount_path,
-        kv_path=settings.kv_path,
-        policy_name=settings.vault_policy_name,
-        policy_hcl=vault_policy_hcl(settings.kv_path, settings.gloo_root_key, settings.vault_policy_mode),
-        iam_server_id_header=settings.iam_server_id_header,
-        region=settings.region,
-        sts_endpoint=settings.sts_endpoint,
-        gloo_roles=[
-            GlooRoleBinding(
-                key=chain.target.key,
-                arn=chain.gloo_role.arn,
-                name=chain.gloo_role.name,
-                unique_id=chain.gloo_role.unique_id,
-                from_single_cluster=chain.target.from_single_cluster,
-            )
-            for chain in chains
-        ],
-        token_max_ttl_seconds=settings.token_max_ttl_seconds,
-        identity_grant=identity.grant,
-        sts_role_arn=identity.sts_role_arn,
-        kv_retain_on_delete=settings.kv_retain_on_delete,
-        adopt_auth_mount=settings.adopt_auth_mount,
-        adopt_kv_mount=settings.adopt_kv_mount,
-        protect=settings.production,
-    )
-
-
-def _gloo_release_args(
-    settings: Settings, gloo_role: IrsaRole, vault_auth: VaultAwsAuth, vault_role: pulumi.Output[str]
-) -> GlooReleaseArgs:
-    chart, repository = settings.gloo_chart
-    return GlooReleaseArgs(
-        release_name=settings.gloo_release_name,
-        namespace=settings.gloo_namespace,
-        chart=chart,
-        repository=repository,
-        chart_version=settings.gloo_chart_version,
-        enterprise=settings.gloo_edition == "enterprise",
-        vault_address=settings.vault_address,
-        iam_server_id_header=settings.iam_server_id_header,
-        auth_mount_path=vault_auth.auth_mount_path,
-        region=settings.region,
-        kv_path=vault_auth.kv_path,
-        root_key=settings.gloo_root_key,
-        vault_role=vault_role,
-        role_arn=gloo_role.arn,
-        service_accounts=settings.gloo_service_accounts,
-        license_key=settings.gloo_license_key,
-        vault_ca_cert_path=settings.gloo_vault_ca_cert_path,
+def _gloo_role_binding(chain: ClusterChain) -> GlooRoleBinding:
+    """What Vault binds a cluster's Gloo role by (its unique ID), and under which role name."""
+    return GlooRoleBinding(
+        key=chain.target.key,
+        arn=chain.gloo_role.arn,
+        name=chain.gloo_role.name,
+        unique_id=chain.gloo_role.unique_id,
+        from_single_cluster=chain.target.from_single_cluster,
     )
 
 
@@ -311,16 +255,15 @@ def _login_check(
 ) -> pulumi.Input[object]:
     """The verification Job (config `loginCheck`): Gloo's login from Gloo's namespace, after the
     Vault role and the Gloo release, again whenever the role is recreated or the release changes."""
-    if not settings.login_check:
+    if not settings.verification.login_check:
         return {"status": "off"}
     check = GlooVaultLoginCheck(
         chain.target.named("gloo-login-check"),
-        GlooVaultLoginCheckArgs(
+        GlooVaultLoginCheckArgs.from_settings(
+            settings,
             namespace=gloo.namespace,  # type: ignore[arg-type]  # the release's, always set here
             vault_source=gloo.vault_source,
             rerun_on=pulumi.Output.all(role=chain.gloo_role.unique_id, release=gloo.release.status.revision),
-            # Gloo verifies Vault with its own CA file: the check, which cannot read it, with the same CA.
-            vault_ca_pem=settings.vault_ca_cert if settings.gloo_vault_ca_cert_path else None,
         ),
         opts=_aliased(chain.target, chain.on_k8s, "gloo-login-check"),
     )
@@ -331,7 +274,8 @@ def _login_check(
 def _cluster_outputs(
     chain: ClusterChain, vault_role: pulumi.Output[str], gloo: GlooRelease, login_check: pulumi.Input[object]
 ) -> dict[str, pulumi.Input[object]]:
-    """One cluster's outputs: its identity in IAM, its Vault role and its Gloo release."""
+    """One cluster's outputs: its identity in IAM, its Vault role and its login check (the release's
+    name, namespace and chart are the stack's, exported once)."""
     return {
         "clusterName": chain.cluster.cluster_name,
         "oidcProviderArn": chain.cluster.oidc_provider_arn,
@@ -341,9 +285,6 @@ def _cluster_outputs(
         "glooRoleName": chain.gloo_role.name,
         "glooRoleUniqueId": chain.gloo_role.unique_id,
         "vaultRoleName": vault_role,
-        "glooNamespace": gloo.namespace,
-        "glooReleaseName": gloo.name,
-        "glooChartVersion": gloo.chart_version,
         "loginCheck": login_check,
     }
 
@@ -354,26 +295,27 @@ def _outputs(
     vault_auth: VaultAwsAuth,
     per_cluster: dict[str, dict[str, pulumi.Input[object]]],
 ) -> dict[str, pulumi.Input[object]]:
-    """The stack outputs: the contract other stacks read through `StackReference` (README). Each
-    cluster's under `clusters`; with one cluster (no `clusters` key) also at the top, as before."""
+    """The stack outputs: the contract other stacks read through `StackReference` (docs/outputs.md),
+    each value once: a stack of one cluster exports that cluster's at the top; with `clusters`,
+    each cluster's go under its short name in `clusters`."""
+    vault, gloo = settings.vault, settings.gloo
     shared: dict[str, pulumi.Input[object]] = {
         "region": settings.region,
         "vaultAwsIdentityArn": vault_identity.arn,
-        "vaultTopology": settings.vault_topology,
-        "vaultAddress": settings.vault_address,
+        "vaultTopology": vault.topology,
+        "vaultAddress": vault.address,
         "vaultAuthMountPath": vault_auth.auth_mount_path,
         "vaultKvPath": vault_auth.kv_path,
         "vaultPolicyName": vault_auth.policy_name,
-        "iamServerIdHeader": settings.iam_server_id_header,
-        "glooNamespace": settings.gloo_namespace,
-        "glooReleaseName": settings.gloo_release_name,
-        "glooChart": settings.gloo_chart[0],
-        "glooChartVersion": settings.gloo_chart_version,
-        "glooRootKey": settings.gloo_root_key,
-        "vaultCaCert": settings.vault_ca_cert or "",
-        "clusters": per_cluster,
+        "iamServerIdHeader": vault.iam_server_id_header,
+        "glooNamespace": gloo.namespace,
+        "glooReleaseName": gloo.release_name,
+        "glooChart": gloo.chart[0],
+        "glooChartVersion": gloo.chart_version,
+        "glooRootKey": gloo.root_key,
+        "vaultCaCert": vault.ca_cert or "",
     }
-    if settings.clusters is None:
+    if not settings.cluster.several:
         [single] = per_cluster.values()
         return {**shared, **single}
-    return shared
+    return {**shared, "clusters": per_cluster}

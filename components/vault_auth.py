@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_vault as vault
 
+from components.documents.vault import vault_policy_hcl
 from components.project import IAM_PROPAGATION_WAITS
+from components.settings import Settings
 
 _UNRESOLVED_ARN = re.compile(r'unable to resolve ARN \\?"?(?P<arn>arn:[^"\\\s]+)')
 
@@ -63,6 +65,35 @@ class VaultAwsAuthArgs:
     """The aws auth method is already enabled at `auth_mount_path` (config `adoptAuthMount`)."""
     adopt_kv_mount: bool = False
     """The kv-v2 mount already exists at `kv_path` (config `adoptKvMount`)."""
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        gloo_roles: Sequence[GlooRoleBinding],
+        identity_grant: pulumi.Resource,
+        sts_role_arn: pulumi.Input[str] | None,
+    ) -> VaultAwsAuthArgs:
+        """The `vault` section, and Gloo's root key, which Vault's policy is scoped to."""
+        vault = settings.vault
+        return cls(
+            auth_mount_path=vault.auth_mount_path,
+            kv_path=vault.kv_path,
+            policy_name=vault.policy_name,
+            policy_hcl=vault_policy_hcl(vault.kv_path, settings.gloo.root_key, vault.policy_mode),
+            iam_server_id_header=vault.iam_server_id_header,
+            region=settings.region,
+            sts_endpoint=settings.sts_endpoint,
+            gloo_roles=gloo_roles,
+            token_max_ttl_seconds=vault.token_max_ttl_seconds,
+            identity_grant=identity_grant,
+            sts_role_arn=sts_role_arn,
+            kv_retain_on_delete=vault.kv_retain_on_delete,
+            adopt_auth_mount=vault.adopt_auth_mount,
+            adopt_kv_mount=vault.adopt_kv_mount,
+            protect=settings.production,
+        )
 
 
 class VaultAwsAuth(pulumi.ComponentResource):

@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 from components.documents.gloo import GLOO_SERVICE_ACCOUNT
 from components.documents.vault import VAULT_IMAGE
 from components.documents.verification import login_check_job_spec, login_check_result
+from components.settings import Settings
 
 
 @dataclass
@@ -28,6 +29,20 @@ class GlooVaultLoginCheckArgs:
     """The Vault image whose CLI logs in (the dev Vault's own image, pinned once)."""
     vault_ca_pem: str | None = None
     """Vault's CA (config `vaultCaCert`): the check verifies Vault with it, as Gloo does with its CA file."""
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        namespace: pulumi.Input[str],
+        vault_source: pulumi.Input[Mapping[str, Any]],
+        rerun_on: pulumi.Input[Any],
+    ) -> GlooVaultLoginCheckArgs:
+        """Gloo verifies Vault with its own CA file, which the check cannot read: the check verifies
+        with the same CA given as `vaultCaCert`."""
+        ca = settings.vault.ca_cert if settings.gloo.vault_ca_cert_path else None
+        return cls(namespace=namespace, vault_source=vault_source, rerun_on=rerun_on, vault_ca_pem=ca)
 
 
 class GlooVaultLoginCheck(pulumi.ComponentResource):

@@ -85,8 +85,8 @@ OUTPUTS = {
     "glooRoleUniqueId",
     "glooRootKey",
     "vaultCaCert",
-    "clusters",
 }
+"""A stack of one cluster's outputs: each value once, at the top (no `clusters`)."""
 EACH_CLUSTER = {
     "clusterName",
     "oidcProviderArn",
@@ -99,13 +99,13 @@ EACH_CLUSTER = {
     "loginCheck",
 }
 """Outputs of one cluster: under `clusters.<name>`, and at the top only for a stack of one cluster."""
-CLUSTER_ENTRY = EACH_CLUSTER | {"glooNamespace", "glooReleaseName", "glooChartVersion"}
+SEVERAL = (OUTPUTS - EACH_CLUSTER) | {"clusters"}
+"""A stack with `clusters`: what they share at the top, each cluster's under `clusters`."""
 
 
 def test_outputs_are_the_contract(run: ProgramRun) -> None:
     assert set(run.outputs) == OUTPUTS
-    single = {name: run.outputs[name] for name in CLUSTER_ENTRY}
-    assert {k: v for k, v in run.outputs.items() if k != "clusters"} == {
+    assert run.outputs == {
         "clusterName": "gloo-ee-vault-integration",
         "region": "us-east-1",
         "oidcProviderArn": oidc_provider_arn(ISSUER_URL),
@@ -134,17 +134,18 @@ def test_outputs_are_the_contract(run: ProgramRun) -> None:
             "logs": f"kubectl -n gloo-system logs job/{mock_physical_name('gloo-login-check')}",
         },
     }
-    assert run.outputs["clusters"] == {"default": single}
+    assert "clusters" not in run.outputs  # each value once: no copy of the one cluster's under `clusters`
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_variant_exports_the_same_contract(runs: dict[str, ProgramRun], variant: str) -> None:
     outputs = runs[variant].outputs
     several = "clusters" in VARIANTS[variant][0]
-    assert set(outputs) == (OUTPUTS - EACH_CLUSTER if several else OUTPUTS)
+    assert set(outputs) == (SEVERAL if several else OUTPUTS)
     assert all(value is not None and value != "" for name, value in outputs.items() if name != "vaultCaCert"), outputs
-    for name, cluster in outputs["clusters"].items():
-        assert set(cluster) == CLUSTER_ENTRY, name
+    assert bool(outputs.get("clusters")) == several
+    for name, cluster in outputs.get("clusters", {}).items():
+        assert set(cluster) == EACH_CLUSTER, name
         assert all(value is not None and value != "" for value in cluster.values()), (name, cluster)
 
 
@@ -339,14 +340,14 @@ def cluster_resources(run: ProgramRun, key: str) -> list[Registered]:
 
 def test_each_entry_becomes_a_cluster_the_stack_serves() -> None:
     settings = parse({k: json.dumps(v) if isinstance(v, dict) else v for k, v in fleet().items()})
-    assert [(t.key, t.cluster_name, t.stack_ref, t.named("gloo")) for t in settings.targets] == [
+    assert [(t.key, t.cluster_name, t.stack_ref, t.named("gloo")) for t in settings.cluster.targets] == [
         ("east-a", "edge-east-a", None, "east-a-gloo"),
         ("east-b", None, EKS_STACK, "east-b-gloo"),
     ]
 
 
 def test_without_clusters_the_one_cluster_keeps_its_names() -> None:
-    [target] = parse({"clusterName": "edge"}).targets
+    [target] = parse({"clusterName": "edge"}).cluster.targets
     assert (target.key, target.output_key, target.named("gloo")) == (None, "default", "gloo")
 
 
@@ -514,7 +515,7 @@ def gloo_vault_source(run: ProgramRun) -> dict[str, Any]:
 def test_prod_is_production_by_key_and_by_name(prod: ProgramRun) -> None:
     assert PROD["environment"] == "production"
     settings = parse(PROD, secrets={"vaultToken": "t", "glooLicenseKey": "l"})
-    assert settings.production and settings.vault_topology == "external"
+    assert settings.production and settings.vault.topology == "external"
 
 
 def test_the_external_vault_is_reached_over_https_verified_with_its_ca() -> None:
@@ -656,19 +657,16 @@ def documented() -> dict[str, tuple[str, bool]]:
     return {m["name"]: (m["type"], m["secret"] == "yes") for m in _rows()}
 
 
-def per_cluster() -> tuple[set[str], set[str]]:
-    """(outputs only per cluster, at the top too with one cluster; outputs also per cluster)."""
-    rows = _rows()
-    return {m["name"] for m in rows if m["scope"] == "*each cluster*"}, {
-        m["name"] for m in rows if m["scope"] == "*also each cluster*"
-    }
+def per_cluster() -> set[str]:
+    """The outputs of each cluster: at the top with one cluster, under `clusters` with several."""
+    return {m["name"] for m in _rows() if m["scope"] == "*each cluster*"}
 
 
 def top_level(variant: str) -> set[str]:
-    """The outputs documented at the top level of a variant's stack: per-cluster ones only for one cluster."""
-    only_each, _ = per_cluster()
+    """The outputs documented at the top level of a variant's stack: each cluster's only for one
+    cluster, `clusters` only for several."""
     several = "clusters" in VARIANTS[variant][0]
-    return set(documented()) - (only_each if several else set())
+    return set(documented()) - (per_cluster() if several else {"clusters"})
 
 
 def test_the_readme_documents_a_contract() -> None:
@@ -681,19 +679,15 @@ def test_the_readme_documents_a_contract() -> None:
 def test_every_variant_exports_exactly_the_documented_outputs(runs: dict[str, ProgramRun], variant: str) -> None:
     run = runs[variant]
     assert set(run.outputs) == top_level(variant)
-    only_each, also_each = per_cluster()
-    assert run.outputs["clusters"] and all(set(c) == only_each | also_each for c in run.outputs["clusters"].values())
-    if "clusters" not in VARIANTS[variant][0]:
-        [single] = run.outputs["clusters"].values()
-        assert run.outputs["clusters"] == {"default": single}
-        assert {name: run.outputs[name] for name in single} == single
+    if "clusters" in VARIANTS[variant][0]:
+        assert run.outputs["clusters"] and all(set(c) == per_cluster() for c in run.outputs["clusters"].values())
 
 
 def test_the_per_cluster_rows_are_marked() -> None:
-    only_each, also_each = per_cluster()
-    assert {"clusterName", "glooRoleArn", "vaultRoleName", "loginCheck"} <= only_each
-    assert {"glooNamespace", "glooReleaseName"} <= also_each
-    assert not (only_each & also_each) and "clusters" in documented()
+    each = per_cluster()
+    assert {"clusterName", "glooRoleArn", "vaultRoleName", "loginCheck"} <= each
+    # What every cluster's Gloo shares is the stack's, exported once at the top.
+    assert not ({"glooNamespace", "glooReleaseName", "glooChartVersion"} & each) and "clusters" in documented()
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -706,7 +700,7 @@ def test_each_output_has_its_documented_type_and_secrecy(runs: dict[str, Program
         assert isinstance(value, PYTHON_TYPES[kind]), (name, value)
         assert (name in run.secret_outputs) is secret, name
         assert value != "" or name in OPTIONAL, name
-    for cluster in run.outputs["clusters"].values():
+    for cluster in run.outputs.get("clusters", {}).values():
         for name, value in cluster.items():
             assert isinstance(value, PYTHON_TYPES[contract[name][0]]) and value != "", (name, value)
 

@@ -104,11 +104,7 @@ def review_stacks(config: Mapping[str, str]) -> dict[str, OtherStack]:
     placeholder outputs (a cluster and issuer of its own for each other stack) under the output
     names the config gives."""
     stacks = dict(OTHER_STACKS)
-    renamed = {
-        key.default: config.get(key.name, key.default)
-        for key in KEYS
-        if key.name.startswith("clusterStack") and key.name.endswith("Output")
-    }
+    renamed: dict[str, str] = json.loads(config.get("clusterStackOutputs") or "{}")
     for ref in _cluster_stack_refs(config):
         # Another stack than production's EKS stack: a cluster of its own, named after the stack.
         eks = OTHER_STACKS[EKS_STACK] if ref == EKS_STACK else eks_stack(ref.rsplit("/", 1)[-1])

@@ -373,6 +373,30 @@ def output_name(key: str, value: str) -> str:
     return value
 
 
+def output_map(fields: tuple[str, ...]) -> Check:
+    """A JSON object of some of `fields` to another stack's output names (how the CLI stores a map
+    value); each field left out keeps its own name (`{kubeconfig: kubeconfigJson}`)."""
+
+    def check(key: str, value: str) -> dict[str, str]:
+        try:
+            given = json.loads(value)
+        except json.JSONDecodeError:
+            given = None
+        if not isinstance(given, dict):
+            raise ConfigError(
+                key, f"a map of {', '.join(fields)} to output names, such as {{kubeconfig: kubeconfigJson}}"
+            )
+        for field, name in given.items():
+            if field not in fields:
+                raise ConfigError(f"{key}.{field}", "no such field: one of " + ", ".join(fields))
+            if not isinstance(name, str):
+                raise ConfigError(f"{key}.{field}", f"a stack output name (got {name!r})")
+            output_name(f"{key}.{field}", name)
+        return {field: given.get(field, field) for field in fields}
+
+    return check
+
+
 def ca_bundle(key: str, value: str) -> str:
     """One or more PEM certificates that TLS can verify a server with (public: not a secret)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

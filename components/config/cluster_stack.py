@@ -31,13 +31,13 @@ class ClusterStack:
     stack: str
     """The referenced stack (config `clusterStackRef`)."""
     cluster_name: pulumi.Output[str]
-    """The EKS cluster's name (output named by `clusterStackClusterNameOutput`)."""
+    """The EKS cluster's name (`clusterStackOutputs.clusterName`)."""
     kubeconfig: pulumi.Output[str]
-    """Its kubeconfig, always secret here (`clusterStackKubeconfigOutput`; an object output as JSON)."""
+    """Its kubeconfig, always secret here (`clusterStackOutputs.kubeconfig`; an object output as JSON)."""
     oidc_provider_arn: pulumi.Output[str] | None
-    """Its IAM OIDC provider (`clusterStackOidcProviderArnOutput`); None: made here (`clusterStackOidc` false)."""
+    """Its IAM OIDC provider (`clusterStackOutputs.oidcProviderArn`); None: made here (`clusterStackOidc` false)."""
     oidc_issuer_url: pulumi.Output[str] | None
-    """Its OIDC issuer URL (`clusterStackOidcIssuerUrlOutput`); None: looked up here."""
+    """Its OIDC issuer URL (`clusterStackOutputs.oidcIssuerUrl`); None: looked up here."""
     gate: pulumi.Output[bool]
     """Known once every output above is there; fails with the missing one's ConfigError otherwise."""
 
@@ -48,28 +48,29 @@ def read_cluster_stack(settings: Settings, target: ClusterTarget) -> ClusterStac
         return None
     stack = target.stack_ref
     ref = pulumi.StackReference(target.named("cluster-stack"), stack_name=stack)
-    wanted = {
-        "clusterStackClusterNameOutput": settings.cluster_stack_cluster_name_output,
-        "clusterStackKubeconfigOutput": settings.cluster_stack_kubeconfig_output,
-    }
-    if settings.cluster_stack_oidc:
-        wanted["clusterStackOidcProviderArnOutput"] = settings.cluster_stack_oidc_provider_arn_output
-        wanted["clusterStackOidcIssuerUrlOutput"] = settings.cluster_stack_oidc_issuer_url_output
-    found = {key: _required_output(ref, stack, key, name) for key, name in wanted.items()}
+    names = settings.cluster.stack_outputs
+    wanted = (
+        "clusterName",
+        "kubeconfig",
+        *(("oidcProviderArn", "oidcIssuerUrl") if settings.cluster.stack_oidc else ()),
+    )
+    found = {field: _required_output(ref, stack, field, names[field]) for field in wanted}
     gate = pulumi.Output.unsecret(pulumi.Output.all(**found).apply(lambda _: True))
     return ClusterStack(
         stack=stack,
-        cluster_name=found["clusterStackClusterNameOutput"],
-        kubeconfig=pulumi.Output.secret(found["clusterStackKubeconfigOutput"]),
-        oidc_provider_arn=found.get("clusterStackOidcProviderArnOutput"),
-        oidc_issuer_url=found.get("clusterStackOidcIssuerUrlOutput"),
+        cluster_name=found["clusterName"],
+        kubeconfig=pulumi.Output.secret(found["kubeconfig"]),
+        oidc_provider_arn=found.get("oidcProviderArn"),
+        oidc_issuer_url=found.get("oidcIssuerUrl"),
         gate=gate,
     )
 
 
-def _required_output(ref: pulumi.StackReference, stack: str, key: str, name: str) -> pulumi.Output[str]:
+def _required_output(ref: pulumi.StackReference, stack: str, field: str, name: str) -> pulumi.Output[str]:
     """The output `name` of the referenced stack (its own secrecy kept), or the ConfigError that
-    names `key`; a kubeconfig exported as an object (as pulumi-eks does) is taken as its JSON."""
+    names `clusterStackOutputs.<field>`; a kubeconfig exported as an object (as pulumi-eks does) is
+    taken as its JSON."""
+    key = f"clusterStackOutputs.{field}"
 
     def present(value: Any) -> str:
         if value is None or value == "":
@@ -78,7 +79,7 @@ def _required_output(ref: pulumi.StackReference, stack: str, key: str, name: str
                 f"an output {name!r} of stack {stack}, which exports none by that name: "
                 f"export it there, or set {key} to the name it has",
             )
-        if isinstance(value, Mapping) and key == "clusterStackKubeconfigOutput":
+        if isinstance(value, Mapping) and field == "kubeconfig":
             return json.dumps(value)
         if not isinstance(value, str):
             raise ConfigError(key, f"output {name!r} of stack {stack} to be a string (got a {type(value).__name__})")

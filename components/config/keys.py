@@ -51,8 +51,10 @@ class Key:
     """What to ask for when the key is unset (with no default)."""
     env: str | None = None
     """An environment variable read when the (secret) key is unset."""
+    section: str = ""
+    """The `Settings` section its value goes to (`components.settings.SECTIONS`; "" is Settings itself)."""
     field: str | None = None
-    """The `Settings` field; default: the key's name in snake_case."""
+    """Its name among all values while the rules run; default: the key's name in snake_case."""
     pulumi_type: str | None = None
     """`Pulumi.yaml`'s type for a key without a default (default: string); `object` keys are not
     declared there, as a project's config types do not include maps."""
@@ -74,6 +76,28 @@ class Key:
     def settings_field(self) -> str:
         return self.field or re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
 
+    @property
+    def section_field(self) -> str:
+        """Its field in its section: the value's name without the section's prefix (`glooNamespace`:
+        `gloo.namespace`); `targets` for the keys that name the clusters."""
+        if self.name in TARGET_KEYS:
+            return "targets"
+        return self.settings_field.removeprefix(f"{self.section}_") if self.section else self.settings_field
+
+
+# The keys that name the clusters: `clusters`, or its one-cluster shorthand; they become
+# `ClusterSource.targets` (one code path for one cluster or many).
+TARGET_KEYS = ("clusterName", "clusterStackRef", "adoptOidcProvider", "kubeconfig", "kubeContext", "clusters")
+# What a cluster's stack gives this program, each read from the output of the same name unless
+# `clusterStackOutputs` names another.
+CLUSTER_STACK_OUTPUTS = ("clusterName", "oidcProviderArn", "oidcIssuerUrl", "kubeconfig")
+# Keys that went, and what replaced them: a stack file that still sets one is told in one line.
+REPLACED_KEYS = {
+    "clusterStackClusterNameOutput": "clusterStackOutputs.clusterName",
+    "clusterStackOidcProviderArnOutput": "clusterStackOutputs.oidcProviderArn",
+    "clusterStackOidcIssuerUrlOutput": "clusterStackOutputs.oidcIssuerUrl",
+    "clusterStackKubeconfigOutput": "clusterStackOutputs.kubeconfig",
+}
 
 _GLOO_VERSION = checks.chart_version(
     DEFAULT_GLOO_VERSION, MIN_GLOO_VERSION_FOR_IRSA, "earlier Gloo cannot log in to Vault with IRSA"
@@ -81,49 +105,46 @@ _GLOO_VERSION = checks.chart_version(
 
 # The documented contract, one key a row.
 KEYS: tuple[Key, ...] = (
-    Key("clusterName", None, "Name of the existing EKS cluster (required, unless `clusterStackRef` or `clusters` gives it).", check=checks.cluster_name, required="the name of an existing EKS cluster (or clusterStackRef, the stack that owns it, or clusters)", unless=("clusterStackRef", "clusters")),
+    Key("clusterName", None, "Name of the existing EKS cluster (required, unless `clusterStackRef` or `clusters` gives it).", check=checks.cluster_name, required="the name of an existing EKS cluster (or clusterStackRef, the stack that owns it, or clusters)", unless=("clusterStackRef", "clusters"), section="cluster"),
     Key("region", "us-east-1", "AWS region of the cluster, IAM/STS calls and Vault's STS verification.", check=checks.region),
     Key("environment", "development", "`development` or `production`; `production` (as does a stack name with a part `prod`, `prd`, `production` or `live`, digits allowed) makes the policy pack refuse a dev-mode Vault and plain-http Vault access, and the program protect the IAM roles, the OIDC provider it creates and the Vault mounts.", check=checks.one_of(*ENVIRONMENTS)),
-    Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it.", check=checks.boolean),
-    Key("kubeconfig", None, "Kubeconfig path or contents to use instead of the cluster's endpoint and `aws eks get-token` (read as a secret: `pulumi config set --secret kubeconfig ...`).", secret=True),
-    Key("kubeContext", None, "Context inside `kubeconfig` to use."),
-    Key("glooNamespace", "gloo-system", "Namespace of the Gloo release and its service accounts.", check=checks.dns_label),
-    Key("glooServiceAccounts", None, "Gloo's service accounts that get the role (annotated, and trusted by it): `gloo`, plus `discovery`, which also turns discovery on; default: the chart's own, `[\"gloo\", \"discovery\"]` before 1.20, `[\"gloo\"]` from 1.20.", check=checks.dns_label_list, pulumi_type="array"),
-    Key("iamServerIdHeader", "vault.gloo.example.com", "`X-Vault-AWS-IAM-Server-ID` value; Vault requires it and Gloo signs it.", check=checks.header_value),
-    Key("vaultTopology", "in-cluster-dev", "`in-cluster-dev` (the guide's dev-mode Vault chart) or `external` (an existing Vault).", check=checks.one_of(*TOPOLOGIES)),
-    Key("vaultAddress", None, "Address Gloo uses to reach Vault; default for `in-cluster-dev`: `http://vault-internal.<vaultNamespace>:8200` (the guide's); required for `external`.", check=checks.url),
-    Key("vaultProviderAddress", None, "Address Pulumi uses to reach Vault; default: `vaultAddress` for `external`, the API server's service proxy for `in-cluster-dev`.", check=checks.url),
-    Key("vaultToken", None, "Vault token for Pulumi (secret; else `VAULT_TOKEN`). For `in-cluster-dev` it is also the dev server's root token.", secret=True, env="VAULT_TOKEN", required="a Vault token as a secret (pulumi config set --secret vaultToken ...) or VAULT_TOKEN"),
-    Key("vaultNamespace", "vault", "Namespace of the in-cluster Vault.", check=checks.dns_label),
-    Key("vaultServiceAccount", "vault", "Service account of the in-cluster Vault (gets Vault's IRSA role).", check=checks.dns_label),
-    Key("vaultChartVersion", DEFAULT_VAULT_CHART_VERSION, "Exact `hashicorp/vault` chart version for `in-cluster-dev`.", check=checks.chart_version(DEFAULT_VAULT_CHART_VERSION)),
-    Key("vaultAwsPrincipalArn", None, "`external`: ARN of the Vault server's own IAM role/user in this account; gets the scoped `iam:GetRole` policy.", check=checks.principal_arn, field="vault_aws_principal"),
-    Key("vaultCrossAccountPrincipalArn", None, "`external`: ARN of Vault's principal in another account; a role it assumes is created and registered with `auth/<mount>/config/sts/<account>`.", check=checks.principal_arn, field="vault_cross_account_principal"),
-    Key("authMountPath", "aws", "Mount path of Vault's aws auth method.", check=checks.mount_path),
-    Key("kvPath", "dev", "Mount path of the kv-v2 secrets engine (Gloo's `pathPrefix`).", check=checks.mount_path),
-    Key("adoptAuthMount", False, "Use the aws auth method already enabled at `authMountPath` instead of enabling it: never disabled by the stack; its client config and Gloo's role are still written (the client config is kept on `destroy`).", check=checks.boolean),
-    Key("adoptKvMount", False, "Use the kv-v2 mount already at `kvPath` instead of creating it: never disabled by the stack.", check=checks.boolean),
-    Key("kvRetainOnDelete", True, "Keep the kv-v2 mount, and every secret in it, when the stack is destroyed or the mount replaced (`protect`ed too in production).", check=checks.boolean),
-    Key("vaultPolicyName", "dev", "Name of the Vault policy given to Gloo's token.", check=checks.vault_policy_name),
-    Key("vaultPolicyMode", "least-privilege", "`least-privilege` (read/list under the root key) or `guide` (the guide's wider policy).", check=checks.one_of(*POLICY_MODES)),
-    Key("glooRootKey", "gloo", "Gloo's `rootKey` under the kv mount.", check=checks.vault_path),
-    Key("tokenMaxTtl", "24h", "Max TTL of Gloo's Vault token (`1h`, `30m`, `24h`...), at most `168h`.", check=checks.duration_seconds, field="token_max_ttl_seconds"),
-    Key("glooEdition", "oss", "`oss` (chart `gloo`) or `enterprise` (chart `gloo-ee`, needs `glooLicenseKey`).", check=checks.one_of(*EDITIONS)),
-    Key("glooChartVersion", DEFAULT_GLOO_VERSION, "Exact Gloo chart version; 1.15.3 or later (IRSA), 1.15.19 or later (token renewal), 1.18 to 1.22 maintained.", check=_GLOO_VERSION),
-    Key("glooLicenseKey", None, "Gloo Edge Enterprise license key (secret; `enterprise` only).", secret=True),
-    Key("glooReleaseName", "gloo", "Name of the Gloo Helm release.", check=checks.helm_release_name),
-    Key("iamRolePath", "/", "IAM path of every role the program creates (Gloo's, and Vault's when it makes one); Vault binds Gloo's role by its unique ID, so a path does not break the login.", check=checks.iam_path),
-    Key("iamPermissionsBoundaryArn", None, "Managed policy set as the permissions boundary of every role the program creates; it must allow Vault's role `iam:GetRole` (Gloo's role needs no permission).", check=checks.managed_policy_arn),
-    Key("iamMaxSessionDuration", None, "Maximum session duration of every role the program creates, `1h` to `12h` (IAM's default: `1h`).", check=checks.session_seconds, field="iam_max_session_seconds"),
-    Key("awsDefaultTags", None, "Tags on every AWS resource the program creates (the AWS provider's `default_tags`), a map: `pulumi config set --path 'awsDefaultTags.team' edge`; not declared in `Pulumi.yaml`, which has no map type.", check=checks.tag_map, pulumi_type="object"),
-    Key("clusterStackRef", None, "Stack that owns the EKS cluster (`org/project/stack`): its outputs give the cluster's name, kubeconfig (kept secret) and OIDC provider, instead of `clusterName` and AWS lookups.", check=checks.stack_name),
-    Key("clusterStackOidc", True, "With `clusterStackRef`: take the OIDC provider ARN and issuer URL from that stack (`true`), or only the cluster's name and kubeconfig, looking the issuer up and creating the provider here (`false`).", check=checks.boolean),
-    Key("clusterStackClusterNameOutput", "clusterName", "With `clusterStackRef`: that stack's output holding the EKS cluster's name.", check=checks.output_name),
-    Key("clusterStackOidcProviderArnOutput", "oidcProviderArn", "With `clusterStackRef` and `clusterStackOidc`: that stack's output holding the cluster's IAM OIDC provider ARN.", check=checks.output_name),
-    Key("clusterStackOidcIssuerUrlOutput", "oidcIssuerUrl", "With `clusterStackRef` and `clusterStackOidc`: that stack's output holding the cluster's OIDC issuer URL (`https://oidc.eks...`).", check=checks.output_name),
-    Key("clusterStackKubeconfigOutput", "kubeconfig", "With `clusterStackRef`: that stack's output holding the cluster's kubeconfig (read as a secret).", check=checks.output_name),
-    Key("vaultCaCert", None, "PEM CA bundle the Vault provider verifies an `https` Vault with (`pulumi config set vaultCaCert < ca.pem`; public, not a secret).", check=checks.ca_bundle),
-    Key("glooVaultCaCertPath", None, "Path, inside Gloo's pod, of the CA file Gloo verifies an `https` Vault with (`tlsConfig.caCert`); the Gloo chart cannot mount one on the gloo deployment, so the platform must (unset: the image's trust store).", check=checks.file_path),
-    Key("clusters", None, "Several EKS clusters on this stack's Vault (README, \"Several clusters\"), a map of short names (DNS labels, at most 20 characters) to `{clusterName: <name>}` or `{clusterStackRef: <stack>}`, each optionally with `adoptOidcProvider` and `fromSingleCluster`: each cluster gets its own OIDC provider, Gloo role, Vault role and Gloo release; all share the mounts and the policy. Requires `vaultTopology: external`; replaces `clusterName`, `clusterStackRef`, `kubeconfig`, `kubeContext`, `adoptOidcProvider`.", check=cluster_map, pulumi_type="object"),
-    Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (README, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`; with `glooVaultCaCertPath` it verifies Vault with `vaultCaCert`.", check=checks.boolean, pulumi_type="boolean"),
+    Key("adoptOidcProvider", False, "Look up the cluster's existing IAM OIDC provider instead of creating it.", check=checks.boolean, section="cluster"),
+    Key("kubeconfig", None, "Kubeconfig path or contents to use instead of the cluster's endpoint and `aws eks get-token` (read as a secret: `pulumi config set --secret kubeconfig ...`).", secret=True, section="cluster"),
+    Key("kubeContext", None, "Context inside `kubeconfig` to use.", section="cluster"),
+    Key("glooNamespace", "gloo-system", "Namespace of the Gloo release and its service accounts.", check=checks.dns_label, section="gloo"),
+    Key("glooServiceAccounts", None, "Gloo's service accounts that get the role (annotated, and trusted by it): `gloo`, plus `discovery`, which also turns discovery on; default: the chart's own, `[\"gloo\", \"discovery\"]` before 1.20, `[\"gloo\"]` from 1.20.", check=checks.dns_label_list, pulumi_type="array", section="gloo"),
+    Key("iamServerIdHeader", "vault.gloo.example.com", "`X-Vault-AWS-IAM-Server-ID` value; Vault requires it and Gloo signs it.", check=checks.header_value, section="vault"),
+    Key("vaultTopology", "in-cluster-dev", "`in-cluster-dev` (the guide's dev-mode Vault chart) or `external` (an existing Vault).", check=checks.one_of(*TOPOLOGIES), section="vault"),
+    Key("vaultAddress", None, "Address Gloo uses to reach Vault; default for `in-cluster-dev`: `http://vault-internal.<vaultNamespace>:8200` (the guide's); required for `external`.", check=checks.url, section="vault"),
+    Key("vaultProviderAddress", None, "Address Pulumi uses to reach Vault; default: `vaultAddress` for `external`, the API server's service proxy for `in-cluster-dev`.", check=checks.url, section="vault"),
+    Key("vaultToken", None, "Vault token for Pulumi (secret; else `VAULT_TOKEN`). For `in-cluster-dev` it is also the dev server's root token.", secret=True, env="VAULT_TOKEN", required="a Vault token as a secret (pulumi config set --secret vaultToken ...) or VAULT_TOKEN", section="vault"),
+    Key("vaultNamespace", "vault", "Namespace of the in-cluster Vault.", check=checks.dns_label, section="vault"),
+    Key("vaultServiceAccount", "vault", "Service account of the in-cluster Vault (gets Vault's IRSA role).", check=checks.dns_label, section="vault"),
+    Key("vaultChartVersion", DEFAULT_VAULT_CHART_VERSION, "Exact `hashicorp/vault` chart version for `in-cluster-dev`.", check=checks.chart_version(DEFAULT_VAULT_CHART_VERSION), section="vault"),
+    Key("vaultAwsPrincipalArn", None, "`external`: ARN of the Vault server's own IAM role/user in this account; gets the scoped `iam:GetRole` policy.", check=checks.principal_arn, field="vault_aws_principal", section="vault"),
+    Key("vaultCrossAccountPrincipalArn", None, "`external`: ARN of Vault's principal in another account; a role it assumes is created and registered with `auth/<mount>/config/sts/<account>`.", check=checks.principal_arn, field="vault_cross_account_principal", section="vault"),
+    Key("authMountPath", "aws", "Mount path of Vault's aws auth method.", check=checks.mount_path, section="vault"),
+    Key("kvPath", "dev", "Mount path of the kv-v2 secrets engine (Gloo's `pathPrefix`).", check=checks.mount_path, section="vault"),
+    Key("adoptAuthMount", False, "Use the aws auth method already enabled at `authMountPath` instead of enabling it: never disabled by the stack; its client config and Gloo's role are still written (the client config is kept on `destroy`).", check=checks.boolean, section="vault"),
+    Key("adoptKvMount", False, "Use the kv-v2 mount already at `kvPath` instead of creating it: never disabled by the stack.", check=checks.boolean, section="vault"),
+    Key("kvRetainOnDelete", True, "Keep the kv-v2 mount, and every secret in it, when the stack is destroyed or the mount replaced (`protect`ed too in production).", check=checks.boolean, section="vault"),
+    Key("vaultPolicyName", "dev", "Name of the Vault policy given to Gloo's token.", check=checks.vault_policy_name, section="vault"),
+    Key("vaultPolicyMode", "least-privilege", "`least-privilege` (read/list under the root key) or `guide` (the guide's wider policy).", check=checks.one_of(*POLICY_MODES), section="vault"),
+    Key("glooRootKey", "gloo", "Gloo's `rootKey` under the kv mount.", check=checks.vault_path, section="gloo"),
+    Key("tokenMaxTtl", "24h", "Max TTL of Gloo's Vault token (`1h`, `30m`, `24h`...), at most `168h`.", check=checks.duration_seconds, field="token_max_ttl_seconds", section="vault"),
+    Key("glooEdition", "oss", "`oss` (chart `gloo`) or `enterprise` (chart `gloo-ee`, needs `glooLicenseKey`).", check=checks.one_of(*EDITIONS), section="gloo"),
+    Key("glooChartVersion", DEFAULT_GLOO_VERSION, "Exact Gloo chart version; 1.15.3 or later (IRSA), 1.15.19 or later (token renewal), 1.18 to 1.22 maintained.", check=_GLOO_VERSION, section="gloo"),
+    Key("glooLicenseKey", None, "Gloo Edge Enterprise license key (secret; `enterprise` only).", secret=True, section="gloo"),
+    Key("glooReleaseName", "gloo", "Name of the Gloo Helm release.", check=checks.helm_release_name, section="gloo"),
+    Key("iamRolePath", "/", "IAM path of every role the program creates (Gloo's, and Vault's when it makes one); Vault binds Gloo's role by its unique ID, so a path does not break the login.", check=checks.iam_path, section="iam"),
+    Key("iamPermissionsBoundaryArn", None, "Managed policy set as the permissions boundary of every role the program creates; it must allow Vault's role `iam:GetRole` (Gloo's role needs no permission).", check=checks.managed_policy_arn, section="iam"),
+    Key("iamMaxSessionDuration", None, "Maximum session duration of every role the program creates, `1h` to `12h` (IAM's default: `1h`).", check=checks.session_seconds, field="iam_max_session_seconds", section="iam"),
+    Key("awsDefaultTags", None, "Tags on every AWS resource the program creates (the AWS provider's `default_tags`), a map: `pulumi config set --path 'awsDefaultTags.team' edge`; not declared in `Pulumi.yaml`, which has no map type.", check=checks.tag_map, pulumi_type="object", section="iam"),
+    Key("clusterStackRef", None, "Stack that owns the EKS cluster (`org/project/stack`): its outputs give the cluster's name, kubeconfig (kept secret) and OIDC provider, instead of `clusterName` and AWS lookups.", check=checks.stack_name, section="cluster"),
+    Key("clusterStackOidc", True, "With `clusterStackRef`: take the OIDC provider ARN and issuer URL from that stack (`true`), or only the cluster's name and kubeconfig, looking the issuer up and creating the provider here (`false`).", check=checks.boolean, section="cluster"),
+    Key("clusterStackOutputs", None, "With `clusterStackRef`: the names of that stack's outputs, a map of `clusterName` (the EKS cluster's name), `oidcProviderArn` and `oidcIssuerUrl` (its IAM OIDC provider and issuer URL, read with `clusterStackOidc`) and `kubeconfig` (read as a secret) to the output that holds it; each defaults to its own name: `pulumi config set --path 'clusterStackOutputs.kubeconfig' kubeconfigJson`; not declared in `Pulumi.yaml`, which has no map type.", check=checks.output_map(CLUSTER_STACK_OUTPUTS), pulumi_type="object", section="cluster"),
+    Key("vaultCaCert", None, "PEM CA bundle the Vault provider verifies an `https` Vault with (`pulumi config set vaultCaCert < ca.pem`; public, not a secret).", check=checks.ca_bundle, section="vault"),
+    Key("glooVaultCaCertPath", None, "Path, inside Gloo's pod, of the CA file Gloo verifies an `https` Vault with (`tlsConfig.caCert`); the Gloo chart cannot mount one on the gloo deployment, so the platform must (unset: the image's trust store).", check=checks.file_path, section="gloo"),
+    Key("clusters", None, "Several EKS clusters on this stack's Vault (README, \"Several clusters\"), a map of short names (DNS labels, at most 20 characters) to `{clusterName: <name>}` or `{clusterStackRef: <stack>}`, each optionally with `adoptOidcProvider` and `fromSingleCluster`: each cluster gets its own OIDC provider, Gloo role, Vault role and Gloo release; all share the mounts and the policy. Requires `vaultTopology: external`; replaces `clusterName`, `clusterStackRef`, `kubeconfig`, `kubeContext`, `adoptOidcProvider`.", check=cluster_map, pulumi_type="object", section="cluster"),
+    Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (README, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`; with `glooVaultCaCertPath` it verifies Vault with `vaultCaCert`.", check=checks.boolean, pulumi_type="boolean", section="verification"),
 )  # fmt: skip

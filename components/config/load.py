@@ -15,10 +15,10 @@ import pulumi
 import pulumi.runtime.config as runtime_config
 
 from components.config.checks import ConfigError, config_text
-from components.config.keys import KEYS, Key
+from components.config.keys import KEYS, REPLACED_KEYS, Key
 from components.config.rules import config_warnings, cross_key_rules, required_keys
 from components.project import PROJECT
-from components.settings import Settings
+from components.settings import SECTIONS, ClusterTarget, Settings
 
 
 def read_key(
@@ -50,9 +50,11 @@ def refuse_unknown_keys(given: Iterable[str]) -> None:
         namespace, _, name = full.partition(":")
         if namespace != PROJECT or name in known:
             continue
+        if name in REPLACED_KEYS:
+            raise ConfigError(name, f"no such key: replaced by {REPLACED_KEYS[name]} (docs/configuration.md)")
         nearest = by_case.get(name.lower()) or next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None)
         hint = f"; did you mean {nearest}?" if nearest else ""
-        raise ConfigError(name, f'no such key: not one of this program\'s keys (README, "Configuration"){hint}')
+        raise ConfigError(name, f"no such key: not one of this program's keys (docs/configuration.md){hint}")
 
 
 def parse_settings(
@@ -65,7 +67,37 @@ def parse_settings(
     values = {key.settings_field: read_key(key, get, secret, env) for key in KEYS}
     required_keys(values)
     cross_key_rules(values)
-    return Settings(**values, stack=stack)
+    return assemble(values, stack)
+
+
+def assemble(values: Mapping[str, Any], stack: str = "") -> Settings:
+    """The checked values into their sections (`Key.section`): the keys that name the clusters
+    become `cluster.targets`, one code path for one cluster or many."""
+    sections: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
+    top: dict[str, Any] = {}
+    for key in KEYS:
+        if key.section_field != "targets":
+            (sections[key.section] if key.section else top)[key.section_field] = values[key.settings_field]
+    sections["cluster"]["targets"] = targets(values)
+    sections["cluster"]["several"] = values["clusters"] is not None
+    built = {name: SECTIONS[name](**fields) for name, fields in sections.items()}
+    return Settings(**top, **built, stack=stack)
+
+
+def targets(values: Mapping[str, Any]) -> tuple[ClusterTarget, ...]:
+    """Every cluster the stack serves: the `clusters` entries, or the one its shorthand keys name
+    (keyed None: its resources keep the names they had before `clusters` existed)."""
+    if values["clusters"] is not None:
+        return tuple(values["clusters"])
+    single = ClusterTarget(
+        key=None,
+        cluster_name=values["cluster_name"],
+        stack_ref=values["cluster_stack_ref"],
+        adopt_oidc_provider=values["adopt_oidc_provider"],
+        kubeconfig=values["kubeconfig"],
+        kube_context=values["kube_context"],
+    )
+    return (single,)
 
 
 def load_settings() -> Settings:

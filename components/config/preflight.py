@@ -17,11 +17,11 @@ def check_against_aws(settings: Settings, provider: aws.Provider) -> dict[str, s
     Only the (explicit) AWS provider is registered before this: it creates nothing.
     """
     opts = pulumi.InvokeOptions(provider=provider)
-    if settings.vault_aws_principal is not None:
+    if settings.vault.aws_principal is not None:
         _same_account(settings, opts)
     return {
         target.output_key: _existing_oidc_provider(target, opts)
-        for target in settings.targets
+        for target in settings.cluster.targets
         if target.adopt_oidc_provider
     }
 
@@ -29,13 +29,13 @@ def check_against_aws(settings: Settings, provider: aws.Provider) -> dict[str, s
 def _same_account(settings: Settings, opts: pulumi.InvokeOptions) -> None:
     """The inline `iam:GetRole` policy attaches by name in the caller's account: another account's
     principal would silently get a same-named role here instead."""
-    assert settings.vault_aws_principal is not None
+    assert settings.vault.aws_principal is not None
     account = aws.get_caller_identity(opts=opts).account_id
-    if settings.vault_aws_principal.account != account:
+    if settings.vault.aws_principal.account != account:
         raise ConfigError(
             "vaultAwsPrincipalArn",
             f"a principal in this account, {account} (for another account use vaultCrossAccountPrincipalArn) "
-            f"(got {settings.vault_aws_principal.arn!r})",
+            f"(got {settings.vault.aws_principal.arn!r})",
         )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from components.config import checks
 from components.config.checks import ConfigError
 from components.config.keys import (
+    CLUSTER_STACK_OUTPUTS,
     DISCOVERY_OFF_BY_DEFAULT_FROM,
     GLOO_CHART_SERVICE_ACCOUNTS,
     KEYS,
@@ -56,6 +57,8 @@ def cross_key_rules(values: dict[str, Any]) -> None:
 def _cluster_stack_rules(values: dict[str, Any]) -> None:
     """With `clusterStackRef` the cluster's stack names the cluster and gives its kubeconfig: no key
     may give them a second time, and the OIDC provider is that stack's (or made here), never adopted."""
+    if values["cluster_stack_outputs"] is None:
+        values["cluster_stack_outputs"] = {name: name for name in CLUSTER_STACK_OUTPUTS}
     ref = values["cluster_stack_ref"]
     if ref is None:
         return
@@ -205,7 +208,7 @@ def _tls_rules(values: dict[str, Any]) -> None:
 
 def config_warnings(settings: Settings) -> list[str]:
     """One line each for a Gloo version or edition that works but that users should not stay on."""
-    return _gloo_version_warnings(settings.gloo_chart_version) + _gloo_oss_end_of_life(settings)
+    return _gloo_version_warnings(settings.gloo.chart_version) + _gloo_oss_end_of_life(settings)
 
 
 def _gloo_version_warnings(version: str) -> list[str]:
@@ -222,7 +225,7 @@ def _gloo_version_warnings(version: str) -> list[str]:
 def _gloo_oss_end_of_life(settings: Settings) -> list[str]:
     """Gloo Edge OSS gets no releases, bug fixes or security patches after 2026-12-31 (solo-io/gloo
     README, main and v1.22.1): production is told; the dev stack stays on OSS to try the guide."""
-    if settings.gloo_edition != "oss" or not settings.production:
+    if settings.gloo.edition != "oss" or not settings.production:
         return []
     return [
         f"{PROJECT}:glooEdition: Gloo Edge OSS reaches end of life on 2026-12-31: no releases, bug fixes or "

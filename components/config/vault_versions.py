@@ -98,12 +98,12 @@ def vulnerable_vault_warning(key: str, address: str, version: str) -> str | None
 def warn_if_external_vault_vulnerable(settings: Settings) -> None:
     """At `up` and `preview` of an `external` Vault: one warning line when the version its
     `sys/health` reports is below the fix (read at the address Pulumi reaches it at)."""
-    if settings.vault_topology != "external" or os.environ.get(OFFLINE_ENV) == "1":
+    if settings.vault.topology != "external" or os.environ.get(OFFLINE_ENV) == "1":
         return
-    key, address = "vaultAddress", settings.vault_address
-    if settings.vault_provider_address is not None:
-        key, address = "vaultProviderAddress", settings.vault_provider_address
-    version = health_version(address, settings.vault_ca_cert)
+    key, address = "vaultAddress", settings.vault.address
+    if settings.vault.provider_address is not None:
+        key, address = "vaultProviderAddress", settings.vault.provider_address
+    version = health_version(address, settings.vault.ca_cert)
     warning = vulnerable_vault_warning(f"{PROJECT}:{key}", address, version) if version else None
     if warning:
         pulumi.log.warn(warning)

@@ -46,7 +46,7 @@ def test_china_regions_use_the_china_sts_domain() -> None:
 
 @pytest.mark.parametrize("version", ["1.15.3", "1.15.19", "1.16.0", "v1.15.3", "1.15.4-beta1", "2.0.0"])
 def test_gloo_versions_from_1_15_3_are_accepted(version: str) -> None:
-    assert parse({"clusterName": CLUSTER, "glooChartVersion": version}).gloo_chart_version == version.lstrip("v")
+    assert parse({"clusterName": CLUSTER, "glooChartVersion": version}).gloo.chart_version == version.lstrip("v")
 
 
 # (id, key named in the error, config on top of Pulumi.dev.yaml, secrets)
@@ -242,7 +242,7 @@ def test_a_password_in_the_vault_address_is_refused_without_printing_it() -> Non
 
 @pytest.mark.parametrize("address", ["http://[::1]:8200", "https://[2001:db8::7]:8200/", "http://127.0.0.1:8200"])
 def test_ip_literal_vault_addresses_are_accepted(address: str) -> None:
-    assert parse({"clusterName": "edge", "vaultProviderAddress": address}).vault_provider_address == address
+    assert parse({"clusterName": "edge", "vaultProviderAddress": address}).vault.provider_address == address
 
 
 @pytest.mark.parametrize("address", ["http://[::1", "http://[not-ip]:8200", "http://vault:99999"])

@@ -137,12 +137,8 @@ def test_outputs_under_other_names_are_read() -> None:
         "oidcArn": oidc_provider_arn(EKS_ISSUER_URL),
         "kc": EKS_KUBECONFIG,
     }
-    overrides = {
-        "clusterStackClusterNameOutput": "eksName",
-        "clusterStackOidcIssuerUrlOutput": "issuer",
-        "clusterStackOidcProviderArnOutput": "oidcArn",
-        "clusterStackKubeconfigOutput": "kc",
-    }
+    names = {"clusterName": "eksName", "oidcIssuerUrl": "issuer", "oidcProviderArn": "oidcArn", "kubeconfig": "kc"}
+    overrides = {"clusterStackOutputs": json.dumps(names)}
     run = run_program(config(**EXTERNAL, **overrides), mocks=eks_stack(renamed, frozenset({"kc"})))
     assert run.outputs["clusterName"] == EKS_CLUSTER and run.outputs["oidcProviderArn"] == oidc_provider_arn(
         EKS_ISSUER_URL
@@ -190,10 +186,10 @@ def test_every_provider_waits_for_the_cluster_stack(external: ProgramRun, in_clu
 
 
 MISSING = [
-    ("clusterName", "clusterStackClusterNameOutput"),
-    ("kubeconfig", "clusterStackKubeconfigOutput"),
-    ("oidcProviderArn", "clusterStackOidcProviderArnOutput"),
-    ("oidcIssuerUrl", "clusterStackOidcIssuerUrlOutput"),
+    ("clusterName", "clusterStackOutputs.clusterName"),
+    ("kubeconfig", "clusterStackOutputs.kubeconfig"),
+    ("oidcProviderArn", "clusterStackOutputs.oidcProviderArn"),
+    ("oidcIssuerUrl", "clusterStackOutputs.oidcIssuerUrl"),
 ]
 
 
@@ -216,19 +212,19 @@ def test_the_same_account_check_waits_for_the_cluster_stack_too() -> None:
     overrides = {k: v for k, v in same_account.items() if v is not None}
     lacking = {k: v for k, v in EKS_OUTPUTS.items() if k != "oidcIssuerUrl"}
     failed = run_program_failure(config(**overrides), mocks=eks_stack(lacking))
-    assert_names_key(failed.error, "clusterStackOidcIssuerUrlOutput")
+    assert_names_key(failed.error, "clusterStackOutputs.oidcIssuerUrl")
     assert [(r.type, r.name) for r in failed.resources if r.custom] == []
     assert run_program(config(**overrides), mocks=eks_stack()).outputs["vaultAwsIdentityArn"] == VAULT_SERVER
 
 
 def test_an_empty_output_counts_as_missing() -> None:
     failed = run_program_failure(config(**EXTERNAL), mocks=eks_stack({**EKS_OUTPUTS, "clusterName": ""}))
-    assert_names_key(failed.error, "clusterStackClusterNameOutput")
+    assert_names_key(failed.error, "clusterStackOutputs.clusterName")
 
 
 def test_an_output_of_the_wrong_type_is_refused() -> None:
     failed = run_program_failure(config(**EXTERNAL), mocks=eks_stack({**EKS_OUTPUTS, "oidcProviderArn": ["arn"]}))
-    assert_names_key(failed.error, "clusterStackOidcProviderArnOutput")
+    assert_names_key(failed.error, "clusterStackOutputs.oidcProviderArn")
     assert "a string (got a list)" in str(failed.error)
 
 
@@ -263,7 +259,9 @@ def test_without_a_reference_the_cluster_name_is_still_required() -> None:
         ("adoptOidcProvider", {"adoptOidcProvider": "true", "clusterStackOidc": "false"}),
         ("clusterStackRef", {"clusterStackRef": "acme/eks/prod/extra"}),
         ("clusterStackRef", {"clusterStackRef": "acme eks"}),
-        ("clusterStackKubeconfigOutput", {"clusterStackKubeconfigOutput": "kube config"}),
+        ("clusterStackOutputs.kubeconfig", {"clusterStackOutputs": '{"kubeconfig": "kube config"}'}),
+        ("clusterStackOutputs.kubeConfig", {"clusterStackOutputs": '{"kubeConfig": "kc"}'}),
+        ("clusterStackOutputs", {"clusterStackOutputs": '"kc"'}),
         ("clusterStackOidc", {"clusterStackOidc": "sometimes"}),
     ],
 )
@@ -273,3 +271,29 @@ def test_config_that_contradicts_the_reference_is_refused(key: str, overrides: d
     with pytest.raises(Exception) as raised:
         parse({**base, **overrides}, secrets=secrets)
     assert_names_key(raised.value, key)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("clusterStackClusterNameOutput", "clusterStackOutputs.clusterName"),
+        ("clusterStackOidcProviderArnOutput", "clusterStackOutputs.oidcProviderArn"),
+        ("clusterStackOidcIssuerUrlOutput", "clusterStackOutputs.oidcIssuerUrl"),
+        ("clusterStackKubeconfigOutput", "clusterStackOutputs.kubeconfig"),
+    ],
+)
+def test_a_stack_file_with_an_output_name_key_that_went_is_told_its_replacement(old: str, new: str) -> None:
+    """The four output-name keys became one map: a stack file that still sets one stops in one line
+    naming the field that replaced it, before anything is registered."""
+    failed = run_program_failure({**config(**EXTERNAL), old: "kc"}, mocks=eks_stack())
+    assert_names_key(failed.error, old)
+    assert f"replaced by {new}" in str(failed.error)
+    assert [(r.type, r.name) for r in failed.resources if r.custom] == []
+
+
+def test_outputs_left_out_of_the_map_keep_their_own_names() -> None:
+    run = run_program(
+        config(**EXTERNAL, clusterStackOutputs=json.dumps({"kubeconfig": "kc"})),
+        mocks=eks_stack({**{k: v for k, v in EKS_OUTPUTS.items() if k != "kubeconfig"}, "kc": EKS_KUBECONFIG}),
+    )
+    assert run.outputs["clusterName"] == EKS_CLUSTER

@@ -12,8 +12,8 @@ import yaml
 
 from components.config import keys as config_keys
 from components.config.checks import ConfigError
-from components.config.keys import KEYS
-from components.settings import Settings
+from components.config.keys import KEYS, TARGET_KEYS
+from components.settings import SECTIONS, Settings
 from tests.harness import (
     HELM_RELEASE,
     ROOT,
@@ -31,39 +31,39 @@ CLUSTER = "gloo-ee-vault-integration"
 
 def test_defaults_are_the_guides_values() -> None:
     s = parse({"clusterName": CLUSTER})
-    assert s.cluster_name == CLUSTER
+    assert s.cluster.targets[0].cluster_name == CLUSTER
     assert s.region == "us-east-1"  # AWS_REGION
     assert s.environment == "development"  # production only when asked (or by stack name, policy-pack/)
-    assert s.gloo_namespace == "gloo-system"  # NAMESPACE
+    assert s.gloo.namespace == "gloo-system"  # NAMESPACE
     # The guide's two subjects were its chart's two accounts; Gloo 1.22's chart has discovery off.
-    assert s.gloo_service_accounts == ("gloo",)
-    assert [sa.subject for sa in s.gloo_subjects] == ["system:serviceaccount:gloo-system:gloo"]
-    assert parse({"clusterName": CLUSTER, "glooChartVersion": "1.15.19"}).gloo_service_accounts == (
+    assert s.gloo.service_accounts == ("gloo",)
+    assert [sa.subject for sa in s.gloo.subjects] == ["system:serviceaccount:gloo-system:gloo"]
+    assert parse({"clusterName": CLUSTER, "glooChartVersion": "1.15.19"}).gloo.service_accounts == (
         "gloo",
         "discovery",
     )
-    assert s.iam_server_id_header == "vault.gloo.example.com"  # IAM_SERVER_ID_HEADER_VALUE
-    assert s.vault_topology == "in-cluster-dev"  # helm install vault ... server.dev.enabled=true
-    assert s.vault_namespace == "vault"  # --namespace vault
-    assert s.vault_address == "http://vault-internal.vault:8200"  # VAULT_ADDRESS
-    assert s.vault_provider_address is None
-    assert s.auth_mount_path == "aws"  # vault auth enable aws
-    assert s.kv_path == "dev"  # vault secrets enable -path="dev" -version=2 kv
-    assert s.vault_policy_name == "dev"  # vault policy write dev
-    assert s.gloo_root_key == "gloo"  # "The value of root_key is gloo by default"
-    assert s.token_max_ttl_seconds == 24 * 3600  # max_ttl=24h
+    assert s.vault.iam_server_id_header == "vault.gloo.example.com"  # IAM_SERVER_ID_HEADER_VALUE
+    assert s.vault.topology == "in-cluster-dev"  # helm install vault ... server.dev.enabled=true
+    assert s.vault.namespace == "vault"  # --namespace vault
+    assert s.vault.address == "http://vault-internal.vault:8200"  # VAULT_ADDRESS
+    assert s.vault.provider_address is None
+    assert s.vault.auth_mount_path == "aws"  # vault auth enable aws
+    assert s.vault.kv_path == "dev"  # vault secrets enable -path="dev" -version=2 kv
+    assert s.vault.policy_name == "dev"  # vault policy write dev
+    assert s.gloo.root_key == "gloo"  # "The value of root_key is gloo by default"
+    assert s.vault.token_max_ttl_seconds == 24 * 3600  # max_ttl=24h
     assert s.sts_endpoint == "https://sts.us-east-1.amazonaws.com"  # sts_endpoint=https://sts.${AWS_REGION}...
-    assert s.gloo_edition == "oss"  # helm install gloo gloo/gloo
-    assert s.gloo_chart == ("gloo", "https://storage.googleapis.com/solo-public-helm")
-    assert s.gloo_release_name == "gloo"
-    assert s.gloo_chart_version == "1.22.1"  # the newest maintained line (the guide's 1.15 line has ended)
-    assert s.kv_retain_on_delete is True
-    assert s.vault_service_account == "vault"
-    assert s.vault_policy_mode == "least-privilege"
-    assert s.adopt_oidc_provider is False
-    assert s.kubeconfig is None and s.kube_context is None
-    assert s.vault_aws_principal is None and s.vault_cross_account_principal is None
-    assert s.gloo_license_key is None
+    assert s.gloo.edition == "oss"  # helm install gloo gloo/gloo
+    assert s.gloo.chart == ("gloo", "https://storage.googleapis.com/solo-public-helm")
+    assert s.gloo.release_name == "gloo"
+    assert s.gloo.chart_version == "1.22.1"  # the newest maintained line (the guide's 1.15 line has ended)
+    assert s.vault.kv_retain_on_delete is True
+    assert s.vault.service_account == "vault"
+    assert s.vault.policy_mode == "least-privilege"
+    assert s.cluster.targets[0].adopt_oidc_provider is False
+    assert s.cluster.targets[0].kubeconfig is None and s.cluster.targets[0].kube_context is None
+    assert s.vault.aws_principal is None and s.vault.cross_account_principal is None
+    assert s.gloo.license_key is None
 
 
 PULUMI_TYPES = {bool: "boolean", list: "array", str: "string"}
@@ -177,9 +177,15 @@ def test_an_encrypted_secret_in_a_stack_file_is_fine(tmp_path: Path) -> None:
 
 
 def test_every_key_fills_exactly_one_settings_field() -> None:
-    fields = {f.name for f in dataclasses.fields(Settings)}
-    assert [k.settings_field for k in KEYS if k.settings_field not in fields] == []
-    assert len({k.settings_field for k in KEYS}) == len(KEYS) == len(fields - {"stack"})
+    """Each key fills one field of its section (the keys naming the clusters fill `cluster.targets`),
+    and each field but the computed ones is some key's: a key cannot be read and then dropped."""
+    filled = [(k.section, k.section_field) for k in KEYS if k.section_field != "targets"]
+    fields = {("", f.name) for f in dataclasses.fields(Settings) if f.name not in {"stack", *SECTIONS}}
+    for name, section in SECTIONS.items():
+        fields |= {(name, f.name) for f in dataclasses.fields(section) if f.name not in {"targets", "several"}}
+    assert sorted(filled) == sorted(fields)
+    assert len({k.settings_field for k in KEYS}) == len(KEYS)
+    assert {k.name for k in KEYS if k.section_field == "targets"} == set(TARGET_KEYS)
 
 
 def test_the_default_gloo_is_the_newest_maintained_release(run: ProgramRun) -> None:

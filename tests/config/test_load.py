@@ -34,10 +34,10 @@ CROSS_PRINCIPAL = "arn:aws:iam::210987654321:role/vault-server"
 def test_empty_values_mean_the_default() -> None:
     # Pulumi.yaml declares `default: ""` for optional keys; "" must read as unset.
     s = parse({"clusterName": CLUSTER, "vaultAddress": "", "kubeconfig": "", "region": "", "tokenMaxTtl": ""})
-    assert s.vault_address == "http://vault-internal.vault:8200"
-    assert s.kubeconfig is None
+    assert s.vault.address == "http://vault-internal.vault:8200"
+    assert s.cluster.targets[0].kubeconfig is None
     assert s.region == "us-east-1"
-    assert s.token_max_ttl_seconds == 86400
+    assert s.vault.token_max_ttl_seconds == 86400
 
 
 def test_values_are_read() -> None:
@@ -55,36 +55,36 @@ def test_values_are_read() -> None:
     )
     assert s.region == "eu-west-1"
     assert s.sts_endpoint == "https://sts.eu-west-1.amazonaws.com"
-    assert s.adopt_oidc_provider is True
-    assert s.gloo_service_accounts == ("gloo", "discovery")
-    assert s.vault_address == "http://vault-internal.secrets:8200"
-    assert s.kv_path == "teams/edge"
-    assert s.token_max_ttl_seconds == 5400
-    assert s.gloo_chart_version == "1.17.0"
+    assert s.cluster.targets[0].adopt_oidc_provider is True
+    assert s.gloo.service_accounts == ("gloo", "discovery")
+    assert s.vault.address == "http://vault-internal.secrets:8200"
+    assert s.vault.kv_path == "teams/edge"
+    assert s.vault.token_max_ttl_seconds == 5400
+    assert s.gloo.chart_version == "1.17.0"
     assert parse({"clusterName": "edge", "environment": "production"}).environment == "production"
 
 
 def test_vault_token_falls_back_to_the_environment() -> None:
     s = parse({"clusterName": CLUSTER}, secrets={}, env={"VAULT_TOKEN": "hvs.env"})
-    assert s.vault_token is not None
+    assert s.vault.token is not None
 
 
 def test_external_topology_settings() -> None:
     s = parse({"clusterName": CLUSTER, **EXTERNAL_VAULT, "vaultAwsPrincipalArn": ROLE_PRINCIPAL})
-    assert s.vault_address == "https://vault.example.com:8200"
-    assert s.vault_aws_principal is not None
-    assert (s.vault_aws_principal.arn, s.vault_aws_principal.kind) == (ROLE_PRINCIPAL, "role")
-    assert (s.vault_aws_principal.account, s.vault_aws_principal.name) == ("123456789012", "vault-server")
+    assert s.vault.address == "https://vault.example.com:8200"
+    assert s.vault.aws_principal is not None
+    assert (s.vault.aws_principal.arn, s.vault.aws_principal.kind) == (ROLE_PRINCIPAL, "role")
+    assert (s.vault.aws_principal.account, s.vault.aws_principal.name) == ("123456789012", "vault-server")
     s = parse({"clusterName": CLUSTER, **EXTERNAL_VAULT, "vaultCrossAccountPrincipalArn": CROSS_PRINCIPAL})
-    assert s.vault_cross_account_principal is not None
-    assert s.vault_cross_account_principal.arn == CROSS_PRINCIPAL
-    assert s.vault_cross_account_principal.account == "210987654321"
+    assert s.vault.cross_account_principal is not None
+    assert s.vault.cross_account_principal.arn == CROSS_PRINCIPAL
+    assert s.vault.cross_account_principal.account == "210987654321"
 
 
 def test_enterprise_settings() -> None:
     s = parse({"clusterName": CLUSTER, "glooEdition": "enterprise"}, secrets={**TOKEN, "glooLicenseKey": "LIC"})
-    assert s.gloo_chart == ("gloo-ee", "https://storage.googleapis.com/gloo-ee-helm")
-    assert s.gloo_license_key is not None
+    assert s.gloo.chart == ("gloo-ee", "https://storage.googleapis.com/gloo-ee-helm")
+    assert s.gloo.license_key is not None
 
 
 def test_a_registration_before_validation_would_be_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,14 +128,14 @@ def test_a_misspelt_key_is_refused_naming_the_nearest_known_key(given: str, near
     failed = run_program_failure({**dev_config(), given: "eu-west-1"})
     assert str(failed.error) == (
         f"gloo-vault-irsa:{given}: expected no such key: not one of this program's keys "
-        f'(README, "Configuration"); did you mean {nearest}?'
+        f"(docs/configuration.md); did you mean {nearest}?"
     )
     assert failed.resources == []
 
 
 def test_an_unknown_key_with_nothing_near_is_refused_without_a_guess() -> None:
     failed = run_program_failure({**dev_config(), "fooBarBaz": "1"})
-    assert str(failed.error).endswith('(README, "Configuration")'), failed.error
+    assert str(failed.error).endswith("(docs/configuration.md)"), failed.error
     assert failed.resources == []
 
 
@@ -158,10 +158,10 @@ def test_production_by_stack_name_is_the_policy_packs_rule(stack: str) -> None:
 
 def test_the_keys_are_read() -> None:
     s = parse({**dev_config(), **{k: v if isinstance(v, str) else json.dumps(v) for k, v in ORG_IAM.items()}})
-    assert s.iam_role_path == ROLE_PATH
-    assert s.iam_permissions_boundary_arn == BOUNDARY_ARN
-    assert s.iam_max_session_seconds == 7200
-    assert s.aws_default_tags == DEFAULT_TAGS
-    assert parse({**dev_config(), "iamMaxSessionDuration": "43200"}).iam_max_session_seconds == 12 * 3600
+    assert s.iam.role_path == ROLE_PATH
+    assert s.iam.permissions_boundary_arn == BOUNDARY_ARN
+    assert s.iam.max_session_seconds == 7200
+    assert s.iam.aws_default_tags == DEFAULT_TAGS
+    assert parse({**dev_config(), "iamMaxSessionDuration": "43200"}).iam.max_session_seconds == 12 * 3600
     managed = "arn:aws:iam::aws:policy/PowerUserAccess"  # an AWS-managed boundary: it only caps
-    assert parse({**dev_config(), "iamPermissionsBoundaryArn": managed}).iam_permissions_boundary_arn == managed
+    assert parse({**dev_config(), "iamPermissionsBoundaryArn": managed}).iam.permissions_boundary_arn == managed

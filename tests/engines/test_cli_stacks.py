@@ -203,7 +203,7 @@ def test_a_misspelt_key_stops_a_real_preview_in_one_line_naming_the_key_meant(
     assert preview.code != 0
     expected = (
         "error: gloo-vault-irsa:regoin: expected no such key: not one of this program's keys "
-        '(README, "Configuration"); did you mean region?'
+        "(docs/configuration.md); did you mean region?"
     )
     assert expected in [line.strip() for line in preview.output.splitlines()], preview.output[-3000:]
     assert "+ 1 to create" in preview.output, preview.output[-2000:]  # the stack itself, and nothing else

@@ -140,7 +140,7 @@ def test_the_production_stack_is_reviewed_against_placeholders(tmp_path: Path) -
 
 
 def test_any_cluster_stack_is_a_placeholder_with_the_output_names_configured() -> None:
-    stacks = review.review_stacks({"clusterStackRef": "other/eks/qa", "clusterStackKubeconfigOutput": "kc"})
+    stacks = review.review_stacks({"clusterStackRef": "other/eks/qa", "clusterStackOutputs": '{"kubeconfig": "kc"}'})
     assert stacks["other/eks/qa"].secret == frozenset({"kc"})
     assert stacks["other/eks/qa"].outputs["clusterName"] == "qa"
     assert set(stacks["other/eks/qa"].outputs) == (set(EKS_OUTPUTS) - {"kubeconfig"}) | {"kc"}
