@@ -5,8 +5,8 @@ reaches it: with `--skip-preview` (as automation runs it) a destroy of productio
 release, the Vault role and Vault's grant before it stopped at the protected auth mount. The guard
 depends on every component of the stack and nothing depends on it, so it is the one resource a
 destroy deletes first; it is protected, so the destroy stops there, with or without its preview,
-and nothing is deleted. To tear production down on purpose: `pulumi state unprotect` it (README,
-"Clean up"), and the protected resources it guards.
+and nothing is deleted. To tear production down on purpose: `pulumi state unprotect` it
+(docs/adoption.md, "Clean up"), and the protected resources it guards.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ same file backend) beside two flat programs the script writes: the engine's floo
 resources on default providers, and the same with one explicit Kubernetes provider per cluster, as
 the program has. It prints the median and range of `--engine-repeat` previews of each, taken back
 to back, the ratios, the plugin processes each started and the peak summed RSS of everything the
-CLI started. Opt-in: it needs the built tools and takes minutes and GBs (README, "Scale").
+CLI started. Opt-in: it needs the built tools and takes minutes and GBs (docs/clusters.md, "Scale").
 """
 
 from __future__ import annotations
@@ -448,7 +448,7 @@ def program_stack_config(clusters: int) -> dict[str, Any]:
 
 
 def program_stack(workspace: Workspace, clusters: int) -> str:
-    """`bench-NNN` of the program (`program_stack_config`), its secrets set as the README says."""
+    """`bench-NNN` of the program (`program_stack_config`), its secrets set as docs/deploy.md says."""
     name = f"bench-{clusters:03}"
     workspace.stack_file(name).write_text(yaml.safe_dump({"config": program_stack_config(clusters)}, sort_keys=False))
     run_cli(workspace, "stack", "init", name)

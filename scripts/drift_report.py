@@ -27,7 +27,7 @@ NO_DRIFT, DRIFT, ERROR = 0, 1, 2
 UNCHANGED_OPS = frozenset({"same", "refresh", "read", "discard"})
 STACK_TYPE = "pulumi:pulumi:Stack"
 # Resources that remove themselves, so that a refresh finds them gone and the preview creates them
-# again: the login check Job (config `loginCheck`, README "Verify"), deleted by Kubernetes 10
+# again: the login check Job (config `loginCheck`, docs/troubleshooting.md "Verify"), deleted by Kubernetes 10
 # minutes after it finished (`ttlSecondsAfterFinished`). Its return is the check running again.
 # Known as (the type of the component that owns it, its type), which a URN carries in its type
 # chain (`<parent type>$<type>`): its name is `<cluster>-gloo-login-check` with `clusters`, and a

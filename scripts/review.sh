@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The offline review (README "Review it offline"), from any directory, on a fresh clone too:
+# The offline review (docs/review.md), from any directory, on a fresh clone too:
 #   ./scripts/review.sh [stack] [--out folder] [--readme]     stack: default dev
 # The first run creates .venv and installs requirements.txt into it (a few minutes, once: needs PyPI);
 # then it runs `python -m tooling.review` with the repository on the module path, so the

@@ -36,13 +36,13 @@ ENVIRONMENTS = ("development", "production")
 
 @dataclass(frozen=True)
 class Key:
-    """One config key: its name, default, README line, and the check its value must pass."""
+    """One config key: its name, default, documentation line, and the check its value must pass."""
 
     name: str
     default: Any
     """The guide's value (`None`: optional, or required when `required` says what is expected)."""
     description: str
-    """The README's one line."""
+    """Its one line in docs/configuration.md."""
     check: checks.Check = checks.text
     """Turns the raw text (or the default) into the typed value, or raises `ConfigError`."""
     secret: bool = False
@@ -145,6 +145,6 @@ KEYS: tuple[Key, ...] = (
     Key("clusterStackOutputs", None, "With `clusterStackRef`: the names of that stack's outputs, a map of `clusterName` (the EKS cluster's name), `oidcProviderArn` and `oidcIssuerUrl` (its IAM OIDC provider and issuer URL, read with `clusterStackOidc`) and `kubeconfig` (read as a secret) to the output that holds it; each defaults to its own name: `pulumi config set --path 'clusterStackOutputs.kubeconfig' kubeconfigJson`; not declared in `Pulumi.yaml`, which has no map type.", check=checks.output_map(CLUSTER_STACK_OUTPUTS), pulumi_type="object", section="cluster"),
     Key("vaultCaCert", None, "PEM CA bundle the Vault provider verifies an `https` Vault with (`pulumi config set vaultCaCert < ca.pem`; public, not a secret).", check=checks.ca_bundle, section="vault"),
     Key("glooVaultCaCertPath", None, "Path, inside Gloo's pod, of the CA file Gloo verifies an `https` Vault with (`tlsConfig.caCert`); the Gloo chart cannot mount one on the gloo deployment, so the platform must (unset: the image's trust store).", check=checks.file_path, section="gloo"),
-    Key("clusters", None, "Several EKS clusters on this stack's Vault (README, \"Several clusters\"), a map of short names (DNS labels, at most 20 characters) to `{clusterName: <name>}` or `{clusterStackRef: <stack>}`, each optionally with `adoptOidcProvider` and `fromSingleCluster`: each cluster gets its own OIDC provider, Gloo role, Vault role and Gloo release; all share the mounts and the policy. Requires `vaultTopology: external`; replaces `clusterName`, `clusterStackRef`, `kubeconfig`, `kubeContext`, `adoptOidcProvider`.", check=cluster_map, pulumi_type="object", section="cluster"),
-    Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (README, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`; with `glooVaultCaCertPath` it verifies Vault with `vaultCaCert`.", check=checks.boolean, pulumi_type="boolean", section="verification"),
+    Key("clusters", None, "Several EKS clusters on this stack's Vault (docs/clusters.md), a map of short names (DNS labels, at most 20 characters) to `{clusterName: <name>}` or `{clusterStackRef: <stack>}`, each optionally with `adoptOidcProvider` and `fromSingleCluster`: each cluster gets its own OIDC provider, Gloo role, Vault role and Gloo release; all share the mounts and the policy. Requires `vaultTopology: external`; replaces `clusterName`, `clusterStackRef`, `kubeconfig`, `kubeContext`, `adoptOidcProvider`.", check=cluster_map, pulumi_type="object", section="cluster"),
+    Key("loginCheck", None, "Run a Job as Gloo's service account after the Vault role and the Gloo release, on every change to them, that logs in to Vault as Gloo does and lists Gloo's metadata path; `pulumi up` fails with its one-line reason (docs/troubleshooting.md, \"Verify\"); default: `true` for `in-cluster-dev`, `false` for `external`; with `glooVaultCaCertPath` it verifies Vault with `vaultCaCert`.", check=checks.boolean, pulumi_type="boolean", section="verification"),
 )  # fmt: skip

@@ -229,5 +229,6 @@ def _gloo_oss_end_of_life(settings: Settings) -> list[str]:
         return []
     return [
         f"{PROJECT}:glooEdition: Gloo Edge OSS reaches end of life on 2026-12-31: no releases, bug fixes or "
-        'security patches after it; use glooEdition: enterprise in production (README, "Gloo Edge OSS end of life")'
+        "security patches after it; use glooEdition: enterprise in production "
+        '(docs/configuration.md, "Gloo Edge OSS end of life")'
     ]

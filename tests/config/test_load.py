@@ -3,12 +3,15 @@ from the environment), unknown keys, production by stack name, and validation be
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pulumi
 import pulumi_aws as aws
 import pytest
 
+from components import settings as settings_module
+from components.config import keys as config_keys
 from components.config import load as config_load
 from components.config.load import parse_settings
 from components.settings import Settings
@@ -165,3 +168,22 @@ def test_the_keys_are_read() -> None:
     assert parse({**dev_config(), "iamMaxSessionDuration": "43200"}).iam.max_session_seconds == 12 * 3600
     managed = "arn:aws:iam::aws:policy/PowerUserAccess"  # an AWS-managed boundary: it only caps
     assert parse({**dev_config(), "iamPermissionsBoundaryArn": managed}).iam.permissions_boundary_arn == managed
+
+
+def test_a_new_key_reaches_its_section_with_its_row_and_its_field_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CONTRIBUTING.md's worked example: a key's row in KEYS (naming its section) and a field in
+    that section are all the reading needs; no rule, loader or `Settings` code changes."""
+    row = config_keys.Key("glooReleaseDescription", None, "A note Helm records.", section="gloo")
+    gloo = dataclasses.make_dataclass(
+        "GlooSettings",
+        [("release_description", "str | None")],
+        bases=(settings_module.GlooSettings,),
+        frozen=True,
+    )
+    monkeypatch.setattr(config_load, "KEYS", (*config_keys.KEYS, row))
+    monkeypatch.setitem(settings_module.SECTIONS, "gloo", gloo)
+    secret = lambda key: pulumi.Output.secret("t") if key == "vaultToken" else None  # noqa: E731
+    config = {"clusterName": "edge", "glooReleaseDescription": "from the platform team"}
+    settings = parse_settings(config.get, secret, {})
+    assert settings.gloo.release_description == "from the platform team"  # type: ignore[attr-defined]
+    assert settings.gloo.namespace == "gloo-system"

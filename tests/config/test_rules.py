@@ -44,7 +44,7 @@ def test_oss_in_a_production_stack_is_warned_about_in_one_line(stack: str, envir
     [warning] = warnings_for("oss", stack, environment)
     assert warning == (
         f"gloo-vault-irsa:glooEdition: {EOL}: no releases, bug fixes or security patches after it; "
-        'use glooEdition: enterprise in production (README, "Gloo Edge OSS end of life")'
+        'use glooEdition: enterprise in production (docs/configuration.md, "Gloo Edge OSS end of life")'
     )
 
 
