@@ -335,14 +335,20 @@ def _tag_problem(name: Any, value: Any) -> str | None:
     return None
 
 
+def json_object(key: str, value: str, expected: str) -> dict[str, Any]:
+    """A map value as the CLI stores it (a JSON object), or the ConfigError saying what is `expected`."""
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ConfigError(key, expected)
+    return parsed
+
+
 def tag_map(key: str, value: str) -> dict[str, str]:
     """A JSON object of AWS tags (how the CLI stores a map value), within IAM's limits."""
-    try:
-        tags = json.loads(value)
-    except json.JSONDecodeError:
-        tags = None
-    if not isinstance(tags, dict):
-        raise ConfigError(key, 'a map of tag names to values, such as {team: edge, cost-center: "42"}')
+    tags = json_object(key, value, 'a map of tag names to values, such as {team: edge, cost-center: "42"}')
     if len(tags) > MAX_TAGS - PROGRAM_TAGS:
         raise ConfigError(
             key, f"at most {MAX_TAGS - PROGRAM_TAGS} tags (IAM takes {MAX_TAGS}, the program adds its own)"
@@ -378,14 +384,8 @@ def output_map(fields: tuple[str, ...]) -> Check:
     value); each field left out keeps its own name (`{kubeconfig: kubeconfigJson}`)."""
 
     def check(key: str, value: str) -> dict[str, str]:
-        try:
-            given = json.loads(value)
-        except json.JSONDecodeError:
-            given = None
-        if not isinstance(given, dict):
-            raise ConfigError(
-                key, f"a map of {', '.join(fields)} to output names, such as {{kubeconfig: kubeconfigJson}}"
-            )
+        example = "{kubeconfig: kubeconfigJson}"
+        given = json_object(key, value, f"a map of {', '.join(fields)} to output names, such as {example}")
         for field, name in given.items():
             if field not in fields:
                 raise ConfigError(f"{key}.{field}", "no such field: one of " + ", ".join(fields))

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from components.config.checks import DNS1123_LABEL, Check, ConfigError, boolean, cluster_name, config_text, stack_name
+from components.config.checks import (
+    DNS1123_LABEL,
+    Check,
+    ConfigError,
+    boolean,
+    cluster_name,
+    config_text,
+    json_object,
+    stack_name,
+)
 from components.settings import ClusterTarget
 
 # A cluster's short name in `clusters`: it prefixes its resources' names (an IAM role auto-named
@@ -17,12 +25,10 @@ _CLUSTER_FIELDS = ("clusterName", "clusterStackRef", "adoptOidcProvider", "fromS
 def cluster_map(key: str, value: str) -> tuple[ClusterTarget, ...]:
     """A JSON object of short names to `{clusterName | clusterStackRef, adoptOidcProvider?,
     fromSingleCluster?}` (how the CLI stores a map value), each cluster once."""
-    try:
-        entries = json.loads(value)
-    except json.JSONDecodeError:
-        entries = None
-    if not isinstance(entries, dict) or not entries:
-        raise ConfigError(key, "a map of short names to clusters, such as {prod-a: {clusterName: edge-prod-a}}")
+    expected = "a map of short names to clusters, such as {prod-a: {clusterName: edge-prod-a}}"
+    entries = json_object(key, value, expected)
+    if not entries:
+        raise ConfigError(key, expected)
     parsed = tuple(_cluster_entry(key, name, entry) for name, entry in entries.items())
     for field_name in ("cluster_name", "stack_ref"):
         seen = [getattr(e, field_name) for e in parsed if getattr(e, field_name) is not None]
