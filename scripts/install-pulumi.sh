@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Provides the pinned Pulumi CLI and Pulumi's Python language host, which the CLI needs to run this
-# program and its policy pack, in .cache/tools/pulumi/bin (kept between runs).
+# program and its policy pack, in .cache/tools/pulumi/bin (kept between runs); and beside them
+# Pulumi's Node.js language host, which runs a TypeScript program using this component package
+# (examples/typescript). The Python program does not need the Node.js host: where it cannot be had,
+# the CLI and Python host are still provided, and its one-line reason goes to stderr and to
+# .cache/tools/pulumi.unavailable (the TypeScript tests skip with it, or fail in CI).
 #   ./scripts/install-pulumi.sh          prints the CLI's path; when it cannot, prints one line saying
 #                                        why (on stdout too, for deploy.sh) and exits 1; progress,
 #                                        with a line at least every 30 s, goes to stderr
@@ -24,25 +28,33 @@
 # throwaway module whose go.mod requires both at this version; the version is stamped in as Pulumi's
 # release builds do (`pulumi version`). The host: the proxy refuses its module, so it is built from its
 # source in ../shared/pulumi-language-python (PULUMI_PYTHON_HOST_SOURCE), against the same pkg/v3 and
-# sdk/v3 (its build.sh).
+# sdk/v3 (its build.sh). The Node.js host likewise, from ../shared/pulumi-language-nodejs
+# (PULUMI_NODEJS_HOST_SOURCE), whose build.sh pins the pkg/v3 and sdk/v3 its source compiles against.
+# The stamp's first line names the CLI's version and the Python host's source, its second the Node.js
+# host's source: a change to either source rebuilds that host only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PULUMI_VERSION=v3.274.1
 release_base=${PULUMI_RELEASE_BASE_URL-https://get.pulumi.com/releases/sdk}
 host_source=${PULUMI_PYTHON_HOST_SOURCE:-../shared/pulumi-language-python}
+nodejs_source=${PULUMI_NODEJS_HOST_SOURCE:-../shared/pulumi-language-nodejs}
 heartbeat_seconds=${PULUMI_INSTALL_HEARTBEAT_SECONDS:-20}
 out="$PWD/.cache/tools/pulumi/bin"
 stamp="$out/.installed"
 checksums="pulumi-${PULUMI_VERSION#v}-checksums.txt"
 
-host_hash() {  # what the host is built from: its source, module file and sums
+host_hash() {  # what the Python host is built from: its source, module file and sums
   cat "$host_source/main.go" "$host_source/go.mod" "$host_source/go.sum" 2>/dev/null | sha256sum | cut -c1-16
 }
+nodejs_hash() {  # what the Node.js host is built from: its Go files (it has several), module file and sums
+  cat "$nodejs_source"/*.go "$nodejs_source/go.mod" "$nodejs_source/go.sum" 2>/dev/null | sha256sum | cut -c1-16
+}
 built="$PULUMI_VERSION host:$(host_hash)"
+nodejs_built="nodejs:$(nodejs_hash)"
 
 installed() {  # this version's CLI and host are in $out: from its release archive, or built from this source
   local have
-  have=$(cat "$stamp" 2>/dev/null)
+  have=$(head -n 1 "$stamp" 2>/dev/null)
   [ -x "$out/pulumi" ] && [ -x "$out/pulumi-language-python" ] &&
     { [ "$have" = "$built" ] || [ "${have% sha256:*}" = "$PULUMI_VERSION release" ]; }
 }
@@ -134,11 +146,49 @@ build_from_source() {
     return 1
   fi
   stop_heartbeat
-  mv "$work/host/pulumi-language-python" "$work/host/pulumi-language-python-exec" "$out/" && echo "$built" > "$stamp"
+  mv "$work/host/pulumi-language-python" "$work/host/pulumi-language-python-exec" "$out/" &&
+    { echo "$built"; sed -n 2p "$stamp" 2>/dev/null || true; } > "$work/stamp" && mv "$work/stamp" "$stamp"
+}
+
+# The Node.js host is in $out: from the release archive, or built from this source.
+nodejs_installed() {
+  [ -x "$out/pulumi-language-nodejs" ] &&
+    { [ "$(sed -n 2p "$stamp" 2>/dev/null)" = "$nodejs_built" ] || head -n 1 "$stamp" 2>/dev/null | grep -q ' release '; }
+}
+
+# Builds the Node.js host into $out beside an installed CLI, its source in the stamp's second line; where
+# it cannot, says why in one line on stderr and in .cache/tools/pulumi.unavailable, and returns 0: the
+# CLI and the Python host stay usable.
+provide_nodejs() {
+  local log why="" dir
+  nodejs_installed && return 0
+  if ! command -v go >/dev/null 2>&1; then
+    why="no Go to build it with (Pulumi's release archive ships it beside the CLI)"
+  elif [ ! -x "$nodejs_source/build.sh" ]; then
+    why="no source of it at $nodejs_source (PULUMI_NODEJS_HOST_SOURCE)"
+  else
+    echo "install-pulumi: building Pulumi's Node.js language host from $nodejs_source" >&2
+    dir=$(mktemp -d)
+    start_heartbeat "building Pulumi's Node.js language host"
+    if log=$(bash "$nodejs_source/build.sh" "$dir" 2>&1) && mv "$dir/pulumi-language-nodejs" "$out/"; then
+      { head -n 1 "$stamp"; echo "$nodejs_built"; } > "$stamp.new" && mv "$stamp.new" "$stamp"
+    else
+      why="its build failed: $(echo "$log" | grep -v '^go: downloading' | tail -3 | tr '\n' ' ')"
+    fi
+    stop_heartbeat
+    rm -rf "$dir"
+  fi
+  if [ -n "$why" ]; then
+    echo "pulumi-language-nodejs (Pulumi's Node.js host, for TypeScript programs) is missing: $why" |
+      tee "$PWD/.cache/tools/pulumi.unavailable" >&2
+  fi
+  return 0
 }
 
 if installed; then
-  [ "${1:-}" = --check ] || echo "$out/pulumi"
+  [ "${1:-}" = --check ] && exit 0
+  provide_nodejs
+  echo "$out/pulumi"
   exit 0
 fi
 no_download=""
@@ -156,6 +206,8 @@ if [ -z "$no_download" ]; then
   start_heartbeat "downloading the Pulumi CLI $PULUMI_VERSION"
   if download_release; then
     echo "install-pulumi: the Pulumi CLI $PULUMI_VERSION and its Python host are installed from Pulumi's release archive in $((SECONDS - started))s" >&2
+    stop_heartbeat
+    provide_nodejs
     echo "$out/pulumi"
     exit 0
   fi
@@ -170,5 +222,6 @@ if [ -n "$why" ]; then
 fi
 [ -z "$download_failed" ] || echo "install-pulumi: $download_failed; building from source instead" >&2
 build_from_source || exit 1
+provide_nodejs
 echo "install-pulumi: the Pulumi CLI $PULUMI_VERSION and its Python host are ready in $((SECONDS - started))s" >&2
 echo "$out/pulumi"

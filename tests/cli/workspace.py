@@ -38,34 +38,42 @@ def pinned_version() -> str:
     return str(version)
 
 
-def installed_cli() -> Path | None:
-    """The official CLI of the pinned version on PATH, with its Python host beside it, if any."""
+NODEJS_HOST = "pulumi-language-nodejs"
+"""Pulumi's Node.js language host: only the TypeScript tests need it (scripts/install-pulumi.sh)."""
+
+
+def _hosts(nodejs: bool) -> tuple[str, ...]:
+    return ("pulumi-language-python", NODEJS_HOST) if nodejs else ("pulumi-language-python",)
+
+
+def installed_cli(nodejs: bool = False) -> Path | None:
+    """The official CLI of the pinned version on PATH, with its Python host (and with `nodejs` its
+    Node.js host) beside it, if any."""
     found = shutil.which("pulumi")
-    if not found or not shutil.which("pulumi-language-python", path=str(Path(found).parent)):
+    if not found or not all(shutil.which(host, path=str(Path(found).parent)) for host in _hosts(nodejs)):
         return None
     version = subprocess.run([found, "version"], capture_output=True, text=True, timeout=60, check=False)
     return Path(found).parent if version.stdout.strip() == pinned_version() else None
 
 
-def cli_directory() -> Path | None:
-    """The folder holding `pulumi` and `pulumi-language-python`: an installed official CLI of the
-    pinned version, else the one scripts/install-pulumi.sh built."""
-    installed = installed_cli()
+def cli_directory(nodejs: bool = False) -> Path | None:
+    """The folder holding `pulumi` and `pulumi-language-python` (and with `nodejs`, for a TypeScript
+    program, `pulumi-language-nodejs`): an installed official CLI of the pinned version, else the one
+    scripts/install-pulumi.sh built."""
+    installed = installed_cli(nodejs)
     if installed is not None:
         return installed
-    if (CLI_DIR / "pulumi").is_file() and (CLI_DIR / "pulumi-language-python").is_file():
+    if all((CLI_DIR / name).is_file() for name in ("pulumi", *_hosts(nodejs))):
         return CLI_DIR
     return None
 
 
-def missing_cli() -> str | None:
-    """One line naming what is missing to run the real CLI, or None."""
-    if cli_directory() is None:
+def missing_cli(nodejs: bool = False) -> str | None:
+    """One line naming what is missing to run the real CLI (with `nodejs`: for a TypeScript program), or None."""
+    if cli_directory(nodejs) is None:
         why = (TOOLS / "pulumi.unavailable").read_text().strip() if (TOOLS / "pulumi.unavailable").is_file() else ""
-        return (
-            f"the Pulumi CLI and its Python host are missing ({why or 'not built'}); "
-            "./scripts/install-pulumi.sh builds them"
-        )
+        hosts = "its Python and Node.js hosts" if nodejs else "its Python host"
+        return f"the Pulumi CLI and {hosts} are missing ({why or 'not built'}); ./scripts/install-pulumi.sh builds them"
     return None
 
 
