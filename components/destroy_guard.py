@@ -21,11 +21,11 @@ from components.project import PROJECT
 class DestroyGuard(pulumi.ComponentResource):
     """A protected component that depends on everything else (production stacks only)."""
 
-    def __init__(self, name: str, guarded: Sequence[pulumi.Resource]) -> None:
+    def __init__(self, name: str, guarded: Sequence[pulumi.Resource], parent: pulumi.Resource | None = None) -> None:
         super().__init__(
             f"{PROJECT}:stack:DestroyGuard",
             name,
             None,
-            pulumi.ResourceOptions(protect=True, depends_on=list(guarded)),
+            pulumi.ResourceOptions(protect=True, depends_on=list(guarded), parent=parent),
         )
         self.register_outputs({})

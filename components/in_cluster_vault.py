@@ -102,6 +102,7 @@ class InClusterVault(pulumi.ComponentResource):
         token_name: str,
         address: str | None,
         ca_pem: str | None = None,
+        parent: pulumi.Resource | None = None,
     ) -> vault.Provider:
         """Pulumi's way in: the API server's service proxy, or `address` (e.g. a port-forward,
         verified with `ca_pem` when it is https).
@@ -110,7 +111,13 @@ class InClusterVault(pulumi.ComponentResource):
         """
         if address:
             return vault_provider(
-                name, address=address, token=token, token_name=token_name, ca_pem=ca_pem, depends_on=[self.release]
+                name,
+                address=address,
+                token=token,
+                token_name=token_name,
+                ca_pem=ca_pem,
+                depends_on=[self.release],
+                parent=parent,
             )
         return vault_provider_via_api_server(
             name,
@@ -122,4 +129,5 @@ class InClusterVault(pulumi.ComponentResource):
             token=token,
             token_name=token_name,
             vault_release=self.release,
+            parent=parent,
         )

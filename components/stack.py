@@ -43,11 +43,13 @@ class ClusterChain:
     """Its OIDC provider and Kubernetes provider (cluster layer)."""
     gloo_role: IrsaRole
     """The role only its Gloo service accounts can assume (IAM layer)."""
+    parent: pulumi.Resource | None
+    """What the graph is built under: None in the program (the stack), the component in the package."""
 
     @property
     def on_k8s(self) -> pulumi.ResourceOptions:
         """Options that put a resource on this cluster (its Kubernetes provider)."""
-        return pulumi.ResourceOptions(providers={"kubernetes": self.cluster.k8s_provider})
+        return pulumi.ResourceOptions(providers={"kubernetes": self.cluster.k8s_provider}, parent=self.parent)
 
 
 def _aliased(target: ClusterTarget, opts: pulumi.ResourceOptions, single_name: str) -> pulumi.ResourceOptions:
@@ -58,20 +60,26 @@ def _aliased(target: ClusterTarget, opts: pulumi.ResourceOptions, single_name: s
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(name=single_name)]))
 
 
-def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
-    """Registers every resource; returns the stack outputs (the contract other stacks read).
+def build(settings: Settings, parent: pulumi.Resource | None = None) -> dict[str, pulumi.Input[object]]:
+    """Registers every resource, under `parent` when given (the package's component); returns the
+    stack outputs (the contract other stacks read).
 
     Shared once: the AWS provider, Vault's AWS identity, the Vault provider and its mounts and
     policy. Per cluster, side by side: OIDC provider, Gloo role, Vault role, Gloo release.
     """
     warn_if_external_vault_vulnerable(settings)
-    cluster_stacks = [read_cluster_stack(settings, target) for target in settings.cluster.targets]
+    cluster_stacks = [read_cluster_stack(settings, target, parent) for target in settings.cluster.targets]
     gate = all_gates(cluster_stacks)
-    aws_provider = aws.Provider("aws", region=after(gate, settings.region), default_tags=_default_tags(settings))
+    aws_provider = aws.Provider(
+        "aws",
+        region=after(gate, settings.region),
+        default_tags=_default_tags(settings),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
     adopted = check_against_aws(settings, aws_provider)
-    on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider})
+    on_aws = pulumi.ResourceOptions(providers={"aws": aws_provider}, parent=parent)
     chains = [
-        _cluster_chain(settings, target, stack, adopted.get(target.output_key), on_aws)
+        _cluster_chain(settings, target, stack, adopted.get(target.output_key), on_aws, parent)
         for target, stack in zip(settings.cluster.targets, cluster_stacks, strict=True)
     ]
     # A stack of one cluster tags Vault's role with it; with `clusters`, however many, with none.
@@ -87,7 +95,7 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
         ),
         opts=on_aws,
     )
-    provider = _vault_provider(settings, chains[0].cluster, vault_identity, chains[0].on_k8s, gate)
+    provider = _vault_provider(settings, chains[0], vault_identity, gate)
     vault_auth = VaultAwsAuth(
         "gloo",
         VaultAwsAuthArgs.from_settings(
@@ -96,13 +104,13 @@ def build(settings: Settings) -> dict[str, pulumi.Input[object]]:
             identity_grant=vault_identity.grant,
             sts_role_arn=vault_identity.sts_role_arn,
         ),
-        opts=pulumi.ResourceOptions(providers={"vault": provider}),
+        opts=pulumi.ResourceOptions(providers={"vault": provider}, parent=parent),
     )
     built: list[pulumi.Resource] = [*(c.cluster for c in chains), *(c.gloo_role for c in chains)]
     built += [vault_identity, vault_auth]
     per_cluster = {c.target.output_key: _gloo_on_cluster(settings, c, vault_auth, built) for c in chains}
     if settings.production:
-        DestroyGuard("destroy-guard", built)
+        DestroyGuard("destroy-guard", built, parent=parent)
     return _outputs(settings, vault_identity, vault_auth, per_cluster)
 
 
@@ -112,6 +120,7 @@ def _cluster_chain(
     cluster_stack: ClusterStack | None,
     adopted_oidc_provider_arn: str | None,
     on_aws: pulumi.ResourceOptions,
+    parent: pulumi.Resource | None,
 ) -> ClusterChain:
     """One cluster's OIDC identity and Gloo role: nothing here waits for another cluster."""
     args = _cluster_args(settings, target, cluster_stack, adopted_oidc_provider_arn)
@@ -127,7 +136,7 @@ def _cluster_chain(
         ),
         opts=_aliased(target, on_aws, "gloo"),
     )
-    return ClusterChain(target, cluster, gloo_role)
+    return ClusterChain(target, cluster, gloo_role, parent)
 
 
 def _gloo_on_cluster(
@@ -206,11 +215,7 @@ def _vault_identity_source(settings: Settings, cluster: EksOidcCluster) -> Vault
 
 
 def _vault_provider(
-    settings: Settings,
-    cluster: EksOidcCluster,
-    identity: VaultAwsIdentity,
-    on_k8s: pulumi.ResourceOptions,
-    gate: pulumi.Output[bool] | None,
+    settings: Settings, chain: ClusterChain, identity: VaultAwsIdentity, gate: pulumi.Output[bool] | None
 ) -> vault.Provider:
     """How Pulumi reaches Vault belongs to the topology: the in-cluster Vault owns its way in (and
     waits for the cluster's stack through the Kubernetes provider its release uses)."""
@@ -222,15 +227,18 @@ def _vault_provider(
             token=vault.token,
             token_name=_token_name(settings),
             ca_pem=vault.ca_cert,
+            parent=chain.parent,
         )
-    server = InClusterVault("vault", InClusterVaultArgs.from_settings(settings, role_arn=identity.arn), opts=on_k8s)
+    args = InClusterVaultArgs.from_settings(settings, role_arn=identity.arn)
+    server = InClusterVault("vault", args, opts=chain.on_k8s)
     return server.provider(
         "vault",
-        cluster=cluster,
+        cluster=chain.cluster,
         token=vault.token,
         token_name=_token_name(settings),
         address=vault.provider_address,
         ca_pem=vault.ca_cert,
+        parent=chain.parent,
     )
 
 

@@ -87,6 +87,7 @@ def vault_provider(
     token_name: str,
     ca_pem: str | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
+    parent: pulumi.Resource | None = None,
 ) -> vault.Provider:
     """A Vault provider at a plain address (external Vault, or a port-forward), verifying an
     `https` Vault with `ca_pem` when given (config `vaultCaCert`), else the system's CAs."""
@@ -95,7 +96,7 @@ def vault_provider(
         address=address,
         token=pulumi.Output.secret(token),
         ca_cert_file=write_pem_file("vault", ca_pem.encode()) if ca_pem else None,
-        opts=pulumi.ResourceOptions(depends_on=list(depends_on)),
+        opts=pulumi.ResourceOptions(depends_on=list(depends_on), parent=parent),
         max_lease_ttl_seconds=child_token_ttl_seconds(),  # the child token outlives one run
         token_name=token_name,  # the child token's name in Vault's audit log
         skip_child_token=False,
@@ -113,6 +114,7 @@ def vault_provider_via_api_server(
     token: pulumi.Input[str],
     token_name: str,
     vault_release: pulumi.Resource,
+    parent: pulumi.Resource | None = None,
 ) -> vault.Provider:
     """Reaches the in-cluster Vault through the API server's service proxy.
 
@@ -135,7 +137,7 @@ def vault_provider_via_api_server(
                 value=pulumi.Output.secret(pulumi.Output.concat("Bearer ", bearer_token)),
             )
         ],
-        opts=pulumi.ResourceOptions(depends_on=[vault_release]),
+        opts=pulumi.ResourceOptions(depends_on=[vault_release], parent=parent),
         max_lease_ttl_seconds=child_token_ttl_seconds(),  # the child token outlives one run
         token_name=token_name,  # the child token's name in Vault's audit log
         skip_child_token=False,

@@ -42,12 +42,16 @@ class ClusterStack:
     """Known once every output above is there; fails with the missing one's ConfigError otherwise."""
 
 
-def read_cluster_stack(settings: Settings, target: ClusterTarget) -> ClusterStack | None:
+def read_cluster_stack(
+    settings: Settings, target: ClusterTarget, parent: pulumi.Resource | None = None
+) -> ClusterStack | None:
     """The cluster's stack's outputs, when the cluster comes from a stack (`clusterStackRef`)."""
     if target.stack_ref is None:
         return None
     stack = target.stack_ref
-    ref = pulumi.StackReference(target.named("cluster-stack"), stack_name=stack)
+    ref = pulumi.StackReference(
+        target.named("cluster-stack"), stack_name=stack, opts=pulumi.ResourceOptions(parent=parent)
+    )
     names = settings.cluster.stack_outputs
     wanted = (
         "clusterName",

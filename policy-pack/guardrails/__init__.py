@@ -165,7 +165,7 @@ STACK_POLICIES: tuple[StackPolicy, ...] = (
         "IAM OIDC providers registering one issuer).",
         check_cluster_isolation,
     ),
-    # issue 20: rules that look past one resource's properties.
+    # Rules that look past one resource's properties: how resources of the stack relate.
     StackPolicy(
         "vault-aws-auth-role-binds-gloo-irsa",
         "Each Vault aws auth role binds only IRSA roles of this stack that a Gloo release annotates on its service "

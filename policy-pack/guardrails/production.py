@@ -103,7 +103,7 @@ def check_vault_provider_tls(resource_type: str, props: Mapping[str, Any], conte
     """In a production stack, the Vault provider (which sends the Vault token) names its address,
     https, or plain http only to a loopback or cluster-internal address, and never skips TLS
     verification. Without `address` it takes VAULT_ADDR from the environment of whoever runs
-    Pulumi, which the pack cannot see and may be plain http (issue 20 #3)."""
+    Pulumi, which the pack cannot see and may be plain http."""
     if resource_type != VAULT_PROVIDER or not context.production:
         return []
     violations: list[str] = []

@@ -10,11 +10,13 @@ plugins installed with `pulumi plugin install` are used unchanged), the CLI and 
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +30,7 @@ CLI_DIR = TOOLS / "pulumi" / "bin"
 PLUGINS = ROOT / "tests" / "cli" / "bin"
 PASSPHRASE = "cli-tests-passphrase"
 REAL_PLUGINS = "GVI_REAL_PLUGINS"
-PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt", "components", "policy-pack", "examples")
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt", "components", "policy-pack", "examples", "package")
 
 
 def pinned_version() -> str:
@@ -113,6 +115,8 @@ class Workspace:
             shutil.copy2(stack_file, path / stack_file.name)
         (path / ".venv").symlink_to(ROOT / ".venv")
         (path / "policy-pack" / "venv").symlink_to(ROOT / ".venv")
+        package_virtualenv(path / "package" / "venv")
+        install_test_plugins(path / "pulumi-home")
         workspace = cls(path, engines_env)
         workspace.env = workspace._environment()
         (path / "state").mkdir()
@@ -163,6 +167,32 @@ class Workspace:
 
     def stack_file(self, stack: str) -> Path:
         return self.root / f"Pulumi.{stack}.yaml"
+
+
+def package_virtualenv(venv: Path) -> Path:
+    """The component package's virtualenv, seeing the project's `.venv` packages through a `.pth`
+    file: the CLI re-creates it (`python -m venv`) and installs `requirements.txt` into it before it
+    runs the package, which a link to `.venv` fails and a fresh install would download for minutes."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    [site] = (ROOT / ".venv" / "lib").glob("python3*/site-packages")
+    [own] = (venv / "lib").glob("python3*/site-packages")
+    (own / "gloo-vault-irsa-project.pth").write_text(f"{site}\n")
+    return venv
+
+
+def install_test_plugins(pulumi_home: Path) -> None:
+    """The test provider plugins in the plugin cache, under the versions of the Python SDKs: where
+    `pulumi package get-schema` and `package add` look for a component package's providers (they
+    download them, never from PATH). Each one runs the wrapper in tests/cli/bin."""
+    if os.environ.get(REAL_PLUGINS) == "1":
+        return
+    for name in ("aws", "vault", "kubernetes"):
+        version = importlib.metadata.version(f"pulumi_{name}")
+        folder = pulumi_home / "plugins" / f"resource-{name}-v{version}"
+        folder.mkdir(parents=True, exist_ok=True)
+        plugin = folder / f"pulumi-resource-{name}"
+        plugin.write_text(f'#!/bin/sh\nexec "{PLUGINS / plugin.name}" "$@"\n')
+        plugin.chmod(0o755)
 
 
 def write_program(path: Path, name: str, main: str) -> Path:

@@ -184,7 +184,7 @@ def test_a_clusters_token_is_not_trusted_by_the_other_clusters_gloo_role(
     assert provider["Url"] == theirs["oidcIssuer"]
 
     # The same namespace and service account in both clusters: only the issuer tells them apart.
-    subject = f"system:serviceaccount:{mine['glooNamespace']}:{GLOO_SERVICE_ACCOUNT}"
+    subject = f"system:serviceaccount:{fleet.run.outputs['glooNamespace']}:{GLOO_SERVICE_ACCOUNT}"
     token = web_identity_token(mine["oidcIssuerUrl"], subject)
     creds = assume_role_with_web_identity(
         fleet.rewrites.pod_sts_endpoint(), fleet.run.outputs["region"], theirs["glooRoleArn"], token, "not-enforced"

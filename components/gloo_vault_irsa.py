@@ -1,0 +1,109 @@
+"""The package's component: the whole chain for one EKS cluster, for programs in any Pulumi
+language (`pulumi package add`, docs/package.md).
+
+Its inputs are the config keys (`GlooVaultIrsaArgs`, generated from `KEYS`), read through the same
+checks and rules as a stack's config, so a program in TypeScript gets the same one-line errors
+before anything is registered; its outputs are a one-cluster stack's (docs/outputs.md). It builds
+the same graph as the program does (`components.stack.build`), under itself.
+"""
+
+# No `from __future__ import annotations`: Pulumi reads the component's annotations at run time.
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+
+from components.config.checks import config_text
+from components.config.keys import KEYS
+from components.config.load import parse_settings
+from components.gloo_vault_irsa_args import GlooVaultIrsaArgs
+from components.project import PROJECT
+from components.settings import Settings
+from components.stack import build
+
+
+class GlooVaultIrsa(pulumi.ComponentResource):
+    """Everything Gloo Edge needs to read its secrets from Vault with IRSA, on one existing EKS
+    cluster: its IAM OIDC provider, Gloo's IRSA role, Vault's AWS identity and aws auth method,
+    the kv-v2 mount and Gloo's policy, the Gloo Helm release and the login check."""
+
+    region: pulumi.Output[str]
+    """AWS region of the cluster, IAM/STS calls and Vault's STS verification."""
+    cluster_name: pulumi.Output[str]
+    """The EKS cluster's name."""
+    oidc_provider_arn: pulumi.Output[str]
+    """ARN of the cluster's IAM OIDC provider (created, adopted, or the cluster's stack's)."""
+    oidc_issuer: pulumi.Output[str]
+    """The issuer as IAM condition keys use it (`oidc.eks…/id/X`)."""
+    oidc_issuer_url: pulumi.Output[str]
+    """The issuer as a URL."""
+    gloo_role_arn: pulumi.Output[str]
+    """The IRSA role annotated on Gloo's service accounts (with its IAM path)."""
+    gloo_role_name: pulumi.Output[str]
+    """That role's name."""
+    gloo_role_unique_id: pulumi.Output[str]
+    """IAM's unique ID of that role (changes when the role is recreated under the same ARN)."""
+    vault_aws_identity_arn: pulumi.Output[str]
+    """The IAM role or user Vault's aws auth method calls IAM and STS as."""
+    vault_topology: pulumi.Output[str]
+    """`in-cluster-dev` or `external`."""
+    vault_address: pulumi.Output[str]
+    """The address Gloo reaches Vault at."""
+    vault_auth_mount_path: pulumi.Output[str]
+    """Mount path of Vault's aws auth method."""
+    vault_kv_path: pulumi.Output[str]
+    """Mount path of the kv-v2 secrets engine (Gloo's `pathPrefix`)."""
+    vault_policy_name: pulumi.Output[str]
+    """The Vault policy Gloo's token gets."""
+    vault_role_name: pulumi.Output[str]
+    """The aws auth role Gloo logs in with."""
+    iam_server_id_header: pulumi.Output[str]
+    """`X-Vault-AWS-IAM-Server-ID` value Vault requires and Gloo signs."""
+    gloo_namespace: pulumi.Output[str]
+    """Namespace of the Gloo release."""
+    gloo_release_name: pulumi.Output[str]
+    """Name of the Gloo Helm release."""
+    gloo_chart: pulumi.Output[str]
+    """`gloo` or `gloo-ee`."""
+    gloo_chart_version: pulumi.Output[str]
+    """The Gloo chart's version."""
+    gloo_root_key: pulumi.Output[str]
+    """Gloo's `rootKey` under the kv mount."""
+    vault_ca_cert: pulumi.Output[str]
+    """The PEM CA bundle Pulumi verifies Vault with (empty: the system's CAs)."""
+    login_check: pulumi.Output[dict[str, str]]
+    """The login check Job: `job`, `status` (`passed`) and `logs`; `{"status": "off"}` when it is off."""
+
+    def __init__(self, name: str, args: GlooVaultIrsaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{PROJECT}:index:GlooVaultIrsa", name, {}, opts)
+        outputs = build(settings_from_inputs(args, pulumi.get_stack()), parent=self)
+        for output, value in outputs.items():
+            setattr(self, python_name(output), pulumi.Output.from_input(value))
+        self.register_outputs(outputs)
+
+
+def settings_from_inputs(inputs: Mapping[str, Any], stack: str) -> Settings:
+    """The component's inputs as a stack's config: each through its key's check, then the rules
+    between keys (`ConfigError`, one line naming the key, on the first bad one)."""
+    values = {camel_name(name): value for name, value in inputs.items() if value is not None}
+    secrets = {key.name for key in KEYS if key.secret}
+
+    def get(key: str) -> str | None:
+        return None if key in secrets or key not in values else config_text(values[key])
+
+    def secret(key: str) -> pulumi.Output[str] | None:
+        return pulumi.Output.secret(values[key]) if key in secrets and key in values else None
+
+    return parse_settings(get, secret, {}, stack)
+
+
+def python_name(name: str) -> str:
+    """`glooRoleArn` → `gloo_role_arn`: an output's or input's name in Python."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def camel_name(name: str) -> str:
+    """`gloo_role_arn` → `glooRoleArn`: its name in the schema, the config and other languages."""
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
