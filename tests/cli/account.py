@@ -106,12 +106,6 @@ def cli() -> None:
 @pytest.fixture
 def account(cli: None, engines: Engines, kube: KubeApiServer) -> Iterator[Account]:
     """A fresh moto account and Vault (the engines reset) with an operator and the guide's cluster."""
-    yield fresh_account(engines, kube)
-
-
-def fresh_account(engines: Engines, kube: KubeApiServer) -> Account:
-    """The engines reset (moto, Vault, the API server's namespaces) and an operator with admin keys:
-    also what a test calls to run a second program on the same servers from nothing."""
     engines.reset()
     _, namespaces, _ = kube.request("GET", "/api/v1/namespaces")
     for namespace in namespaces["items"]:
@@ -125,7 +119,7 @@ def fresh_account(engines: Engines, kube: KubeApiServer) -> Account:
     iam.put_user_policy(UserName=OPERATOR, PolicyName="admin", PolicyDocument=json.dumps(admin))
     key = iam.create_access_key(UserName=OPERATOR)["AccessKey"]
     keys = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-    return Account(engines, kube, keys, {})
+    yield Account(engines, kube, keys, {})
 
 
 @pytest.fixture

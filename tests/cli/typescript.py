@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -117,6 +118,22 @@ def custom_resources(program_state: str) -> dict[tuple[str, str], Any]:
     found = {(r["type"], r["urn"].rsplit("::", 1)[-1]): r.get("inputs", {}) for r in custom}
     assert len(found) == len(custom), "two custom resources of one type share a name"
     return found
+
+
+def without_auto_names(resources: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+    """`resources` with each name a provider made up (`<resource name>-<7 or 8 hex>`, random on every
+    create: tests/cli README, "The test provider plugins") written `<resource name>-<auto>`
+    wherever it appears, so two programs' states compare by what they asked for."""
+    made_up: dict[str, str] = {}
+    for (_, name), inputs in resources.items():
+        given = inputs.get("name") or (inputs.get("metadata") or {}).get("name")
+        if isinstance(given, str) and re.fullmatch(re.escape(name) + r"-[0-9a-f]{7,8}", given):
+            made_up[given] = f"{name}-<auto>"
+    if not made_up:
+        return resources
+    pattern = re.compile("|".join(re.escape(value) for value in made_up))
+    text = json.dumps(list(resources.items()))
+    return {(type_, name): inputs for (type_, name), inputs in json.loads(pattern.sub(lambda m: made_up[m[0]], text))}
 
 
 def exported(workspace: Workspace, stack: str, cwd: Path | None = None) -> str:

@@ -108,7 +108,11 @@ class Workspace:
         for name in PROGRAM_FILES:
             source = ROOT / name
             if source.is_dir():
-                shutil.copytree(source, path / name, ignore=shutil.ignore_patterns("__pycache__", "venv", ".venv"))
+                shutil.copytree(
+                    source,
+                    path / name,
+                    ignore=shutil.ignore_patterns("__pycache__", "venv", ".venv", "node_modules", "sdks"),
+                )
             else:
                 shutil.copy2(source, path / name)
         for stack_file in ROOT.glob("Pulumi.*.yaml"):
