@@ -31,9 +31,11 @@ if ! command -v etcd >/dev/null 2>&1; then
 fi
 
 ./scripts/build-tools.sh
-# The pinned Pulumi CLI and its Python host, for the tests that run the real CLI (tests/cli). Where it
-# cannot be provided, its one-line reason goes to .cache/tools/pulumi.unavailable: those tests skip
-# with it, and fail where the engines are required (CI).
+# The pinned Pulumi CLI and its Python host, for the tests that run the real CLI (tests/cli), and its
+# Node.js host for the TypeScript example's (tests/engines/test_cli_typescript.py, which also needs
+# node and npm; npm's downloads are kept in .cache/npm). Where one cannot be provided, its one-line
+# reason goes to .cache/tools/pulumi.unavailable: those tests skip with it, and fail where the
+# engines are required (CI).
 # An official CLI of the pinned version on PATH, its host beside it, is used as it is.
 rm -f .cache/tools/pulumi.unavailable
 pin=$(sed -n 's/^PULUMI_VERSION=//p' scripts/install-pulumi.sh)
