@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Provides the pinned Pulumi CLI and Pulumi's Python language host, which the CLI needs to run this
-# program and its policy pack, in .cache/tools/pulumi/bin (kept between runs); and beside them
-# Pulumi's Node.js language host, which runs a TypeScript program using this component package
-# (examples/typescript). The Python program does not need the Node.js host: where it cannot be had,
-# the CLI and Python host are still provided, and its one-line reason goes to stderr and to
-# .cache/tools/pulumi.unavailable (the TypeScript tests skip with it, or fail in CI).
+# program and its policy pack, in .cache/tools/pulumi/bin (kept between runs).
 #   ./scripts/install-pulumi.sh          prints the CLI's path; when it cannot, prints one line saying
 #                                        why (on stdout too, for deploy.sh) and exits 1; progress,
 #                                        with a line at least every 30 s, goes to stderr
+#   ./scripts/install-pulumi.sh --with-nodejs   the same, and beside them Pulumi's Node.js language
+#                                        host, which runs a TypeScript program using this component
+#                                        package (examples/typescript; test.sh asks for it). The Python
+#                                        program does not need it: where it cannot be had, the CLI and
+#                                        Python host are still provided, and its one-line reason goes
+#                                        to stderr and to .cache/tools/pulumi.unavailable (the
+#                                        TypeScript tests skip with it, or fail in CI)
 #   ./scripts/install-pulumi.sh --check  provides nothing: exit 0 when it could (kept, download or
 #                                        build), else the one line why and exit 1 (deploy.sh's preflight)
 # PULUMI_VERSION is the project's one pin of the CLI: the workflows and the tests read it here.
@@ -38,6 +41,8 @@ PULUMI_VERSION=v3.274.1
 release_base=${PULUMI_RELEASE_BASE_URL-https://get.pulumi.com/releases/sdk}
 host_source=${PULUMI_PYTHON_HOST_SOURCE:-../shared/pulumi-language-python}
 nodejs_source=${PULUMI_NODEJS_HOST_SOURCE:-../shared/pulumi-language-nodejs}
+with_nodejs=""
+[ "${1:-}" = --with-nodejs ] && with_nodejs=1
 heartbeat_seconds=${PULUMI_INSTALL_HEARTBEAT_SECONDS:-20}
 out="$PWD/.cache/tools/pulumi/bin"
 stamp="$out/.installed"
@@ -156,11 +161,12 @@ nodejs_installed() {
     { [ "$(sed -n 2p "$stamp" 2>/dev/null)" = "$nodejs_built" ] || head -n 1 "$stamp" 2>/dev/null | grep -q ' release '; }
 }
 
-# Builds the Node.js host into $out beside an installed CLI, its source in the stamp's second line; where
-# it cannot, says why in one line on stderr and in .cache/tools/pulumi.unavailable, and returns 0: the
-# CLI and the Python host stay usable.
+# With --with-nodejs, builds the Node.js host into $out beside an installed CLI, its source in the
+# stamp's second line; where it cannot, says why in one line on stderr and in
+# .cache/tools/pulumi.unavailable, and returns 0: the CLI and the Python host stay usable.
 provide_nodejs() {
   local log why="" dir
+  [ -n "$with_nodejs" ] || return 0
   nodejs_installed && return 0
   if ! command -v go >/dev/null 2>&1; then
     why="no Go to build it with (Pulumi's release archive ships it beside the CLI)"

@@ -42,7 +42,7 @@ pin=$(sed -n 's/^PULUMI_VERSION=//p' scripts/install-pulumi.sh)
 if command -v pulumi >/dev/null 2>&1 && [ "$(pulumi version 2>/dev/null)" = "$pin" ] &&
   [ -x "$(dirname "$(command -v pulumi)")/pulumi-language-python" ]; then
   echo "test.sh: using the installed Pulumi CLI $pin at $(command -v pulumi)"
-elif ! why=$(PULUMI_RELEASE_BASE_URL= ./scripts/install-pulumi.sh); then
+elif ! why=$(PULUMI_RELEASE_BASE_URL= ./scripts/install-pulumi.sh --with-nodejs); then
   echo "$why" > .cache/tools/pulumi.unavailable
   echo "test.sh: $why"
 fi

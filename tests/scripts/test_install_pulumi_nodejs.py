@@ -6,10 +6,11 @@ leaves the CLI usable and its one-line reason where the TypeScript tests read it
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 from tests.scripts import test_deploy
-from tests.scripts.test_deploy import PULUMI_STUB, _executable, _pinned_version, install, with_go
+from tests.scripts.test_deploy import PULUMI_STUB, _executable, _pinned_version, install, run_script, with_go
 
 sandbox = test_deploy.sandbox
 """The fixture: the repository's deploy files in a temporary folder (tests/scripts/test_deploy.py)."""
@@ -41,6 +42,12 @@ def nodejs_source(sandbox: Path) -> Path:
     return source
 
 
+def install_with_nodejs(sandbox: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """install-pulumi.sh --with-nodejs in the sandbox, as test.sh runs it."""
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(sandbox / "home"), "SANDBOX_CALLS": str(sandbox / "calls")}
+    return run_script(sandbox, "scripts/install-pulumi.sh", ("--with-nodejs",), environment | env)
+
+
 def calls(sandbox: Path) -> list[str]:
     recorded = sandbox / "calls"
     return recorded.read_text().splitlines() if recorded.exists() else []
@@ -54,7 +61,7 @@ def test_only_the_nodejs_host_is_built_beside_an_earlier_cli_and_kept_until_its_
     source = nodejs_source(sandbox)
     env["PULUMI_NODEJS_HOST_SOURCE"] = str(source)
 
-    done = install(sandbox, env)
+    done = install_with_nodejs(sandbox, env)
     assert (done.returncode, done.stdout) == (0, f"{tools / 'pulumi'}\n"), done.stderr
     assert [c.split(" /")[0] for c in calls(sandbox)] == ["nodejs build.sh"]  # no CLI, no Python host build
     assert (tools / "pulumi-language-nodejs").stat().st_mode & 0o100
@@ -62,10 +69,10 @@ def test_only_the_nodejs_host_is_built_beside_an_earlier_cli_and_kept_until_its_
     assert first.startswith(f"{_pinned_version()} host:")
     assert second.startswith("nodejs:")
 
-    install(sandbox, env)
+    install_with_nodejs(sandbox, env)
     assert len(calls(sandbox)) == 1, calls(sandbox)  # kept
     (source / "proxy.go").write_text("// another proxy.go\n")
-    install(sandbox, env)
+    install_with_nodejs(sandbox, env)
     assert [c.split(" /")[0] for c in calls(sandbox)] == ["nodejs build.sh"] * 2, calls(sandbox)
 
 
@@ -76,7 +83,7 @@ def test_without_a_nodejs_host_the_cli_is_still_provided_and_the_reason_is_kept_
     env["PULUMI_NODEJS_HOST_SOURCE"] = str(sandbox / "no-nodejs-source")
     tools = built_cli_and_python_host(sandbox)
 
-    done = install(sandbox, env)
+    done = install_with_nodejs(sandbox, env)
     assert (done.returncode, done.stdout) == (0, f"{tools / 'pulumi'}\n"), done.stderr
     reason = (sandbox / ".cache" / "tools" / "pulumi.unavailable").read_text()
     assert reason == (
@@ -85,3 +92,13 @@ def test_without_a_nodejs_host_the_cli_is_still_provided_and_the_reason_is_kept_
     )
     assert reason in done.stderr
     assert not (tools / "pulumi-language-nodejs").exists()
+
+
+def test_deploy_sh_s_install_builds_no_nodejs_host(sandbox: Path) -> None:
+    """A Python program's deploy (install-pulumi.sh without --with-nodejs) spends no build on it."""
+    env = with_go(sandbox) | {"PULUMI_RELEASE_BASE_URL": ""}
+    env["PULUMI_NODEJS_HOST_SOURCE"] = str(nodejs_source(sandbox))
+    tools = built_cli_and_python_host(sandbox)
+    done = install(sandbox, env)
+    assert (done.returncode, done.stdout, calls(sandbox)) == (0, f"{tools / 'pulumi'}\n", []), done.stderr
+    assert not (sandbox / ".cache" / "tools" / "pulumi.unavailable").exists()
