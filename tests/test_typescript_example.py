@@ -92,7 +92,7 @@ def test_only_the_typescript_tests_need_the_nodejs_host(tmp_path: Path, monkeypa
     assert missing_cli() is None
     assert missing_cli(nodejs=True) == (
         f"the Pulumi CLI and its Python and Node.js hosts are missing ({reason}); "
-        "./scripts/install-pulumi.sh builds them"
+        "./scripts/install-pulumi.sh --with-nodejs builds them"
     )
     assert typescript.missing_typescript() == missing_cli(nodejs=True)
     (cli / "pulumi-language-nodejs").write_text("#!/bin/sh\n")

@@ -2,8 +2,8 @@
 `npm ci`, the component package's virtualenv, `pulumi package add ../../package`; and what its state
 and the Python program's have in common.
 
-The CLI runs the program through Pulumi's Node.js host (scripts/install-pulumi.sh builds it beside
-the CLI) and the package through the Python host. npm downloads land in `.cache/npm` (a rerun is
+The CLI runs the program through Pulumi's Node.js host (`scripts/install-pulumi.sh --with-nodejs`
+builds it beside the CLI) and the package through the Python host. npm downloads land in `.cache/npm` (a rerun is
 offline); the package's virtualenv sees the project's `.venv` (tests/cli/workspace.py), and pip,
 which `package add` runs in it, never reaches an index (`PIP_NO_INDEX`): the one package `.venv`
 lacks, `wheel`, comes from `.cache/pip-wheels`, downloaded from PyPI the first time only.

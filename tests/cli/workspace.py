@@ -74,8 +74,10 @@ def missing_cli(nodejs: bool = False) -> str | None:
     """One line naming what is missing to run the real CLI (with `nodejs`: for a TypeScript program), or None."""
     if cli_directory(nodejs) is None:
         why = (TOOLS / "pulumi.unavailable").read_text().strip() if (TOOLS / "pulumi.unavailable").is_file() else ""
-        hosts = "its Python and Node.js hosts" if nodejs else "its Python host"
-        return f"the Pulumi CLI and {hosts} are missing ({why or 'not built'}); ./scripts/install-pulumi.sh builds them"
+        hosts, command = "its Python host", "install-pulumi.sh"
+        if nodejs:
+            hosts, command = "its Python and Node.js hosts", "install-pulumi.sh --with-nodejs"
+        return f"the Pulumi CLI and {hosts} are missing ({why or 'not built'}); ./scripts/{command} builds them"
     return None
 
 
