@@ -29,7 +29,7 @@ class GlooVaultIrsa(pulumi.ComponentResource):
     the kv-v2 mount and Gloo's policy, the Gloo Helm release and the login check."""
 
     region: pulumi.Output[str]
-    """AWS region of the cluster, IAM/STS calls and Vault's STS verification."""
+    """The stack's AWS region: Gloo signs its Vault login for it, Vault verifies it there."""
     cluster_name: pulumi.Output[str]
     """The EKS cluster's name."""
     oidc_provider_arn: pulumi.Output[str]
@@ -45,35 +45,36 @@ class GlooVaultIrsa(pulumi.ComponentResource):
     gloo_role_unique_id: pulumi.Output[str]
     """IAM's unique ID of that role (changes when the role is recreated under the same ARN)."""
     vault_aws_identity_arn: pulumi.Output[str]
-    """The IAM role or user Vault's aws auth method calls IAM and STS as."""
+    """The AWS principal Vault uses to resolve bound roles (IRSA role, given principal, or cross-account role)."""
     vault_topology: pulumi.Output[str]
     """`in-cluster-dev` or `external`."""
     vault_address: pulumi.Output[str]
     """The address Gloo reaches Vault at."""
     vault_auth_mount_path: pulumi.Output[str]
-    """Mount path of Vault's aws auth method."""
+    """The aws auth mount."""
     vault_kv_path: pulumi.Output[str]
-    """Mount path of the kv-v2 secrets engine (Gloo's `pathPrefix`)."""
+    """The kv-v2 mount (Gloo's `pathPrefix`)."""
     vault_policy_name: pulumi.Output[str]
     """The Vault policy Gloo's token gets."""
     vault_role_name: pulumi.Output[str]
     """The aws auth role Gloo logs in with."""
     iam_server_id_header: pulumi.Output[str]
-    """`X-Vault-AWS-IAM-Server-ID` value Vault requires and Gloo signs."""
+    """The `X-Vault-AWS-IAM-Server-ID` value Vault requires."""
     gloo_namespace: pulumi.Output[str]
-    """Namespace of the Gloo release."""
+    """The Gloo release's namespace (the same in every cluster)."""
     gloo_release_name: pulumi.Output[str]
-    """Name of the Gloo Helm release."""
+    """The Gloo Helm release (the same in every cluster)."""
     gloo_chart: pulumi.Output[str]
     """`gloo` or `gloo-ee`."""
     gloo_chart_version: pulumi.Output[str]
-    """The Gloo chart's version."""
+    """The chart's exact version (the same in every cluster)."""
     gloo_root_key: pulumi.Output[str]
-    """Gloo's `rootKey` under the kv mount."""
+    """Gloo's `rootKey` under the kv mount: its secrets are at `<vaultKvPath>/data/<glooRootKey>/gloo.solo.io/v1/Secret/<namespace>/<name>`."""  # noqa: E501
     vault_ca_cert: pulumi.Output[str]
-    """The PEM CA bundle Pulumi verifies Vault with (empty: the system's CAs)."""
+    """The PEM CA bundle Vault's certificate is verified with (`vaultCaCert`); empty: the system's CAs."""
     login_check: pulumi.Output[dict[str, str]]
-    """The login check Job: `job`, `status` (`passed`) and `logs`; `{"status": "off"}` when it is off."""
+    """The login check Job: `job` (`<namespace>/<name>`), `status` (`passed`) and `logs` (the
+    command that shows its line); `{"status": "off"}` when config `loginCheck` is off."""
 
     def __init__(self, name: str, args: GlooVaultIrsaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PROJECT}:index:GlooVaultIrsa", name, {}, opts)
@@ -84,8 +85,7 @@ class GlooVaultIrsa(pulumi.ComponentResource):
 
 
 def settings_from_inputs(inputs: Mapping[str, Any], stack: str) -> Settings:
-    """The component's inputs as a stack's config: each through its key's check, then the rules
-    between keys (`ConfigError`, one line naming the key, on the first bad one)."""
+    """The component's inputs as a stack's config: each through its key's check, then the rules between keys (`ConfigError`, one line naming the key, on the first bad one)."""  # noqa: E501
     values = {camel_name(name): value for name, value in inputs.items() if value is not None}
     secrets = {key.name for key in KEYS if key.secret}
 

@@ -5,6 +5,7 @@ registers for the same config, under itself; bad inputs stop it as bad config st
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from importlib import util
 from pathlib import Path
@@ -20,6 +21,7 @@ from tooling import package_schema
 from tooling.offline import ProgramRun, Registered
 
 COMPONENT = "gloo-vault-irsa:index:GlooVaultIrsa"
+OUTPUT_ROW = r"^\| `(?P<name>\w+)` \| \w+ \| (?:yes|no) \| (?:\*each cluster\*: )?(?P<meaning>.*) \|$"
 # How the AWS provider holds its default tags (a JSON string), for `awsDefaultTags: {team: edge}`.
 DEFAULT_TAGS_INPUT = json.dumps({"tags": {"team": "edge"}})
 
@@ -96,6 +98,16 @@ def test_secrets_are_inputs_and_every_other_value_plain() -> None:
 
 def test_the_outputs_are_a_one_cluster_stacks() -> None:
     assert set(component_schema()["properties"]) == set(run_program().outputs)
+
+
+def test_each_output_means_what_the_outputs_contract_says() -> None:
+    """One meaning per output: the schema's description is docs/outputs.md's row (without its
+    *each cluster* mark)."""
+    rows = re.finditer(OUTPUT_ROW, (ROOT / "docs" / "outputs.md").read_text(), flags=re.MULTILINE)
+    documented = {m["name"]: m["meaning"].rstrip(".") for m in rows}
+    for name, prop in component_schema()["properties"].items():
+        described = " ".join(prop["description"].split()).rstrip(".")
+        assert described == documented[name][0].upper() + documented[name][1:], name
 
 
 @pytest.mark.parametrize("name", ["glooRoleArn", "iamServerIdHeader", "vaultCaCert", "region"])
