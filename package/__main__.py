@@ -1,6 +1,8 @@
 """The gloo-vault-irsa component package: serves `GlooVaultIrsa` to programs in any Pulumi
-language (docs/package.md). Its schema is inferred from the component's annotations and
-docstrings; its version is the repository's release tag (`v1.2.0` → `1.2.0`)."""
+language (docs/package.md), as `component_provider_host` would, with config errors reported as
+the bad input's one line (components/package_provider.py). Its schema is inferred from the
+component's annotations and docstrings; its version is the repository's release tag
+(`v1.2.0` → `1.2.0`)."""
 
 from __future__ import annotations
 
@@ -30,11 +32,11 @@ def package_version(repository: Path = REPOSITORY) -> str:
 def main() -> None:
     # The package is a folder of the repository: the program's modules are beside it.
     sys.path.insert(0, str(REPOSITORY))
-    from pulumi.provider.experimental import component_provider_host
+    from pulumi.provider import main as serve
 
-    from components.gloo_vault_irsa import GlooVaultIrsa
+    from components.package_provider import GlooVaultIrsaProvider
 
-    component_provider_host(name=PACKAGE, components=[GlooVaultIrsa], version=package_version())
+    serve(GlooVaultIrsaProvider(PACKAGE, package_version()), sys.argv[1:])
 
 
 if __name__ == "__main__":

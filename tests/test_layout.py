@@ -34,7 +34,7 @@ LAYER_ON_LAYER = {
     ("components.in_cluster_vault", "components.vault_provider"): "it makes the Vault provider of its own Vault",
 }
 # The graph: the program's (`stack`) and the package component's that builds it (`gloo_vault_irsa`).
-GRAPH = ("components.stack", "components.gloo_vault_irsa")
+GRAPH = ("components.stack", "components.gloo_vault_irsa", "components.package_provider")
 
 
 def module_name(path: Path) -> str:

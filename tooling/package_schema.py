@@ -14,10 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pulumi.provider.experimental.component import ComponentProvider
-
 from components.config.keys import KEYS, Key
-from components.gloo_vault_irsa import GlooVaultIrsa
+from components.package_provider import GlooVaultIrsaProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 ARGS_MODULE = ROOT / "components" / "gloo_vault_irsa_args.py"
@@ -93,7 +91,7 @@ def render_args_module() -> str:
 
 def schema(version: str = SCHEMA_VERSION) -> dict[str, Any]:
     """The schema the package serves, as `pulumi package get-schema package/` prints it."""
-    provider = ComponentProvider([GlooVaultIrsa], PACKAGE, version=version)
+    provider = GlooVaultIrsaProvider(PACKAGE, version)
     assert provider.schema is not None  # a component provider always has one
     return as_served(json.loads(provider.schema))
 
