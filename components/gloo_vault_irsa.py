@@ -8,14 +8,13 @@ the same graph as the program does (`components.stack.build`), under itself.
 """
 
 # No `from __future__ import annotations`: Pulumi reads the component's annotations at run time.
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 
 from components.config.checks import config_text
-from components.config.keys import KEYS
+from components.config.keys import KEYS, snake_case
 from components.config.load import parse_settings
 from components.gloo_vault_irsa_args import GlooVaultIrsaArgs
 from components.project import PROJECT
@@ -80,7 +79,7 @@ class GlooVaultIrsa(pulumi.ComponentResource):
         super().__init__(f"{PROJECT}:index:GlooVaultIrsa", name, {}, opts)
         outputs = build(settings_from_inputs(args, pulumi.get_stack()), parent=self)
         for output, value in outputs.items():
-            setattr(self, python_name(output), pulumi.Output.from_input(value))
+            setattr(self, snake_case(output), pulumi.Output.from_input(value))
         self.register_outputs(outputs)
 
 
@@ -96,11 +95,6 @@ def settings_from_inputs(inputs: Mapping[str, Any], stack: str) -> Settings:
         return pulumi.Output.secret(values[key]) if key in secrets and key in values else None
 
     return parse_settings(get, secret, {}, stack)
-
-
-def python_name(name: str) -> str:
-    """`glooRoleArn` → `gloo_role_arn`: an output's or input's name in Python."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def camel_name(name: str) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from components.config.checks import ConfigError
-from components.config.keys import KEYS
-from components.gloo_vault_irsa import camel_name, python_name
+from components.config.keys import KEYS, snake_case
+from components.gloo_vault_irsa import camel_name
 from tests.harness import ROOT, assert_names_key, dev_config, run_program, run_program_failure
 from tooling import package_schema
 from tooling.offline import ProgramRun, Registered
@@ -47,7 +47,7 @@ def component_schema() -> dict[str, Any]:
 
 def run_component(tmp_path: Path, args: dict[str, Any], *, preview: bool = False) -> ProgramRun:
     """A Python program that creates the component with `args` (its Python names), under mocks."""
-    outputs = sorted(python_name(name) for name in component_schema()["properties"])
+    outputs = sorted(snake_case(name) for name in component_schema()["properties"])
     program = tmp_path / "__main__.py"
     program.write_text(PROGRAM.format(args=json.dumps(args), outputs=outputs))
     return run_program(program=program, preview=preview)
@@ -55,7 +55,7 @@ def run_component(tmp_path: Path, args: dict[str, Any], *, preview: bool = False
 
 def dev_args() -> dict[str, Any]:
     """`Pulumi.dev.yaml` as the component's inputs."""
-    return {python_name(key): value for key, value in dev_config().items()}
+    return {snake_case(key): value for key, value in dev_config().items()}
 
 
 # ---------------------------------------------------------------------------- the generated files
@@ -112,7 +112,7 @@ def test_each_output_means_what_the_outputs_contract_says() -> None:
 
 @pytest.mark.parametrize("name", ["glooRoleArn", "iamServerIdHeader", "vaultCaCert", "region"])
 def test_names_convert_both_ways(name: str) -> None:
-    assert camel_name(python_name(name)) == name
+    assert camel_name(snake_case(name)) == name
 
 
 # ---------------------------------------------------------------------------- the graph it builds
@@ -152,8 +152,8 @@ def test_a_bad_input_stops_it_with_the_config_keys_line_before_anything_is_regis
     tmp_path: Path, key: str, value: str
 ) -> None:
     program = tmp_path / "__main__.py"
-    args = {**dev_args(), python_name(key): value}
-    outputs = sorted(python_name(name) for name in component_schema()["properties"])
+    args = {**dev_args(), snake_case(key): value}
+    outputs = sorted(snake_case(name) for name in component_schema()["properties"])
     program.write_text(PROGRAM.format(args=json.dumps(args), outputs=outputs))
     failed = run_program_failure(program=program)
     assert isinstance(failed.error, ConfigError)

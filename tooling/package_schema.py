@@ -10,11 +10,10 @@ the code, so that neither can drift from the config contract.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-from components.config.keys import KEYS, Key
+from components.config.keys import KEYS, Key, snake_case
 from components.package_provider import GlooVaultIrsaProvider
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,10 +45,6 @@ class GlooVaultIrsaArgs(TypedDict):
 def input_keys() -> list[Key]:
     """The config keys that are component inputs."""
     return [key for key in KEYS if key.name not in NOT_INPUTS]
-
-
-def python_name(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def python_type(key: Key) -> str:
@@ -85,7 +80,7 @@ def render_args_module() -> str:
     fields = []
     for key in input_keys():
         doc = description(key).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-        fields.append(f'    {python_name(key.name)}: {python_type(key)}\n    """{doc}"""\n')
+        fields.append(f'    {snake_case(key.name)}: {python_type(key)}\n    """{doc}"""\n')
     return _HEADER + "".join(fields)
 
 

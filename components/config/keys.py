@@ -74,7 +74,7 @@ class Key:
 
     @property
     def settings_field(self) -> str:
-        return self.field or re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
+        return self.field or snake_case(self.name)
 
     @property
     def section_field(self) -> str:
@@ -98,6 +98,12 @@ REPLACED_KEYS = {
     "clusterStackOidcIssuerUrlOutput": "clusterStackOutputs.oidcIssuerUrl",
     "clusterStackKubeconfigOutput": "clusterStackOutputs.kubeconfig",
 }
+
+
+def snake_case(name: str) -> str:
+    """`glooRoleArn` → `gloo_role_arn`: a key's or an output's name in Python."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
 
 _GLOO_VERSION = checks.chart_version(
     DEFAULT_GLOO_VERSION, MIN_GLOO_VERSION_FOR_IRSA, "earlier Gloo cannot log in to Vault with IRSA"
