@@ -131,7 +131,7 @@ stop_heartbeat() { [ -z "$heartbeat" ] || kill "$heartbeat" 2>/dev/null; heartbe
 # The CLI from the Go module proxy and the host from its source, into $out.
 build_from_source() {
   local log
-  if [ "$(cut -d' ' -f1 < "$stamp" 2>/dev/null)" != "$PULUMI_VERSION" ] || [ ! -x "$out/pulumi" ] || grep -q release "$stamp" 2>/dev/null; then
+  if [ "$(cut -d' ' -f1 "$stamp" 2>/dev/null)" != "$PULUMI_VERSION" ] || [ ! -x "$out/pulumi" ] || grep -q release "$stamp" 2>/dev/null; then
     echo "install-pulumi: building the Pulumi CLI $PULUMI_VERSION from the Go module proxy (about 10 minutes on 2 cores the first time)" >&2
     start_heartbeat "building the Pulumi CLI $PULUMI_VERSION"
     if ! log=$(cd "$work" && go mod init example.invalid/pulumi-cli 2>&1 &&
