@@ -72,8 +72,7 @@ class GlooVaultIrsa(pulumi.ComponentResource):
     vault_ca_cert: pulumi.Output[str]
     """The PEM CA bundle Vault's certificate is verified with (`vaultCaCert`); empty: the system's CAs."""
     login_check: pulumi.Output[dict[str, str]]
-    """The login check Job: `job` (`<namespace>/<name>`), `status` (`passed`) and `logs` (the
-    command that shows its line); `{"status": "off"}` when config `loginCheck` is off."""
+    """The login check Job: `job` (`<namespace>/<name>`), `status` (`passed`) and `logs` (the command that shows its line); `{"status": "off"}` when config `loginCheck` is off."""  # noqa: E501
 
     def __init__(self, name: str, args: GlooVaultIrsaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PROJECT}:index:GlooVaultIrsa", name, {}, opts)
@@ -84,7 +83,8 @@ class GlooVaultIrsa(pulumi.ComponentResource):
 
 
 def settings_from_inputs(inputs: Mapping[str, Any], stack: str) -> Settings:
-    """The component's inputs as a stack's config: each through its key's check, then the rules between keys (`ConfigError`, one line naming the key, on the first bad one)."""  # noqa: E501
+    """The component's inputs as a stack's config: each through its key's check, then the rules
+    between keys (`ConfigError`, one line naming the key, on the first bad one)."""
     values = {camel_name(name): value for name, value in inputs.items() if value is not None}
     secrets = {key.name for key in KEYS if key.secret}
 
