@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+from pulumi.provider.experimental.util import camel_case  # how Pulumi names the schema's inputs
 
 from components.config.checks import config_text
 from components.config.keys import KEYS, snake_case
@@ -85,7 +86,7 @@ class GlooVaultIrsa(pulumi.ComponentResource):
 def settings_from_inputs(inputs: Mapping[str, Any], stack: str) -> Settings:
     """The component's inputs as a stack's config: each through its key's check, then the rules
     between keys (`ConfigError`, one line naming the key, on the first bad one)."""
-    values = {camel_name(name): value for name, value in inputs.items() if value is not None}
+    values = {camel_case(name): value for name, value in inputs.items() if value is not None}
     secrets = {key.name for key in KEYS if key.secret}
 
     def get(key: str) -> str | None:
@@ -95,9 +96,3 @@ def settings_from_inputs(inputs: Mapping[str, Any], stack: str) -> Settings:
         return pulumi.Output.secret(values[key]) if key in secrets and key in values else None
 
     return parse_settings(get, secret, {}, stack)
-
-
-def camel_name(name: str) -> str:
-    """`gloo_role_arn` → `glooRoleArn`: its name in the schema, the config and other languages."""
-    first, *rest = name.split("_")
-    return first + "".join(part.title() for part in rest)

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.provider.experimental.util import camel_case
 
 from components.config.checks import ConfigError
 from components.config.keys import KEYS, snake_case
-from components.gloo_vault_irsa import camel_name
 from tests.harness import ROOT, assert_names_key, dev_config, run_program, run_program_failure
 from tooling import package_schema
 from tooling.offline import ProgramRun, Registered
@@ -112,7 +112,7 @@ def test_each_output_means_what_the_outputs_contract_says() -> None:
 
 @pytest.mark.parametrize("name", ["glooRoleArn", "iamServerIdHeader", "vaultCaCert", "region"])
 def test_names_convert_both_ways(name: str) -> None:
-    assert camel_name(snake_case(name)) == name
+    assert camel_case(snake_case(name)) == name
 
 
 # ---------------------------------------------------------------------------- the graph it builds
@@ -128,7 +128,7 @@ def test_it_registers_what_the_program_registers_for_the_same_config(tmp_path: P
     component = run_component(tmp_path, dev_args())
     program = run_program()
     assert custom_resources(component) == custom_resources(program)
-    assert {camel_name(name): value for name, value in component.outputs.items()} == program.outputs
+    assert {camel_case(name): value for name, value in component.outputs.items()} == program.outputs
 
 
 def test_everything_it_registers_is_under_it(tmp_path: Path) -> None:

@@ -18,8 +18,6 @@ from components.config.keys import KEYS, Key
 ROOT = Path(__file__).resolve().parent.parent
 README_TABLE_HEADER = "| key | default | meaning |\n| --- | --- | --- |\n"
 
-_PULUMI_TYPES = {bool: "boolean", list: "array", str: "string"}
-
 
 def pulumi_yaml_entry(key: Key) -> dict[str, Any]:
     """A key as `Pulumi.yaml` declares it (`Key.declared`): a string key without a default of its own,
@@ -27,8 +25,8 @@ def pulumi_yaml_entry(key: Key) -> dict[str, Any]:
     when it is required (`clusterName` is, unless `clusterStackRef` or `clusters` names the cluster)."""
     if key.default is None:
         return {"type": "string", "description": key.description, "default": ""}
-    entry: dict[str, Any] = {"type": _PULUMI_TYPES[type(key.default)]}
-    if isinstance(key.default, list):
+    entry: dict[str, Any] = {"type": key.value_type}
+    if key.value_type == "array":
         entry["items"] = {"type": "string"}
     entry["description"] = key.description
     entry["default"] = key.default

@@ -42,6 +42,10 @@ class GlooVaultIrsaArgs(TypedDict):
 '''
 
 
+# The Python type of a plain input of each of Pulumi's value types (`Key.value_type`).
+_PYTHON_TYPES = {"string": "str", "boolean": "bool", "array": "list[str]", "object": "dict[str, str]"}
+
+
 def input_keys() -> list[Key]:
     """The config keys that are component inputs."""
     return [key for key in KEYS if key.name not in NOT_INPUTS]
@@ -50,16 +54,7 @@ def input_keys() -> list[Key]:
 def python_type(key: Key) -> str:
     """The input's type: secrets are inputs (an output of another resource may feed them); every
     other value is plain, as config is, so it is checked before anything is registered."""
-    if key.secret:
-        plain = "pulumi.Input[str]"
-    elif key.pulumi_type == "object":
-        plain = "dict[str, str]"
-    elif key.pulumi_type == "array":
-        plain = "list[str]"
-    elif key.pulumi_type == "boolean" or isinstance(key.default, bool):
-        plain = "bool"
-    else:
-        plain = "str"
+    plain = "pulumi.Input[str]" if key.secret else _PYTHON_TYPES[key.value_type]
     required = key.secret and key.required is not None and not key.unless
     return f"Required[{plain}]" if required else f"NotRequired[{plain}]"
 

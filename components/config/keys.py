@@ -70,7 +70,13 @@ class Key:
         value that means unset, so it is not declared and only the program checks it."""
         if self.secret or self.pulumi_type == "object":
             return False
-        return self.default is not None or (self.pulumi_type or "string") == "string"
+        return self.default is not None or self.value_type == "string"
+
+    @property
+    def value_type(self) -> str:
+        """Its value's type as Pulumi names it (`string`, `boolean`, `array`, `object`): the declared
+        one, else its default's."""
+        return self.pulumi_type or {bool: "boolean", list: "array"}.get(type(self.default), "string")
 
     @property
     def settings_field(self) -> str:
