@@ -68,7 +68,8 @@ class TypeScriptProgram:
 def typescript_program(workspace: Workspace) -> TypeScriptProgram:
     """The workspace's copy of the example with its dependencies installed from the lock file and
     the package added, as its README says: `npm ci`, then `pulumi package add ../../package`, which
-    generates the SDK under `sdks/` (the package's virtualenv is made by `Workspace.create`)."""
+    generates the SDK under `sdks/` (the package's virtualenv: `Workspace.with_package`)."""
+    workspace.with_package()
     folder = workspace.root / EXAMPLE
     for generated in ("node_modules", "sdks", "bin"):  # a developer's checkout may have them
         shutil.rmtree(folder / generated, ignore_errors=True)

@@ -121,8 +121,6 @@ class Workspace:
             shutil.copy2(stack_file, path / stack_file.name)
         (path / ".venv").symlink_to(ROOT / ".venv")
         (path / "policy-pack" / "venv").symlink_to(ROOT / ".venv")
-        package_virtualenv(path / "package" / "venv")
-        install_test_plugins(path / "pulumi-home")
         workspace = cls(path, engines_env)
         workspace.env = workspace._environment()
         (path / "state").mkdir()
@@ -150,6 +148,14 @@ class Workspace:
             OFFLINE_ENV: "1",
             **self.engines_env,
         }
+
+    def with_package(self) -> Path:
+        """The copy's component package (`package/`) made runnable by the CLI, as a user's checkout
+        is before `pulumi package add`: its virtualenv, and its providers in the plugin cache.
+        Only the tests of the package pay for it."""
+        package_virtualenv(self.root / "package" / "venv")
+        install_test_plugins(self.root / "pulumi-home")
+        return self.root / "package"
 
     def pulumi(self, *args: str, timeout: float = 600, cwd: Path | None = None) -> Result:
         """`pulumi <args>` in the copy (non-interactive, no colour), its exit code and output."""

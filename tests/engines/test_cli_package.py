@@ -5,7 +5,7 @@ one (package/schema.json, checked against the code by tests/test_gloo_vault_irsa
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,16 +15,22 @@ from tooling import package_schema
 pytestmark = [pytest.mark.engines, pytest.mark.cli]
 
 
-def test_the_cli_serves_the_committed_schema(cli: None, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def served(cli: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What `pulumi package get-schema package/` prints, run once for the module's tests."""
+    workspace = Workspace.create(tmp_path_factory.mktemp("package"), {})
+    schema: dict[str, Any] = json.loads(
+        workspace.pulumi("package", "get-schema", str(workspace.with_package())).ok().stdout
+    )
+    return schema
+
+
+def test_the_cli_serves_the_committed_schema(served: dict[str, Any]) -> None:
     """What `pulumi package add` generates every language's SDK from."""
-    workspace = Workspace.create(tmp_path, {})
-    served = json.loads(workspace.pulumi("package", "get-schema", str(tmp_path / "package")).ok().stdout)
     assert served == json.loads(package_schema.SCHEMA.read_text())
 
 
-def test_every_input_and_output_the_cli_serves_is_described(cli: None, tmp_path: Path) -> None:
-    workspace = Workspace.create(tmp_path, {})
-    served = json.loads(workspace.pulumi("package", "get-schema", str(tmp_path / "package")).ok().stdout)
+def test_every_input_and_output_the_cli_serves_is_described(served: dict[str, Any]) -> None:
     for token, resource in served["resources"].items():
         assert resource.get("description"), token
         for kind in ("inputProperties", "properties"):
